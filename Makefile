@@ -1,0 +1,34 @@
+# TAF — 常用命令。所有目标都可重复执行。
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(PY) main.py
+
+lint: install
+	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy tape ledger
+
+test: install
+	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -n 2 --cov --cov-report=term --cov-fail-under=85
+
+bench: install
+	$(PY) bench/ledger.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .coverage .coverage.* htmlcov
