@@ -1,0 +1,1 @@
+"""The event-sourced ledger: aggregates, rules, the Ledger application and its stores."""

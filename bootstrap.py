@@ -1,0 +1,149 @@
+"""The composition root: the one module that knows which store, views and devices are in use."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets as pysecrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config import Settings, load_settings
+from config.logging_setup import setup_logging
+from ledger import clock
+from ledger.application import Ledger
+from ledger.secrets import SecretBox
+from projections.audit import AuditLogView
+from projections.chain_view import ChainView
+from projections.runner import Projector
+from projections.settings_view import SettingsView
+from projections.store import PostgresViewStore, SqliteViewStore, ViewStore
+
+log = logging.getLogger("taf")
+
+# Settings the ledger may override at run time, and the .env attribute each starts from.
+RUNTIME_DEFAULTS = {
+    "default_retention_months": "default_retention_months",
+    "active_groups": "active_groups",
+    "monthly_backup_cron": "monthly_backup_cron",
+    "retention_check_cron": "retention_check_cron",
+    "auto_erase_expired": "auto_erase_expired",
+    "scheduler_enabled": "scheduler_enabled",
+    "compression_level": "compression_level",
+    "solid_block_size": "solid_block_size",
+    "max_file_size": "max_file_size",
+    "max_volume_size": "max_volume_size",
+    "dingtalk_api_url": "dingtalk_api_url",
+}
+BUILTIN_DEFAULTS: dict[str, Any] = {
+    "verify_cron": "0 4 * * 0",
+    "capacity_alert_pct": 90,
+    "tape_change_remind_minutes": 10,
+    "tape_change_pause_minutes": 240,
+    "catch_up_window_hours": 72,
+}
+
+
+def ledger_environment(settings: Settings) -> dict[str, str]:
+    """The eventsourcing environment for DATABASE_URL."""
+    db = settings.database
+    if db["kind"] == "sqlite":
+        Path(db["path"]).parent.mkdir(parents=True, exist_ok=True)
+        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": db["path"],
+               "SQLITE_LOCK_TIMEOUT": "30"}
+    else:
+        env = {
+            "PERSISTENCE_MODULE": "ledger.opengauss",
+            "POSTGRES_DBNAME": db["dbname"], "POSTGRES_HOST": db["host"], "POSTGRES_PORT": db["port"],
+            "POSTGRES_USER": db["user"], "POSTGRES_PASSWORD": db["password"],
+            "POSTGRES_POOL_SIZE": str(settings.db_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(settings.db_max_overflow),
+        }
+    # eventsourcing looks up LEDGER_<KEY> before <KEY>; setting the prefixed names means no stray
+    # variable in the process environment can point the ledger somewhere else.
+    return {f"LEDGER_{key}": value for key, value in env.items()}
+
+
+def view_store(settings: Settings) -> ViewStore:
+    db = settings.database
+    if db["kind"] == "sqlite":
+        path = Path(db["path"])
+        return SqliteViewStore(path.with_name(path.stem + "-views.db"))
+    return PostgresViewStore(host=db["host"], port=db["port"], user=db["user"], password=db["password"],
+                             dbname=db["dbname"])
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """SECRET_KEY from the settings, or generated once and kept in the data folder."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = pysecrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass
+class Services:
+    settings: Settings
+    ledger: Ledger
+    store: ViewStore
+    projector: Projector
+    secret_box: SecretBox
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def audit(self) -> AuditLogView:
+        return self.projector.view("audit_log")  # type: ignore[return-value]
+
+    @property
+    def settings_view(self) -> SettingsView:
+        return self.projector.view("settings")  # type: ignore[return-value]
+
+    @property
+    def chain(self) -> ChainView:
+        return self.projector.view("chain")  # type: ignore[return-value]
+
+    def effective(self, key: str) -> Any:
+        """A runtime setting as in force: the ledger's value, else .env's, else the built-in one."""
+        changed = self.ledger.settings().values
+        if key in changed:
+            value = changed[key]
+            return value["hint"] if isinstance(value, dict) and "hint" in value else value
+        if key in RUNTIME_DEFAULTS:
+            return getattr(self.settings, RUNTIME_DEFAULTS[key])
+        if key == "dingtalk_api_key":
+            return self.settings.dingtalk_api_key
+        return BUILTIN_DEFAULTS.get(key)
+
+    def secret(self, key: str) -> str:
+        value = self.ledger.settings().values.get(key)
+        if isinstance(value, dict) and "ciphertext" in value:
+            return self.secret_box.open(value["ciphertext"])
+        return str(self.effective(key) or "")
+
+    def catch_up(self) -> int:
+        return self.projector.catch_up()
+
+    def close(self) -> None:
+        self.store.close()
+        self.ledger.close()
+
+
+def build(settings: Settings | None = None, *, log_to_console: bool = False) -> Services:
+    settings = settings or load_settings()
+    clock.start_at(settings.now)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    setup_logging(settings.log_file, settings.log_level, console=log_to_console)
+    ledger = Ledger(env=ledger_environment(settings))
+    store = view_store(settings)
+    views = [AuditLogView(store), SettingsView(store), ChainView(store)]
+    projector = Projector(ledger, views)
+    return Services(settings=settings, ledger=ledger, store=store, projector=projector,
+                    secret_box=SecretBox(ensure_secret_key(settings)))

@@ -1,0 +1,1 @@
+"""The command line: `python main.py <verb>`, thin handlers over the use cases."""

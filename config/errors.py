@@ -1,0 +1,15 @@
+"""Configuration errors: one Chinese line that names the key and the fix."""
+
+from __future__ import annotations
+
+
+class ConfigError(Exception):
+    """A setting has a value TAF cannot use; start-up stops with this message."""
+
+    exit_code = 78  # EX_CONFIG
+
+    def __init__(self, key: str, problem: str, fix: str) -> None:
+        self.key = key
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"配置项 {key} 无效：{problem}。{fix}")

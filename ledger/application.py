@@ -1,0 +1,220 @@
+"""The Ledger application: verbs that load aggregates, change them and save them atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Notification
+
+from ledger.domain import (
+    BackupGroup,
+    BackupJob,
+    Cartridge,
+    Drive,
+    Recipient,
+    RestoreJob,
+    Settings,
+    User,
+)
+from ledger.domain import (
+    Notification as NotificationAggregate,
+)
+from ledger.domain.base import TafAggregate
+from ledger.errors import AlreadyExists, DriveBusy, NotFound
+
+A = TypeVar("A", bound=TafAggregate)
+
+
+class Ledger(Application[UUID]):
+    name = "Ledger"
+    # Package manifests make some events large; compressing them keeps the store small.
+    env = {"COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"}
+
+    # --- reading ----------------------------------------------------------------------------
+    def get(self, cls: type[A], aggregate_id: UUID, what: str, key: str) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(what=what, key=key) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(what=what, key=key)
+        return aggregate
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def notifications(self, start: int = 0, stop: int | None = None, page: int = 1000) -> Iterator[Notification]:
+        """Every stored event after `start`, in notification order, read in pages."""
+        position = start
+        while True:
+            section = self.recorder.select_notifications(position, page, stop=stop, inclusive_of_start=False)
+            if not section:
+                return
+            yield from section
+            position = section[-1].id
+            if len(section) < page:
+                return
+
+    def head_id(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    # --- cartridges -------------------------------------------------------------------------
+    def cartridge(self, barcode: str) -> Cartridge:
+        return self.get(Cartridge, Cartridge.create_id(barcode), "磁带", barcode)
+
+    def register_cartridge(self, barcode: str, *, media_type: str = "L9", capacity_bytes: int = 0,
+                           pool: str = "default", worm: bool = False, location: str = "",
+                           by: str = "system") -> Cartridge:
+        existing = self.find(Cartridge, Cartridge.create_id(barcode))
+        if existing is not None:
+            return existing
+        cartridge = Cartridge(barcode=barcode, media_type=media_type, capacity_bytes=capacity_bytes,
+                              pool=pool, worm=worm, location=location, by=by)
+        self.save(cartridge)
+        return cartridge
+
+    def change_retention(self, barcode: str, months: int, by: str) -> Cartridge:
+        cartridge = self.cartridge(barcode)
+        cartridge.change_retention(months, by=by)
+        self.save(cartridge)
+        return cartridge
+
+    # --- drives -----------------------------------------------------------------------------
+    def drive(self, host: str, device: str) -> Drive:
+        return self.get(Drive, Drive.create_id(host, device), "驱动器", f"{host}:{device}")
+
+    def register_drive(self, host: str, device: str, *, vendor: str = "", product: str = "",
+                       serial: str = "", by: str = "system") -> Drive:
+        existing = self.find(Drive, Drive.create_id(host, device))
+        if existing is not None:
+            return existing
+        drive = Drive(host=host, device=device, vendor=vendor, product=product, serial=serial, by=by)
+        self.save(drive)
+        return drive
+
+    def save_reserving(self, drive: Drive, *others: TafAggregate) -> None:
+        """Save a drive reservation with the job change it belongs to; a lost race is DriveBusy."""
+        try:
+            self.save(drive, *others)
+        except IntegrityError:
+            fresh = self.drive(drive.host, drive.device)
+            raise DriveBusy(drive=fresh.name, job=fresh.reserved_by or "另一个任务") from None
+
+    # --- groups -----------------------------------------------------------------------------
+    def group(self, name: str) -> BackupGroup:
+        return self.get(BackupGroup, BackupGroup.create_id(name), "备份组", name)
+
+    def find_group(self, name: str) -> BackupGroup | None:
+        return self.find(BackupGroup, BackupGroup.create_id(name))
+
+    # --- jobs -------------------------------------------------------------------------------
+    def request_backup(self, idempotency_key: str, *, kind: str, sources: list[str], group: str,
+                       params: dict[str, Any], drive: str = "", by: str = "system") -> tuple[BackupJob, bool]:
+        """Create the job for this key, or return the one it already names (created=False)."""
+        existing = self.find(BackupJob, BackupJob.create_id(idempotency_key))
+        if existing is not None:
+            return existing, False
+        job = BackupJob(idempotency_key=idempotency_key, kind=kind, sources=sources, group=group,
+                        params=params, drive=drive, by=by)
+        try:
+            self.save(job)
+        except IntegrityError:
+            return self.get(BackupJob, job.id, "任务", idempotency_key), False
+        return job, True
+
+    def backup_job(self, job_id: UUID | str) -> BackupJob:
+        return self.get(BackupJob, _as_uuid(job_id), "备份任务", str(job_id))
+
+    def request_restore(self, idempotency_key: str, *, selection: list[str], target: str,
+                        on_conflict: str = "skip", group: str = "", by: str = "system") -> tuple[RestoreJob, bool]:
+        existing = self.find(RestoreJob, RestoreJob.create_id(idempotency_key))
+        if existing is not None:
+            return existing, False
+        job = RestoreJob(idempotency_key=idempotency_key, selection=selection, target=target,
+                         on_conflict=on_conflict, group=group, by=by)
+        self.save(job)
+        return job, True
+
+    def restore_job(self, job_id: UUID | str) -> RestoreJob:
+        return self.get(RestoreJob, _as_uuid(job_id), "恢复任务", str(job_id))
+
+    # --- settings ---------------------------------------------------------------------------
+    def settings(self) -> Settings:
+        existing = self.find(Settings, Settings.create_id())
+        if existing is None:
+            existing = Settings()
+            try:
+                self.save(existing)
+            except IntegrityError:
+                existing = self.get(Settings, Settings.create_id(), "设置", "installation")
+        return existing
+
+    def change_setting(self, key: str, value: Any, *, old: Any, by: str) -> Settings:
+        settings = self.settings()
+        settings.change(key, value, old=old, by=by)
+        self.save(settings)
+        return settings
+
+    def change_secret(self, key: str, *, ciphertext: str, hint: str, old_hint: str, by: str) -> Settings:
+        settings = self.settings()
+        settings.change_secret(key, ciphertext=ciphertext, hint=hint, old_hint=old_hint, by=by)
+        self.save(settings)
+        return settings
+
+    # --- people -----------------------------------------------------------------------------
+    def user(self, name: str) -> User:
+        return self.get(User, User.create_id(name), "用户", name)
+
+    def find_user(self, name: str) -> User | None:
+        return self.find(User, User.create_id(name))
+
+    def add_user(self, name: str, role: str, password_hash: str, by: str) -> User:
+        if self.find_user(name) is not None:
+            raise AlreadyExists(what="用户", key=name)
+        user = User(name=name, role=role, password_hash=password_hash, by=by)
+        try:
+            self.save(user)
+        except IntegrityError:
+            raise AlreadyExists(what="用户", key=name) from None
+        return user
+
+    def add_recipient(self, name: str, phone: str, events: list[str], by: str) -> Recipient:
+        recipient = Recipient(name=name, phone=phone, events=events, by=by)
+        self.save(recipient)
+        return recipient
+
+    def recipient(self, recipient_id: UUID | str) -> Recipient:
+        return self.get(Recipient, _as_uuid(recipient_id), "接收人", str(recipient_id))
+
+    # --- notifications ----------------------------------------------------------------------
+    def queue_notification(self, dedupe_key: str, *, kind: str, phone: str, title: str, content: str,
+                           cause: str = "") -> tuple[NotificationAggregate, bool]:
+        existing = self.find(NotificationAggregate, NotificationAggregate.create_id(dedupe_key))
+        if existing is not None:
+            return existing, False
+        note = NotificationAggregate(dedupe_key=dedupe_key, kind=kind, phone=phone, title=title,
+                                     content=content, cause=cause)
+        try:
+            self.save(note)
+        except IntegrityError:
+            return self.get(NotificationAggregate, note.id, "通知", dedupe_key), False
+        return note, True
+
+    def notification(self, notification_id: UUID | str) -> NotificationAggregate:
+        return self.get(NotificationAggregate, _as_uuid(notification_id), "通知", str(notification_id))
+
+
+def _as_uuid(value: UUID | str) -> UUID:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value.strip())
+    except ValueError:
+        raise NotFound(what="编号", key=value) from None

@@ -1,0 +1,159 @@
+"""A tape cartridge: its label, where it is, what is written on it, and when it may be reused."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from ledger.domain.base import TafAggregate, stable_id
+from ledger.errors import CartridgeRetired, CleaningCartridge, EraseRefused, RetentionOutOfRange
+
+MEDIA_TYPES = ("L9", "L8", "LZ", "L7", "CLN")
+STATUSES = ("scratch", "active", "full", "expired", "retired", "cleaning")
+
+
+def check_retention(months: int) -> int:
+    if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 120:
+        raise RetentionOutOfRange(months=months)
+    return months
+
+
+class Cartridge(TafAggregate):
+    @staticmethod
+    def create_id(barcode: str, **_: Any) -> UUID:
+        return stable_id("cartridge", barcode)
+
+    @event("Registered")
+    def __init__(self, barcode: str, media_type: str = "L9", capacity_bytes: int = 0,
+                 pool: str = "default", worm: bool = False, location: str = "", by: str = "system") -> None:
+        self.barcode = barcode
+        self.media_type = media_type
+        self.capacity_bytes = capacity_bytes
+        self.pool = pool
+        self.worm = worm
+        self.location = location
+        self.status = "cleaning" if media_type == "CLN" else "scratch"
+        self.volume_serial = ""
+        self.label_sequence = 0
+        self.block_size = 0
+        self.retention_months: int | None = None
+        self.bytes_written = 0
+        self.last_written_at: str | None = None
+        self.packages: list[str] = []
+        self.groups: list[str] = []
+        self.next_tape_file = 1
+        self.index_written = False
+        self.health: dict[str, Any] = {}
+
+    # --- guards -------------------------------------------------------------------------------
+    def check_usable(self, action: str) -> None:
+        if self.status == "retired":
+            raise CartridgeRetired(barcode=self.barcode, action=action)
+        if self.media_type == "CLN":
+            raise CleaningCartridge(barcode=self.barcode, action=action)
+
+    # --- physical acts ------------------------------------------------------------------------
+    def label(self, volume_serial: str, pool: str, block_size: int, by: str) -> None:
+        self.check_usable("贴标签")
+        self._labelled(volume_serial=volume_serial, label_sequence=self.label_sequence + 1,
+                       pool=pool, block_size=block_size, by=by)
+
+    @event("Labelled")
+    def _labelled(self, volume_serial: str, label_sequence: int, pool: str, block_size: int, by: str) -> None:
+        self.volume_serial = volume_serial
+        self.label_sequence = label_sequence
+        self.pool = pool
+        self.block_size = block_size
+        self.status = "scratch"
+        self.bytes_written = 0
+        self.packages = []
+        self.groups = []
+        self.next_tape_file = 1
+        self.index_written = False
+
+    @event("Loaded")
+    def loaded(self, drive: str, by: str = "system") -> None:
+        self.location = f"drive:{drive}"
+
+    @event("Unloaded")
+    def unloaded(self, drive: str, location: str = "", by: str = "system") -> None:
+        self.location = location
+
+    @event("Moved")
+    def move(self, location: str, by: str) -> None:
+        self.location = location
+
+    def record_package(self, *, job_id: str, package_id: str, group: str, sequence: int, tape_file: int,
+                       header_block: int, payload_block: int, payload_blocks: int, payload_bytes: int,
+                       payload_sha256: str, compression: str, manifest: list[dict[str, Any]],
+                       extra: dict[str, Any] | None = None) -> None:
+        self.check_usable("写入")
+        self._package_written(job_id=job_id, package_id=package_id, group=group, sequence=sequence,
+                              tape_file=tape_file, header_block=header_block, payload_block=payload_block,
+                              payload_blocks=payload_blocks, payload_bytes=payload_bytes,
+                              payload_sha256=payload_sha256, compression=compression,
+                              manifest=manifest, extra=extra or {})
+
+    @event("PackageWritten")
+    def _package_written(self, job_id: str, package_id: str, group: str, sequence: int, tape_file: int,
+                         header_block: int, payload_block: int, payload_blocks: int, payload_bytes: int,
+                         payload_sha256: str, compression: str, manifest: list[dict[str, Any]],
+                         extra: dict[str, Any]) -> None:
+        self.status = "active"
+        self.bytes_written += payload_bytes
+        self.last_written_at = self.modified_on.isoformat()
+        self.packages.append(package_id)
+        if group and group not in self.groups:
+            self.groups.append(group)
+        self.next_tape_file = tape_file + 1
+        self.index_written = False
+
+    @event("IndexWritten")
+    def record_index(self, tape_file: int, block: int, packages: int, chain_head: str) -> None:
+        self.next_tape_file = tape_file + 1
+        self.index_written = True
+
+    @event("TapeFull")
+    def mark_full(self, bytes_written: int, reason: str) -> None:
+        self.status = "full"
+
+    @event("Expired")
+    def expire(self, reason: str) -> None:
+        self.status = "expired"
+
+    def erase(self, mode: str, active_groups: list[str], by: str) -> None:
+        """Record an erase; refused while the cartridge holds an active group (the safety interlock)."""
+        self.check_usable("擦除")
+        if self.worm and self.packages:
+            raise EraseRefused(barcode=self.barcode, reason="WORM 一次写入磁带不可擦除")
+        held = sorted(set(self.groups) & set(active_groups))
+        if held:
+            raise EraseRefused(barcode=self.barcode, reason=f"它仍保存活动备份组 {'、'.join(held)}")
+        self._erased(mode=mode, label_sequence=self.label_sequence + 1, by=by)
+
+    @event("Erased")
+    def _erased(self, mode: str, label_sequence: int, by: str) -> None:
+        self.label_sequence = label_sequence
+        self.status = "scratch"
+        self.bytes_written = 0
+        self.packages = []
+        self.groups = []
+        self.next_tape_file = 1
+        self.index_written = False
+
+    @event("Retired")
+    def retire(self, reason: str, by: str) -> None:
+        self.status = "retired"
+
+    def change_retention(self, months: int, by: str) -> None:
+        self._retention_changed(old=self.retention_months, new=check_retention(months), by=by)
+
+    @event("RetentionChanged")
+    def _retention_changed(self, old: int | None, new: int, by: str) -> None:
+        self.retention_months = new
+
+    @event("HealthRecorded")
+    def record_health(self, snapshot: dict[str, Any]) -> None:
+        self.health = snapshot

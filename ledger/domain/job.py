@@ -1,0 +1,172 @@
+"""Backup and restore jobs. Their state lives in the ledger, never only in a process's memory."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from ledger.domain.base import TafAggregate, stable_id
+from ledger.errors import JobStateError
+
+STATUS_NAMES = {
+    "requested": "已提交",
+    "running": "运行中",
+    "waiting_tape": "等待换盘",
+    "paused": "已暂停",
+    "cancelled": "已取消",
+    "failed": "失败",
+    "succeeded": "成功",
+    "partial": "部分成功",
+}
+FINISHED = frozenset({"cancelled", "failed", "succeeded", "partial"})
+
+
+class Job(TafAggregate):
+    """What backup and restore jobs share: the state machine and its guards.
+
+    (No class-level annotations here: eventsourcing turns them into constructor fields.)
+    """
+
+    @staticmethod
+    def create_id(idempotency_key: str, **_: Any) -> UUID:
+        return stable_id("job", idempotency_key)
+
+    def _require(self, action: str, *allowed: str) -> None:
+        if self.status not in allowed:
+            raise JobStateError(job=str(self.id), status=STATUS_NAMES.get(self.status, self.status),
+                                action=action)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def start(self, host: str) -> None:
+        self._require("开始", "requested", "running", "waiting_tape")
+        self._started(host=host)
+
+    @event("Started")
+    def _started(self, host: str) -> None:
+        self.status = "running"
+        self.host = host
+        self.attempts = getattr(self, "attempts", 0) + 1
+
+    def pause(self, by: str, reason: str = "") -> None:
+        self._require("暂停", "requested", "running", "waiting_tape")
+        self._paused(by=by, reason=reason)
+
+    @event("Paused")
+    def _paused(self, by: str, reason: str) -> None:
+        self.status = "paused"
+
+    def resume(self, by: str) -> None:
+        self._require("恢复运行", "paused", "running", "waiting_tape", "requested")
+        self._resumed(by=by)
+
+    @event("Resumed")
+    def _resumed(self, by: str) -> None:
+        self.status = "requested"
+
+    def cancel(self, by: str, reason: str = "") -> None:
+        if self.finished:
+            self._require("取消")
+        self._cancelled(by=by, reason=reason)
+
+    @event("Cancelled")
+    def _cancelled(self, by: str, reason: str) -> None:
+        self.status = "cancelled"
+
+    def fail(self, reason: str) -> None:
+        if not self.finished:
+            self._failed(reason=reason)
+
+    @event("Failed")
+    def _failed(self, reason: str) -> None:
+        self.status = "failed"
+        self.reason = reason
+
+    def complete(self, figures: dict[str, Any], warnings: list[str]) -> None:
+        self._require("完成", "running")
+        self._completed(figures=figures, warnings=warnings, outcome="partial" if warnings else "succeeded")
+
+    @event("Completed")
+    def _completed(self, figures: dict[str, Any], warnings: list[str], outcome: str) -> None:
+        self.status = outcome
+        self.figures = figures
+        self.warnings = warnings
+
+
+class BackupJob(Job):
+    @event("Requested")
+    def __init__(self, idempotency_key: str, kind: str, sources: list[str], group: str,
+                 params: dict[str, Any], drive: str = "", by: str = "system") -> None:
+        self.idempotency_key = idempotency_key
+        self.kind = kind
+        self.sources = sources
+        self.group = group
+        self.params = params
+        self.drive = drive
+        self.requested_by = by
+        self.status = "requested"
+        self.reason = ""
+        self.packages: list[str] = []
+        self.cartridges: list[str] = []
+        self.planned: dict[str, Any] = {}
+        self.figures: dict[str, Any] = {}
+        self.warnings: list[str] = []
+        self.waiting_for: str = ""
+
+    @event("Planned")
+    def planned_packages(self, packages: int, files: int, bytes_in: int, plan_digest: str) -> None:
+        self.planned = {"packages": packages, "files": files, "bytes_in": bytes_in, "plan_digest": plan_digest}
+
+    @event("PackageRecorded")
+    def package_recorded(self, package_id: str, sequence: int, cartridge: str) -> None:
+        self.packages.append(package_id)
+        if cartridge not in self.cartridges:
+            self.cartridges.append(cartridge)
+
+    def request_tape_change(self, full_barcode: str, reason: str) -> None:
+        self._require("请求换盘", "running", "waiting_tape")
+        self._tape_change_requested(full_barcode=full_barcode, reason=reason)
+
+    @event("TapeChangeRequested")
+    def _tape_change_requested(self, full_barcode: str, reason: str) -> None:
+        self.status = "waiting_tape"
+        self.waiting_for = reason
+
+    @event("TapeChangeSatisfied")
+    def tape_change_satisfied(self, barcode: str) -> None:
+        self.status = "running"
+        self.waiting_for = ""
+
+    @event("WarningRecorded")
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    @event("Verified")
+    def verified(self, ok: bool, checked: int, mismatches: list[str], by: str = "system") -> None:
+        self.last_verification = {"ok": ok, "checked": checked, "mismatches": mismatches}
+
+
+class RestoreJob(Job):
+    @event("Requested")
+    def __init__(self, idempotency_key: str, selection: list[str], target: str, on_conflict: str = "skip",
+                 group: str = "", by: str = "system") -> None:
+        self.idempotency_key = idempotency_key
+        self.kind = "restore"
+        self.selection = selection
+        self.target = target
+        self.on_conflict = on_conflict
+        self.group = group
+        self.requested_by = by
+        self.status = "requested"
+        self.reason = ""
+        self.figures: dict[str, Any] = {}
+        self.warnings: list[str] = []
+        self.done_packages: list[str] = []
+
+    @event("PackageRestored")
+    def package_restored(self, package_id: str, files: int, bytes_read: int) -> None:
+        self.done_packages.append(package_id)

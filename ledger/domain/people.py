@@ -1,0 +1,103 @@
+"""Users of TAF and recipients of its DingTalk messages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from ledger.domain.base import TafAggregate, stable_id
+from ledger.errors import InvalidValue
+
+ROLES = {"admin": "管理员", "operator": "操作员", "auditor": "审计员"}
+_ROLE_ALIASES = {**{v: k for k, v in ROLES.items()}, **{k: k for k in ROLES}}
+_PHONE = re.compile(r"\+?\d{5,20}")
+NOTIFY_EVENTS = ("backup_succeeded", "backup_failed", "tape_change_needed", "system_exception",
+                 "capacity_threshold", "verification_mismatch", "erase_done")
+
+
+def normalise_role(role: str) -> str:
+    try:
+        return _ROLE_ALIASES[role.strip().lower() if role.isascii() else role.strip()]
+    except KeyError:
+        raise InvalidValue(what="角色", problem=f"“{role}”不是 管理员、操作员 或 审计员") from None
+
+
+def check_phone(phone: str) -> str:
+    value = phone.strip().replace(" ", "").replace("-", "")
+    if not _PHONE.fullmatch(value):
+        raise InvalidValue(what="手机号", problem=f"“{phone}”不是有效号码")
+    return value
+
+
+def check_events(events: list[str]) -> list[str]:
+    unknown = [e for e in events if e not in NOTIFY_EVENTS]
+    if unknown:
+        raise InvalidValue(what="通知事件", problem=f"未知事件 {', '.join(unknown)}")
+    return list(events)
+
+
+class User(TafAggregate):
+    @staticmethod
+    def create_id(name: str, **_: Any) -> UUID:
+        return stable_id("user", name.lower())
+
+    @event("Created")
+    def __init__(self, name: str, role: str, password_hash: str, by: str = "system") -> None:
+        if not re.fullmatch(r"[\w.@-]{1,64}", name):
+            raise InvalidValue(what="用户名", problem=f"“{name}”只能包含字母、数字、下划线、点、@ 和短横线")
+        self.name = name
+        self.role = normalise_role(role)
+        self.password_hash = password_hash
+        self.enabled = True
+        self.failed_logins = 0
+
+    @event("PasswordChanged")
+    def change_password(self, password_hash: str, by: str) -> None:
+        self.password_hash = password_hash
+
+    def change_role(self, role: str, by: str) -> None:
+        self._role_changed(old=self.role, new=normalise_role(role), by=by)
+
+    @event("RoleChanged")
+    def _role_changed(self, old: str, new: str, by: str) -> None:
+        self.role = new
+
+    @event("LoggedIn")
+    def logged_in(self, source: str) -> None:
+        self.failed_logins = 0
+
+    @event("LoginFailed")
+    def login_failed(self, source: str, reason: str) -> None:
+        self.failed_logins += 1
+
+    @event("Disabled")
+    def disable(self, by: str) -> None:
+        self.enabled = False
+
+
+class Recipient(TafAggregate):
+    @event("Added")
+    def __init__(self, name: str, phone: str, events: list[str], by: str = "system") -> None:
+        self.name = name
+        self.phone = check_phone(phone)
+        self.events = check_events(events)
+        self.removed = False
+
+    def update(self, by: str, name: str | None = None, phone: str | None = None,
+               events: list[str] | None = None) -> None:
+        self._updated(name=name if name is not None else self.name,
+                      phone=check_phone(phone) if phone is not None else self.phone,
+                      events=check_events(events) if events is not None else self.events, by=by)
+
+    @event("Updated")
+    def _updated(self, name: str, phone: str, events: list[str], by: str) -> None:
+        self.name = name
+        self.phone = phone
+        self.events = events
+
+    @event("Removed")
+    def remove(self, by: str) -> None:
+        self.removed = True

@@ -1,0 +1,63 @@
+"""Domain errors. Each class carries its Chinese message template and its CLI exit code."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every refusal the ledger gives."""
+
+    template = "台账拒绝了该操作"
+    exit_code = 1
+
+    def __init__(self, **details: object) -> None:
+        self.details = details
+        super().__init__(self.template.format(**details))
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class NotFound(LedgerError):
+    template = "找不到{what}：{key}"
+    exit_code = 4
+
+
+class InvalidValue(LedgerError):
+    template = "{what}的值无效：{problem}"
+    exit_code = 2
+
+
+class CartridgeRetired(LedgerError):
+    template = "磁带 {barcode} 已退役，不能再{action}"
+    exit_code = 3
+
+
+class CleaningCartridge(LedgerError):
+    template = "磁带 {barcode} 是清洁带，不能用于{action}"
+    exit_code = 3
+
+
+class EraseRefused(LedgerError):
+    template = "拒绝擦除磁带 {barcode}：{reason}"
+    exit_code = 3
+
+
+class RetentionOutOfRange(LedgerError):
+    template = "存活期必须在 1 到 120 个月之间（收到 {months}）"
+    exit_code = 2
+
+
+class JobStateError(LedgerError):
+    template = "任务 {job} 当前状态为“{status}”，不能{action}"
+    exit_code = 3
+
+
+class DriveBusy(LedgerError):
+    template = "驱动器 {drive} 正被任务 {job} 使用，一个驱动器同一时间只运行一个任务"
+    exit_code = 5
+
+
+class AlreadyExists(LedgerError):
+    template = "{what}已存在：{key}"
+    exit_code = 3

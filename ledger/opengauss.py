@@ -1,0 +1,573 @@
+"""eventsourcing 9.5 persistence module for openGauss (and PostgreSQL) on psycopg2.
+
+Select it with ``PERSISTENCE_MODULE=ledger.opengauss``. It reads the same keys as the
+stock ``eventsourcing.postgres`` module: POSTGRES_DBNAME, POSTGRES_HOST, POSTGRES_PORT,
+POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_CONNECT_TIMEOUT, POSTGRES_SCHEMA,
+POSTGRES_POOL_SIZE, POSTGRES_MAX_OVERFLOW (plus CREATE_TABLE, ORIGINATOR_ID_TYPE and the
+*_RECORDER_TOPIC keys), each optionally prefixed with the application name.
+
+The stock module cannot run on openGauss (research/stack-ledger.md §1.6), so every
+statement here is one openGauss accepts: no ON CONFLICT (tracking is UPDATE-then-INSERT),
+no LISTEN/NOTIFY (subscriptions poll), no lock_timeout, no LATERAL, no identity columns
+(bigserial), no SKIP LOCKED, no composite types and no stored procedures on the write path.
+Indexes, triggers and schemas are created after a pg_catalog check, because older openGauss
+releases lack ``IF NOT EXISTS`` for them. The events table refuses UPDATE and DELETE.
+
+Views for ProjectionRunner subclass ``OpenGaussTrackingRecorder``: extend
+``_create_table(curs)`` for their DDL and write their rows and ``record_tracking(curs, t)``
+inside one ``self.datastore.transaction(commit=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from threading import Event, Thread
+from typing import Any, TypeAlias, TypeVar, cast
+from uuid import UUID
+
+import psycopg2.errors
+import psycopg2.extensions
+import psycopg2.extras
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    InfrastructureFactory,
+    IntegrityError,
+    ListenNotifySubscription,
+    Notification,
+    PersistenceError,
+    ProcessRecorder,
+    StoredEvent,
+    Subscription,
+    Tracking,
+    TrackingRecorder,
+)
+from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
+
+from ledger.pgpool import PgDatastore, check_identifier, derived_name, quote_ident, retry_transient
+
+Cursor: TypeAlias = psycopg2.extensions.cursor
+
+# Message of the immutability trigger; operators see it when something tampers with events.
+IMMUTABLE_MESSAGE = "台账事件不可修改或删除"
+IMMUTABILITY_FUNCTION = "taf_refuse_event_change"
+
+# SQLSTATEs of two sessions racing to create the same table, index, trigger or function.
+_DDL_RACE_CODES = frozenset({"42P07", "42710", "23505", "XX000", "40P01"})
+
+
+def immutability_trigger_name(table: str) -> str:
+    return derived_name(table, "immutable")
+
+
+def create_schema_if_absent(curs: Cursor, schema: str) -> None:
+    curs.execute("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s", (schema,))
+    if curs.fetchone() is None:
+        curs.execute(f"CREATE SCHEMA {quote_ident(schema)}")
+
+
+def create_index_if_absent(
+    curs: Cursor, schema: str, table: str, index: str, columns: str, *, unique: bool = False
+) -> None:
+    """``CREATE [UNIQUE] INDEX`` unless a relation of that name exists in ``schema``.
+
+    ``columns`` is the SQL between the parentheses, e.g. ``"notification_id ASC"``.
+    """
+    check_identifier(index)
+    curs.execute(
+        "SELECT 1 FROM pg_catalog.pg_class c"
+        " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relname = %s",
+        (schema, index),
+    )
+    if curs.fetchone() is None:
+        kind = "UNIQUE INDEX" if unique else "INDEX"
+        target = f"{quote_ident(schema)}.{quote_ident(table)}"
+        curs.execute(f"CREATE {kind} {quote_ident(index)} ON {target} ({columns})")
+
+
+def create_immutability_trigger(curs: Cursor, schema: str, table: str) -> None:
+    """Make ``table`` refuse UPDATE and DELETE of rows (TRUNCATE and DROP still work)."""
+    function = f"{quote_ident(schema)}.{quote_ident(IMMUTABILITY_FUNCTION)}"
+    curs.execute(
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$\n"
+        "BEGIN\n"
+        f"    RAISE EXCEPTION '{IMMUTABLE_MESSAGE}（表 %）', TG_TABLE_NAME;\n"
+        "END;\n"
+        "$$ LANGUAGE plpgsql"
+    )
+    trigger = immutability_trigger_name(table)
+    # openGauss has neither CREATE TRIGGER IF NOT EXISTS nor CREATE OR REPLACE TRIGGER.
+    curs.execute(
+        "SELECT 1 FROM pg_catalog.pg_trigger t"
+        " JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid"
+        " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relname = %s AND t.tgname = %s",
+        (schema, table, trigger),
+    )
+    if curs.fetchone() is None:
+        # EXECUTE PROCEDURE, not EXECUTE FUNCTION: openGauss (PostgreSQL 9.2 grammar).
+        curs.execute(
+            f"CREATE TRIGGER {quote_ident(trigger)} BEFORE UPDATE OR DELETE"
+            f" ON {quote_ident(schema)}.{quote_ident(table)}"
+            f" FOR EACH ROW EXECUTE PROCEDURE {function}()"
+        )
+
+
+class OpenGaussRecorder:
+    """Base of the recorders: a datastore and idempotent, race-tolerant DDL."""
+
+    def __init__(self, datastore: PgDatastore, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.datastore = datastore
+
+    def create_table(self) -> None:
+        for attempt in (1, 2, 3):
+            try:
+                with self.datastore.transaction(commit=True) as curs:
+                    self._create_table(curs)
+                return
+            except PersistenceError as error:
+                # Another process created the same object between our check and our CREATE;
+                # a second pass finds it in the catalog.
+                code = getattr(error.__cause__, "pgcode", None)
+                if code not in _DDL_RACE_CODES or attempt == 3:
+                    raise
+
+    def _create_table(self, curs: Cursor) -> None:
+        create_schema_if_absent(curs, self.datastore.schema)
+
+
+class OpenGaussAggregateRecorder(OpenGaussRecorder, AggregateRecorder):
+    """Events or snapshots of aggregates (no notification ids)."""
+
+    def __init__(
+        self,
+        datastore: PgDatastore,
+        *,
+        events_table_name: str = "stored_events",
+        immutable: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(datastore, **kwargs)
+        check_identifier(events_table_name)
+        self.events_table_name = events_table_name
+        # Snapshots may be pruned; recorded events never change.
+        self.immutable = immutable
+        table = datastore.qualified(events_table_name)
+        self.create_table_statement = (
+            f"CREATE TABLE IF NOT EXISTS {table} ("
+            f"originator_id {datastore.originator_id_type} NOT NULL, "
+            "originator_version bigint NOT NULL, "
+            "topic text, "
+            "state bytea, "
+            "PRIMARY KEY (originator_id, originator_version))"
+        )
+        self.insert_events_statement = (
+            f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES %s"
+        )
+        self.select_events_statement = (
+            f"SELECT originator_id, originator_version, topic, state FROM {table}"
+            " WHERE originator_id = %s"
+        )
+
+    def _create_table(self, curs: Cursor) -> None:
+        super()._create_table(curs)
+        curs.execute(self.create_table_statement)
+        if self.immutable:
+            create_immutability_trigger(curs, self.datastore.schema, self.events_table_name)
+
+    @retry_transient
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if stored_events:
+            with self.datastore.transaction(commit=True) as curs:
+                self._insert_rows(curs, stored_events, returning=False)
+        return None
+
+    def _insert_rows(self, curs: Cursor, stored_events: Sequence[StoredEvent], *, returning: bool) -> list[int]:
+        # One multi-row INSERT ... VALUES: no composite type, no unnest(), works on openGauss.
+        statement = self.insert_events_statement
+        if returning:
+            statement += " RETURNING notification_id"
+        rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events]
+        result = psycopg2.extras.execute_values(
+            curs, statement, rows, page_size=len(rows), fetch=returning
+        )
+        return [row[0] for row in result] if returning else []
+
+    @retry_transient
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        statement = self.select_events_statement
+        params: list[Any] = [originator_id]
+        if gt is not None:
+            statement += " AND originator_version > %s"
+            params.append(gt)
+        if lte is not None:
+            statement += " AND originator_version <= %s"
+            params.append(lte)
+        statement += " ORDER BY originator_version " + ("DESC" if desc else "ASC")
+        if limit is not None:
+            statement += " LIMIT %s"
+            params.append(limit)
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, params)
+            return [
+                StoredEvent(originator_id=row[0], originator_version=row[1], topic=row[2], state=bytes(row[3]))
+                for row in curs.fetchall()
+            ]
+
+
+class OpenGaussApplicationRecorder(OpenGaussAggregateRecorder, ApplicationRecorder):
+    """Events with notification ids that increase in commit order."""
+
+    def __init__(self, datastore: PgDatastore, *, events_table_name: str = "stored_events", **kwargs: Any) -> None:
+        super().__init__(datastore, events_table_name=events_table_name, immutable=True, **kwargs)
+        table = datastore.qualified(events_table_name)
+        self.create_table_statement = (
+            f"CREATE TABLE IF NOT EXISTS {table} ("
+            f"originator_id {datastore.originator_id_type} NOT NULL, "
+            "originator_version bigint NOT NULL, "
+            "topic text, "
+            "state bytea, "
+            "notification_id bigserial, "
+            "PRIMARY KEY (originator_id, originator_version))"
+        )
+        self.notification_id_index_name = derived_name(events_table_name, "notification_id_idx")
+        # EXCLUSIVE blocks other writers but not readers (SELECT takes ACCESS SHARE). Writers
+        # thus take their bigserial values and commit one after another, so a reader tailing
+        # the log never passes a gap that an earlier-numbered transaction fills later.
+        self.lock_table_statement = f"LOCK TABLE {table} IN EXCLUSIVE MODE"
+        self.select_notifications_statement = (
+            f"SELECT notification_id, originator_id, originator_version, topic, state FROM {table}"
+        )
+        self.max_notification_id_statement = f"SELECT MAX(notification_id) FROM {table}"
+
+    def _create_table(self, curs: Cursor) -> None:
+        super()._create_table(curs)
+        create_index_if_absent(
+            curs,
+            self.datastore.schema,
+            self.events_table_name,
+            self.notification_id_index_name,
+            "notification_id ASC",
+            unique=True,
+        )
+
+    @retry_transient
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        with self.datastore.transaction(commit=True) as curs:
+            return self._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_events(self, curs: Cursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
+        if not stored_events:
+            return []
+        curs.execute(self.lock_table_statement)
+        return self._insert_rows(curs, stored_events, returning=True)
+
+    @retry_transient
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        conditions: list[str] = []
+        params: list[Any] = []
+        if start is not None:
+            conditions.append("notification_id >= %s" if inclusive_of_start else "notification_id > %s")
+            params.append(start)
+        if stop is not None:
+            conditions.append("notification_id <= %s")
+            params.append(stop)
+        if topics:
+            conditions.append("topic = ANY(%s)")
+            params.append(list(topics))
+        statement = self.select_notifications_statement
+        if conditions:
+            statement += " WHERE " + " AND ".join(conditions)
+        statement += " ORDER BY notification_id LIMIT %s"
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, params)
+            return [
+                Notification(
+                    id=row[0],
+                    originator_id=row[1],
+                    originator_version=row[2],
+                    topic=row[3],
+                    state=bytes(row[4]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    @retry_transient
+    def max_notification_id(self) -> int | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.max_notification_id_statement)
+            row = curs.fetchone()
+            return None if row is None else cast("int | None", row[0])
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
+        return OpenGaussSubscription(recorder=self, gt=gt, topics=topics)
+
+
+class OpenGaussSubscription(ListenNotifySubscription[OpenGaussApplicationRecorder]):
+    """Follows the notification log by polling, since openGauss has no LISTEN/NOTIFY.
+
+    The base class pulls whenever ``_has_been_notified`` is set; a timer thread sets it
+    every ``poll_interval`` seconds instead of a NOTIFY arriving.
+    """
+
+    poll_interval = 0.1
+
+    def __init__(self, recorder: OpenGaussApplicationRecorder, gt: int | None = None, topics: Sequence[str] = ()) -> None:
+        # Created before super().__init__(), whose puller thread may call stop() at once.
+        self._poll_stopped = Event()
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+        self._poll_thread = Thread(target=self._poll, name="ledger-subscription-poll", daemon=True)
+        self._poll_thread.start()
+
+    def _poll(self) -> None:
+        while not self._poll_stopped.wait(self.poll_interval):
+            self._has_been_notified.set()
+
+    def stop(self) -> None:
+        self._poll_stopped.set()
+        super().stop()
+
+    def __exit__(self, *args: object, **kwargs: Any) -> None:
+        try:
+            super().__exit__(*args, **kwargs)
+        finally:
+            self._poll_thread.join()
+
+
+class OpenGaussTrackingRecorder(OpenGaussRecorder, TrackingRecorder):
+    """One row per upstream application holding the last processed notification id."""
+
+    def __init__(self, datastore: PgDatastore, *, tracking_table_name: str = "notification_tracking", **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        check_identifier(tracking_table_name)
+        self.tracking_table_name = tracking_table_name
+        table = datastore.qualified(tracking_table_name)
+        self.create_tracking_table_statement = (
+            f"CREATE TABLE IF NOT EXISTS {table} ("
+            "application_name text, notification_id bigint, PRIMARY KEY (application_name))"
+        )
+        self.update_tracking_statement = (
+            f"UPDATE {table} SET notification_id = %s WHERE application_name = %s AND notification_id < %s"
+        )
+        self.insert_tracking_statement = f"INSERT INTO {table} (application_name, notification_id) VALUES (%s, %s)"
+        self.max_tracking_id_statement = f"SELECT MAX(notification_id) FROM {table} WHERE application_name = %s"
+
+    def _create_table(self, curs: Cursor) -> None:
+        super()._create_table(curs)
+        curs.execute(self.create_tracking_table_statement)
+
+    @retry_transient
+    def insert_tracking(self, tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            self.record_tracking(curs, tracking)
+
+    def record_tracking(self, curs: Cursor, tracking: Tracking) -> None:
+        """Advance the position inside the caller's transaction (views call this).
+
+        The upsert without ON CONFLICT: move the row forward if it is behind, otherwise
+        insert it. If a row exists at or past this id the INSERT hits the primary key, so
+        a position can neither be recorded twice nor filled in below the current one. Under
+        READ COMMITTED a concurrent writer makes the UPDATE wait and re-check its WHERE, or
+        makes the INSERT fail; either way the caller's whole transaction is refused.
+        """
+        name, notification_id = tracking.application_name, tracking.notification_id
+        curs.execute(self.update_tracking_statement, (notification_id, name, notification_id))
+        if curs.rowcount == 0:
+            try:
+                curs.execute(self.insert_tracking_statement, (name, notification_id))
+            except psycopg2.errors.UniqueViolation as error:
+                raise IntegrityError(f"跟踪位置已记录或已越过：{name} {notification_id}") from error
+
+    @retry_transient
+    def max_tracking_id(self, application_name: str) -> int | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.max_tracking_id_statement, (application_name,))
+            row = curs.fetchone()
+            return None if row is None else cast("int | None", row[0])
+
+
+class OpenGaussProcessRecorder(OpenGaussTrackingRecorder, OpenGaussApplicationRecorder, ProcessRecorder):
+    """Events and the upstream position written in one transaction."""
+
+    def __init__(
+        self,
+        datastore: PgDatastore,
+        *,
+        events_table_name: str = "stored_events",
+        tracking_table_name: str = "notification_tracking",
+    ) -> None:
+        super().__init__(datastore, tracking_table_name=tracking_table_name, events_table_name=events_table_name)
+
+    def _insert_events(self, curs: Cursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
+        tracking: Tracking | None = kwargs.get("tracking")
+        # Tracking first: a duplicate position fails before the events table is locked.
+        if tracking is not None:
+            self.record_tracking(curs, tracking)
+        return super()._insert_events(curs, stored_events, **kwargs)
+
+
+_TTracking = TypeVar("_TTracking", bound=OpenGaussTrackingRecorder)
+
+
+class OpenGaussFactory(InfrastructureFactory[OpenGaussTrackingRecorder]):
+    """The infrastructure factory eventsourcing finds in this module."""
+
+    POSTGRES_DBNAME = "POSTGRES_DBNAME"
+    POSTGRES_HOST = "POSTGRES_HOST"
+    POSTGRES_PORT = "POSTGRES_PORT"
+    POSTGRES_USER = "POSTGRES_USER"
+    POSTGRES_PASSWORD = "POSTGRES_PASSWORD"  # noqa: S105 - the name of a key, not a secret
+    POSTGRES_CONNECT_TIMEOUT = "POSTGRES_CONNECT_TIMEOUT"
+    POSTGRES_SCHEMA = "POSTGRES_SCHEMA"
+    POSTGRES_POOL_SIZE = "POSTGRES_POOL_SIZE"
+    POSTGRES_MAX_OVERFLOW = "POSTGRES_MAX_OVERFLOW"
+    ORIGINATOR_ID_TYPE = "ORIGINATOR_ID_TYPE"
+    CREATE_TABLE = "CREATE_TABLE"
+
+    aggregate_recorder_class = OpenGaussAggregateRecorder
+    application_recorder_class = OpenGaussApplicationRecorder
+    tracking_recorder_class = OpenGaussTrackingRecorder
+    process_recorder_class = OpenGaussProcessRecorder
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        self.datastore = PgDatastore(
+            dbname=self._required(self.POSTGRES_DBNAME),
+            host=self._required(self.POSTGRES_HOST),
+            user=self._required(self.POSTGRES_USER),
+            password=self.env.get(self.POSTGRES_PASSWORD) or "",
+            port=self._integer(self.POSTGRES_PORT, 5432),
+            connect_timeout=self._integer(self.POSTGRES_CONNECT_TIMEOUT, 30),
+            pool_size=self._integer(self.POSTGRES_POOL_SIZE, 10),
+            max_overflow=self._integer(self.POSTGRES_MAX_OVERFLOW, 20),
+            schema=(self.env.get(self.POSTGRES_SCHEMA) or "public").strip(),
+            originator_id_type=(self.env.get(self.ORIGINATOR_ID_TYPE) or "uuid").lower(),
+        )
+
+    def _required(self, key: str) -> str:
+        value = self.env.get(key)
+        if not value:
+            raise OSError(f"缺少数据库设置：环境变量 {key}")
+        return value
+
+    def _integer(self, key: str, default: int) -> int:
+        value = self.env.get(key)
+        if not value:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise OSError(f"数据库设置 {key} 应为整数：{value!r}") from None
+
+    def _create_table(self) -> bool:
+        return strtobool(self.env.get(self.CREATE_TABLE) or "yes")
+
+    def _events_table(self, purpose: str = "events") -> str:
+        return f"{self.env.name.lower() or 'stored'}_{purpose}"
+
+    def _tracking_table(self) -> str:
+        return f"{self.env.name.lower() or 'notification'}_tracking"
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        recorder = type(self).aggregate_recorder_class(
+            self.datastore, events_table_name=self._events_table(purpose), immutable=purpose == "events"
+        )
+        if self._create_table():
+            recorder.create_table()
+        return recorder
+
+    def application_recorder(self) -> ApplicationRecorder:
+        topic = self.env.get(self.APPLICATION_RECORDER_TOPIC)
+        recorder_class = resolve_topic(topic) if topic else type(self).application_recorder_class
+        assert issubclass(recorder_class, OpenGaussApplicationRecorder), recorder_class
+        recorder = recorder_class(self.datastore, events_table_name=self._events_table())
+        if self._create_table():
+            recorder.create_table()
+        return recorder
+
+    def tracking_recorder(
+        self, tracking_recorder_class: type[_TTracking] | None = None
+    ) -> _TTracking | OpenGaussTrackingRecorder:
+        # ProjectionRunner passes its view class here; it gets this factory's datastore.
+        recorder_class: type[OpenGaussTrackingRecorder]
+        if tracking_recorder_class is not None:
+            recorder_class = tracking_recorder_class
+        else:
+            topic = self.env.get(self.TRACKING_RECORDER_TOPIC)
+            recorder_class = resolve_topic(topic) if topic else type(self).tracking_recorder_class
+        assert issubclass(recorder_class, OpenGaussTrackingRecorder), recorder_class
+        recorder = recorder_class(self.datastore, tracking_table_name=self._tracking_table())
+        if self._create_table():
+            recorder.create_table()
+        return recorder
+
+    def process_recorder(self) -> ProcessRecorder:
+        topic = self.env.get(self.PROCESS_RECORDER_TOPIC)
+        recorder_class = resolve_topic(topic) if topic else type(self).process_recorder_class
+        assert issubclass(recorder_class, OpenGaussProcessRecorder), recorder_class
+        recorder = recorder_class(
+            self.datastore,
+            events_table_name=self._events_table(),
+            tracking_table_name=self._tracking_table(),
+        )
+        if self._create_table():
+            recorder.create_table()
+        return recorder
+
+    def __exit__(self, *args: Any) -> None:
+        super().__exit__(*args)
+        self.close()
+
+    def close(self) -> None:
+        """Idempotent: Application.close() and Application.__del__ both call it."""
+        datastore = getattr(self, "datastore", None)
+        if datastore is not None:
+            datastore.close()
+
+
+Factory = OpenGaussFactory
+
+
+@contextmanager
+def disable_immutability_guard(
+    store: PgDatastore | OpenGaussFactory | OpenGaussAggregateRecorder, table: str | None = None
+) -> Iterator[None]:
+    """For tests only: let UPDATE/DELETE through on an events table inside the block.
+
+    ``table`` defaults to the recorder's events table. The trigger is disabled for every
+    session while the block runs, so never use this against a live ledger.
+    """
+    datastore = store if isinstance(store, PgDatastore) else store.datastore
+    if table is None:
+        if not isinstance(store, OpenGaussAggregateRecorder):
+            raise TypeError("请指定事件表名，或传入记录器")
+        table = store.events_table_name
+    target = datastore.qualified(table)
+    trigger = quote_ident(immutability_trigger_name(table))
+    with datastore.transaction(commit=True) as curs:
+        curs.execute(f"ALTER TABLE {target} DISABLE TRIGGER {trigger}")
+    try:
+        yield
+    finally:
+        with datastore.transaction(commit=True) as curs:
+            curs.execute(f"ALTER TABLE {target} ENABLE TRIGGER {trigger}")

@@ -1,0 +1,105 @@
+"""Chinese sentences for ledger events, as the operation log and `ledger log` show them.
+
+One catalogue, so a translator finds every sentence in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.domain.people import ROLES
+
+SENTENCES: dict[str, str] = {
+    "Cartridge.Registered": "登记磁带 {barcode}（{media_type}，池 {pool}）",
+    "Cartridge.Labelled": "磁带写入标签 {volume_serial}（第 {label_sequence} 次标记，池 {pool}）",
+    "Cartridge.Loaded": "磁带装入驱动器 {drive}",
+    "Cartridge.Unloaded": "磁带从驱动器 {drive} 卸出",
+    "Cartridge.Moved": "磁带移至 {location}",
+    "Cartridge.PackageWritten": "写入数据包第 {sequence} 号（磁带文件 {tape_file}，{payload_bytes} 字节，备份组 {group}）",
+    "Cartridge.IndexWritten": "写入磁带索引（磁带文件 {tape_file}，共 {packages} 个数据包）",
+    "Cartridge.TapeFull": "磁带已满（已写 {bytes_written} 字节）：{reason}",
+    "Cartridge.Expired": "磁带到期：{reason}",
+    "Cartridge.Erased": "磁带已擦除（{mode}），标签序号变为 {label_sequence}",
+    "Cartridge.Retired": "磁带退役：{reason}",
+    "Cartridge.RetentionChanged": "磁带存活期由 {old} 个月改为 {new} 个月",
+    "Cartridge.HealthRecorded": "记录磁带健康状况",
+    "Drive.Registered": "登记驱动器 {device}（{vendor} {product}，序列号 {serial}）",
+    "Drive.Reserved": "驱动器分配给任务 {job_id}",
+    "Drive.Released": "驱动器由任务 {job_id} 释放",
+    "Drive.CartridgeLoaded": "驱动器装入磁带 {barcode}",
+    "Drive.CartridgeUnloaded": "驱动器卸出磁带 {barcode}",
+    "Drive.CommandFailed": "SCSI 命令 {command} 失败：{message}",
+    "Drive.Cleaned": "驱动器已清洁",
+    "BackupGroup.Opened": "创建备份组 {name}",
+    "BackupGroup.RunAdded": "备份组追加第 {run_number} 次备份（任务 {job_id}）",
+    "BackupGroup.CartridgeAdded": "备份组使用磁带 {barcode}",
+    "BackupGroup.RotatedOut": "备份组轮换出活动集：{reason}",
+    "BackupJob.Requested": "提交备份任务（{kind}，备份组 {group}）",
+    "BackupJob.Planned": "备份计划：{files} 个文件，{packages} 个数据包，{bytes_in} 字节",
+    "BackupJob.PackageRecorded": "任务记录数据包第 {sequence} 号于磁带 {cartridge}",
+    "BackupJob.TapeChangeRequested": "请求换盘：{reason}",
+    "BackupJob.TapeChangeSatisfied": "已换上磁带 {barcode}",
+    "BackupJob.WarningRecorded": "任务警告：{message}",
+    "BackupJob.Verified": "读回校验：检查 {checked} 个数据包，结果 {ok}",
+    "RestoreJob.Requested": "提交恢复任务（目标 {target}）",
+    "RestoreJob.PackageRestored": "恢复数据包 {package_id}：{files} 个文件",
+    "Job.Started": "任务开始（主机 {host}）",
+    "Job.Paused": "任务暂停 {reason}",
+    "Job.Resumed": "任务恢复运行",
+    "Job.Cancelled": "任务取消 {reason}",
+    "Job.Failed": "任务失败：{reason}",
+    "Job.Completed": "任务完成（{outcome}）",
+    "Settings.Created": "初始化系统设置",
+    "Settings.SettingChanged": "设置 {key} 由 {old} 改为 {new}",
+    "User.Created": "创建用户 {name}（{role}）",
+    "User.PasswordChanged": "修改用户密码",
+    "User.RoleChanged": "用户角色由 {old} 改为 {new}",
+    "User.LoggedIn": "用户登录（来自 {source}）",
+    "User.LoginFailed": "登录失败（来自 {source}）：{reason}",
+    "User.Disabled": "停用用户",
+    "Recipient.Added": "添加通知接收人 {name}（{phone}）",
+    "Recipient.Updated": "修改通知接收人 {name}（{phone}）",
+    "Recipient.Removed": "删除通知接收人",
+    "Notification.Queued": "通知排队：{title} → {phone}",
+    "Notification.AttemptFailed": "通知发送失败，稍后重试：{error}",
+    "Notification.Delivered": "通知已送达（任务 {task_id}）",
+    "Notification.Failed": "通知最终发送失败：{error}",
+}
+
+CATEGORIES = {
+    "Cartridge": "磁带", "Drive": "磁带", "BackupGroup": "备份", "BackupJob": "备份", "RestoreJob": "恢复",
+    "Job": "任务", "Settings": "配置", "User": "登录", "Recipient": "配置", "Notification": "通知",
+}
+
+
+class _Lenient(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def _display(key: str, value: Any) -> Any:
+    if isinstance(value, dict) and "hint" in value:
+        return value["hint"]  # a sealed secret: show only its masked hint
+    if key in {"role", "old", "new"} and isinstance(value, str) and value in ROLES:
+        return ROLES[value]
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value is None or value == "":
+        return "—"
+    return value
+
+
+def describe(event_name: str, attributes: dict[str, Any]) -> str:
+    template = SENTENCES.get(event_name)
+    if template is None:
+        return event_name
+    values = _Lenient({k: _display(k, v) for k, v in attributes.items()})
+    return template.format_map(values)
+
+
+def category(event_name: str) -> str:
+    return CATEGORIES.get(event_name.split(".")[0], "系统")
+
+
+def actor(attributes: dict[str, Any]) -> str:
+    return str(attributes.get("by") or "system")

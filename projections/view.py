@@ -1,0 +1,59 @@
+"""A view: tables that follow some ledger events, with a handler per event name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from projections.store import Cursor, ViewStore
+
+
+def event_name(domain_event: Any) -> str:
+    """`Cartridge.Labelled` → "Cartridge.Labelled"; `Job.Started` on a backup job stays "Job.Started"."""
+    return type(domain_event).__qualname__
+
+
+class View:
+    """Subclasses set `name`, `tables` (DDL per dialect) and `handle_<Aggregate>_<Event>` methods."""
+
+    name: ClassVar[str] = "view"
+    tables: ClassVar[Sequence[str]] = ()
+    table_names: ClassVar[Sequence[str]] = ()
+    # Limit which event topics are read for this view; empty means all.
+    topics: ClassVar[Sequence[str]] = ()
+
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+
+    def ddl(self) -> Sequence[str]:
+        return [sql.replace("{BLOB}", "BYTEA" if self.store.dialect == "postgresql" else "BLOB")
+                for sql in self.tables]
+
+    def create(self) -> None:
+        with self.store.transaction() as cursor:
+            for statement in self.ddl():
+                cursor.execute(statement)
+
+    def clear(self, cursor: Cursor) -> None:
+        for table in self.table_names:
+            cursor.execute(f"DELETE FROM {table}")
+        self.store.reset_tracking(cursor, self.name)
+
+    def position(self) -> int:
+        return self.store.max_tracking_id(self.name)
+
+    # Views that only need the stored record (the hash chain) skip decoding events.
+    needs_events: ClassVar[bool] = True
+    rebuild_with_all: ClassVar[bool] = True
+
+    def apply(self, cursor: Cursor, items: Iterable[tuple[Any, Any]]) -> None:
+        """Apply (domain event, stored notification) pairs in order; subclasses may batch."""
+        for domain_event, notification in items:
+            handler = getattr(self, "on_" + event_name(domain_event).replace(".", "_"), None)
+            if handler is not None:
+                handler(cursor, domain_event, notification)
+            else:
+                self.on_any(cursor, domain_event, notification)
+
+    def on_any(self, cursor: Cursor, domain_event: Any, notification: Any) -> None:
+        """Called for events without a specific handler."""
