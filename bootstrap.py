@@ -14,6 +14,7 @@ from config.logging_setup import setup_logging
 from ledger import clock
 from ledger.application import Ledger
 from ledger.secrets import SecretBox
+from ledger.sqlite_guard import install_immutability_triggers
 from projections.audit import AuditLogView
 from projections.chain_view import ChainView
 from projections.runner import Projector
@@ -142,6 +143,8 @@ def build(settings: Settings | None = None, *, log_to_console: bool = False) -> 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(settings.log_file, settings.log_level, console=log_to_console)
     ledger = Ledger(env=ledger_environment(settings))
+    if settings.is_sqlite:
+        install_immutability_triggers(settings.database["path"])
     store = view_store(settings)
     views = [AuditLogView(store), SettingsView(store), ChainView(store)]
     projector = Projector(ledger, views)

@@ -147,26 +147,27 @@ class Ledger(Application[UUID]):
 
     # --- settings ---------------------------------------------------------------------------
     def settings(self) -> Settings:
+        """The installation's settings; a fresh, unsaved aggregate until the first change."""
         existing = self.find(Settings, Settings.create_id())
-        if existing is None:
-            existing = Settings()
+        return existing if existing is not None else Settings()
+
+    def _save_settings_change(self, apply: Any) -> Settings:
+        for _ in range(3):
+            settings = self.settings()
+            apply(settings)
             try:
-                self.save(existing)
+                self.save(settings)
+                return settings
             except IntegrityError:
-                existing = self.get(Settings, Settings.create_id(), "设置", "installation")
-        return existing
+                continue  # another process changed settings meanwhile: reload and apply again
+        raise IntegrityError("设置被并发修改，请重试")
 
     def change_setting(self, key: str, value: Any, *, old: Any, by: str) -> Settings:
-        settings = self.settings()
-        settings.change(key, value, old=old, by=by)
-        self.save(settings)
-        return settings
+        return self._save_settings_change(lambda s: s.change(key, value, old=old, by=by))
 
     def change_secret(self, key: str, *, ciphertext: str, hint: str, old_hint: str, by: str) -> Settings:
-        settings = self.settings()
-        settings.change_secret(key, ciphertext=ciphertext, hint=hint, old_hint=old_hint, by=by)
-        self.save(settings)
-        return settings
+        return self._save_settings_change(
+            lambda s: s.change_secret(key, ciphertext=ciphertext, hint=hint, old_hint=old_hint, by=by))
 
     # --- people -----------------------------------------------------------------------------
     def user(self, name: str) -> User:

@@ -56,8 +56,9 @@ class Projector:
                     return applied
             try:
                 with view.store.transaction() as cursor:
+                    # Tracking first: a batch another projector already took fails before any row.
+                    view.store.set_tracking(cursor, view.name, items[-1][1].id, previous=position)
                     view.apply(cursor, items)
-                    view.store.set_tracking(cursor, view.name, items[-1][1].id)
             except DuplicateTracking:
                 # Another projector applied this batch first; start again from its position.
                 log.info("视图 %s 的这批事件已由其他进程处理", view.name)

@@ -51,19 +51,25 @@ class ViewStore:
         rows = self.query("SELECT notification_id FROM view_tracking WHERE view_name = ?", (view_name,))
         return int(rows[0][0]) if rows else 0
 
-    def set_tracking(self, cursor: Cursor, view_name: str, notification_id: int) -> None:
-        """Advance the view's position; refuse a position at or below the recorded one.
+    def set_tracking(self, cursor: Cursor, view_name: str, notification_id: int, previous: int) -> None:
+        """Move the view's position from `previous` to `notification_id`, or refuse.
 
-        No ON CONFLICT (openGauss lacks it): UPDATE forward, else INSERT, and a primary-key clash
-        on the INSERT means another writer got there first.
+        A compare-and-set: if another projector moved the position meanwhile, nothing matches and
+        the batch is refused before any row is written. No ON CONFLICT (openGauss lacks it):
+        UPDATE from the expected position, else INSERT the first position, where a primary-key
+        clash means another writer got there first.
         """
-        cursor.execute("UPDATE view_tracking SET notification_id = ? WHERE view_name = ? AND notification_id < ?",
-                       (notification_id, view_name, notification_id))
-        if _rowcount(cursor) == 1:
+        if notification_id <= previous:
+            raise DuplicateTracking(f"{view_name} 的位置 {notification_id} 不在 {previous} 之后")
+        if previous:
+            cursor.execute("UPDATE view_tracking SET notification_id = ? WHERE view_name = ? AND notification_id = ?",
+                           (notification_id, view_name, previous))
+            if _rowcount(cursor) != 1:
+                raise DuplicateTracking(f"{view_name} 已不在位置 {previous}")
             return
         cursor.execute("SELECT notification_id FROM view_tracking WHERE view_name = ?", (view_name,))
         if cursor.fetchone() is not None:
-            raise DuplicateTracking(f"{view_name} 已处理到 {notification_id} 之后")
+            raise DuplicateTracking(f"{view_name} 已有位置，不能从头开始")
         try:
             cursor.execute("INSERT INTO view_tracking (view_name, notification_id) VALUES (?, ?)",
                            (view_name, notification_id))
