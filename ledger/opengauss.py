@@ -11,7 +11,8 @@ statement here is one openGauss accepts: no ON CONFLICT (tracking is UPDATE-then
 no LISTEN/NOTIFY (subscriptions poll), no lock_timeout, no LATERAL, no identity columns
 (bigserial), no SKIP LOCKED, no composite types and no stored procedures on the write path.
 Indexes, triggers and schemas are created after a pg_catalog check, because older openGauss
-releases lack ``IF NOT EXISTS`` for them. The events table refuses UPDATE and DELETE.
+releases lack ``IF NOT EXISTS`` for them, under ``pg_advisory_xact_lock`` (openGauss has it)
+so that processes starting together do not race. The events table refuses UPDATE and DELETE.
 
 Views for ProjectionRunner subclass ``OpenGaussTrackingRecorder``: extend
 ``_create_table(curs)`` for their DDL and write their rows and ``record_tracking(curs, t)``
@@ -36,7 +37,6 @@ from eventsourcing.persistence import (
     IntegrityError,
     ListenNotifySubscription,
     Notification,
-    PersistenceError,
     ProcessRecorder,
     StoredEvent,
     Subscription,
@@ -53,8 +53,8 @@ Cursor: TypeAlias = psycopg2.extensions.cursor
 IMMUTABLE_MESSAGE = "台账事件不可修改或删除"
 IMMUTABILITY_FUNCTION = "taf_refuse_event_change"
 
-# SQLSTATEs of two sessions racing to create the same table, index, trigger or function.
-_DDL_RACE_CODES = frozenset({"42P07", "42710", "23505", "XX000", "40P01"})
+# Advisory lock key (any constant bigint) that serialises create_table() across processes.
+DDL_LOCK_KEY = 0x7AF_1ED6E5
 
 
 def immutability_trigger_name(table: str) -> str:
@@ -116,24 +116,20 @@ def create_immutability_trigger(curs: Cursor, schema: str, table: str) -> None:
 
 
 class OpenGaussRecorder:
-    """Base of the recorders: a datastore and idempotent, race-tolerant DDL."""
+    """Base of the recorders: a datastore and idempotent DDL that is safe to run concurrently."""
 
     def __init__(self, datastore: PgDatastore, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.datastore = datastore
 
+    @retry_transient
     def create_table(self) -> None:
-        for attempt in (1, 2, 3):
-            try:
-                with self.datastore.transaction(commit=True) as curs:
-                    self._create_table(curs)
-                return
-            except PersistenceError as error:
-                # Another process created the same object between our check and our CREATE;
-                # a second pass finds it in the catalog.
-                code = getattr(error.__cause__, "pgcode", None)
-                if code not in _DDL_RACE_CODES or attempt == 3:
-                    raise
+        with self.datastore.transaction(commit=True) as curs:
+            # Processes starting together would race between the catalog checks and the
+            # CREATEs, or on the catalog row of the shared trigger function ("tuple
+            # concurrently updated"). The lock is per database and ends with the transaction.
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK_KEY,))
+            self._create_table(curs)
 
     def _create_table(self, curs: Cursor) -> None:
         create_schema_if_absent(curs, self.datastore.schema)
@@ -141,6 +137,9 @@ class OpenGaussRecorder:
 
 class OpenGaussAggregateRecorder(OpenGaussRecorder, AggregateRecorder):
     """Events or snapshots of aggregates (no notification ids)."""
+
+    # Column definitions between the fixed columns and the primary key.
+    extra_columns = ""
 
     def __init__(
         self,
@@ -162,6 +161,7 @@ class OpenGaussAggregateRecorder(OpenGaussRecorder, AggregateRecorder):
             "originator_version bigint NOT NULL, "
             "topic text, "
             "state bytea, "
+            f"{self.extra_columns}"
             "PRIMARY KEY (originator_id, originator_version))"
         )
         self.insert_events_statement = (
@@ -229,18 +229,12 @@ class OpenGaussAggregateRecorder(OpenGaussRecorder, AggregateRecorder):
 class OpenGaussApplicationRecorder(OpenGaussAggregateRecorder, ApplicationRecorder):
     """Events with notification ids that increase in commit order."""
 
+    # bigserial rather than an identity column, which openGauss lacks.
+    extra_columns = "notification_id bigserial, "
+
     def __init__(self, datastore: PgDatastore, *, events_table_name: str = "stored_events", **kwargs: Any) -> None:
         super().__init__(datastore, events_table_name=events_table_name, immutable=True, **kwargs)
         table = datastore.qualified(events_table_name)
-        self.create_table_statement = (
-            f"CREATE TABLE IF NOT EXISTS {table} ("
-            f"originator_id {datastore.originator_id_type} NOT NULL, "
-            "originator_version bigint NOT NULL, "
-            "topic text, "
-            "state bytea, "
-            "notification_id bigserial, "
-            "PRIMARY KEY (originator_id, originator_version))"
-        )
         self.notification_id_index_name = derived_name(events_table_name, "notification_id_idx")
         # EXCLUSIVE blocks other writers but not readers (SELECT takes ACCESS SHARE). Writers
         # thus take their bigserial values and commit one after another, so a reader tailing
@@ -436,7 +430,7 @@ class OpenGaussFactory(InfrastructureFactory[OpenGaussTrackingRecorder]):
     POSTGRES_HOST = "POSTGRES_HOST"
     POSTGRES_PORT = "POSTGRES_PORT"
     POSTGRES_USER = "POSTGRES_USER"
-    POSTGRES_PASSWORD = "POSTGRES_PASSWORD"  # noqa: S105 - the name of a key, not a secret
+    POSTGRES_PASSWORD = "POSTGRES_PASSWORD"
     POSTGRES_CONNECT_TIMEOUT = "POSTGRES_CONNECT_TIMEOUT"
     POSTGRES_SCHEMA = "POSTGRES_SCHEMA"
     POSTGRES_POOL_SIZE = "POSTGRES_POOL_SIZE"
@@ -507,7 +501,7 @@ class OpenGaussFactory(InfrastructureFactory[OpenGaussTrackingRecorder]):
 
     def tracking_recorder(
         self, tracking_recorder_class: type[_TTracking] | None = None
-    ) -> _TTracking | OpenGaussTrackingRecorder:
+    ) -> _TTracking:
         # ProjectionRunner passes its view class here; it gets this factory's datastore.
         recorder_class: type[OpenGaussTrackingRecorder]
         if tracking_recorder_class is not None:
@@ -519,7 +513,7 @@ class OpenGaussFactory(InfrastructureFactory[OpenGaussTrackingRecorder]):
         recorder = recorder_class(self.datastore, tracking_table_name=self._tracking_table())
         if self._create_table():
             recorder.create_table()
-        return recorder
+        return cast("_TTracking", recorder)
 
     def process_recorder(self) -> ProcessRecorder:
         topic = self.env.get(self.PROCESS_RECORDER_TOPIC)

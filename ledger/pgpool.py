@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import wraps
 from threading import BoundedSemaphore, Lock
-from typing import Any, ClassVar, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import psycopg2
 import psycopg2.extensions
@@ -230,7 +230,7 @@ class PgDatastore:
 
     # Cursor class given to every new connection. The SQL-dialect tests set it (class or
     # instance) to a cursor that records each statement; production keeps psycopg2's own.
-    cursor_factory: ClassVar[type[psycopg2.extensions.cursor] | None] = None
+    cursor_factory: type[psycopg2.extensions.cursor] | None = None
 
     def __init__(
         self,
@@ -255,7 +255,7 @@ class PgDatastore:
         self.schema = schema
         self.originator_id_type = originator_id_type
         if cursor_factory is not None:
-            self.cursor_factory = cursor_factory  # type: ignore[misc]
+            self.cursor_factory = cursor_factory
         self._connect_kwargs: dict[str, Any] = {
             "dbname": dbname,
             "host": host,

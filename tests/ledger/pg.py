@@ -113,7 +113,8 @@ def ensure_database(dbname: str) -> None:
 
 
 def reset_schema(dbname: str, schema: str = "public") -> None:
-    """Drop and recreate ``schema``: tables, sequences, triggers and functions all go."""
+    """Drop and recreate ``schema``: tables, sequences, triggers and functions all go, and so
+    do extensions installed into it (create those with ``IF NOT EXISTS`` in your DDL)."""
     with admin_connection(dbname) as conn, conn.cursor() as curs:
         curs.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         curs.execute(f'CREATE SCHEMA "{schema}"')

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -241,7 +241,7 @@ def test_event_timestamps_follow_the_drill_clock(ledger: Ledger) -> None:
     manual.advance(days=31)
     ledger.change_retention("TAF008L9", 7, by="a")
     stamps = [ledger.mapper.to_domain_event(n).timestamp for n in ledger.notifications()]
-    assert stamps == [datetime(2026, 3, 1, 2, tzinfo=timezone.utc), datetime(2026, 4, 1, 2, tzinfo=timezone.utc)]
+    assert stamps == [datetime(2026, 3, 1, 2, tzinfo=UTC), datetime(2026, 4, 1, 2, tzinfo=UTC)]
 
 
 def test_the_store_refuses_a_second_creation_of_the_same_aggregate(ledger: Ledger) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 from unittest import TestCase
+from uuid import uuid4
 
 from eventsourcing.persistence import (
     AggregateRecorder,
@@ -40,6 +41,7 @@ class PgDatastoreCase(TestCase):
 
     pool_size = 4
     max_overflow = 12
+    originator_id_type = "uuid"
 
     def setUp(self) -> None:
         super().setUp()
@@ -52,6 +54,7 @@ class PgDatastoreCase(TestCase):
             password=env["POSTGRES_PASSWORD"],
             pool_size=self.pool_size,
             max_overflow=self.max_overflow,
+            originator_id_type=self.originator_id_type,
         )
 
     def tearDown(self) -> None:
@@ -84,6 +87,14 @@ class TestApplicationRecorder(PgDatastoreCase, es.ApplicationRecorderTestCase[Op
         self.create_recorder()
         recorder = self.create_recorder()
         self.assertEqual(recorder.insert_events([]), [])
+
+
+class TestApplicationRecorderWithTextOriginatorIDs(TestApplicationRecorder):
+    # ORIGINATOR_ID_TYPE=text, for aggregates whose ids are not UUIDs.
+    originator_id_type = "text"
+
+    def new_originator_id(self) -> str:
+        return f"cartridge-{uuid4()}"
 
 
 class TestTrackingRecorder(PgDatastoreCase, es.TrackingRecorderTestCase):

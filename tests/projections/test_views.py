@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from ledger import clock
 from projections.audit import AuditLogView
-from projections.runner import Projector, ProjectionThread
+from projections.runner import ProjectionThread, Projector
 from projections.settings_view import SettingsView
 from projections.store import DuplicateTracking, SqliteViewStore
 
@@ -93,13 +93,13 @@ def test_two_projectors_racing_apply_every_event_once(services) -> None:  # noqa
 
 
 def test_state_as_of_a_past_moment_is_rebuilt_in_memory(services) -> None:  # noqa: ANN001
-    manual = clock.ManualClock(datetime(2026, 1, 10, tzinfo=timezone.utc))
+    manual = clock.ManualClock(datetime(2026, 1, 10, tzinfo=UTC))
     clock.set_clock(manual)
     change(services, "default_retention_months", 7)
     manual.advance(days=30)
     change(services, "default_retention_months", 11)
     memory = SqliteViewStore(":memory:")
-    past = Projector(services.ledger, [SettingsView(memory)], until=datetime(2026, 1, 20, tzinfo=timezone.utc))
+    past = Projector(services.ledger, [SettingsView(memory)], until=datetime(2026, 1, 20, tzinfo=UTC))
     past.catch_up()
     assert past.view("settings").values() == {"default_retention_months": 7}
     memory.close()
