@@ -1,0 +1,1 @@
+"""DingTalk notifications through the user's gateway: client, stand-in, templates, outbox dispatch."""
