@@ -26,8 +26,15 @@ class View:
         self.store = store
 
     def ddl(self) -> Sequence[str]:
-        return [sql.replace("{BLOB}", "BYTEA" if self.store.dialect == "postgresql" else "BLOB")
-                for sql in self.tables]
+        postgres = self.store.dialect == "postgresql"
+        replacements = {"{BLOB}": "BYTEA" if postgres else "BLOB",
+                        "{ID}": "BIGSERIAL PRIMARY KEY" if postgres else "INTEGER PRIMARY KEY"}
+        statements = []
+        for sql in self.tables:
+            for marker, value in replacements.items():
+                sql = sql.replace(marker, value)
+            statements.append(sql)
+        return statements
 
     def create(self) -> None:
         with self.store.transaction() as cursor:
