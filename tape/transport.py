@@ -2,6 +2,10 @@
 
 Linux SG_IO, Windows SPTI and the emulator all sit behind `Transport.execute`; everything above
 (CDB builders, sense decoding, the Drive and Changer APIs) is the same for all three.
+
+A command the drive answered, whatever its status, comes back as a `ScsiResult`. A command that
+could not be delivered raises `TransportError` or one of its kinds: `DeviceNotFound`,
+`PermissionDenied`, `DeviceInUse`, `TransportTimeout`, `TransferTooLarge`, `UnsupportedPlatform`.
 """
 
 from __future__ import annotations
@@ -74,6 +78,33 @@ class TransferTooLarge(TransportError):
         )
         self.length = length
         self.limit = limit
+
+
+class DeviceNotFound(TransportError):
+    """The device path names nothing (ENOENT, ERROR_FILE_NOT_FOUND) or the device went away."""
+
+
+class PermissionDenied(TransportError):
+    """The operating system refused access to the device (EACCES/EPERM, ERROR_ACCESS_DENIED)."""
+
+
+class DeviceInUse(TransportError):
+    """Another program holds the device open exclusively (EBUSY, ERROR_SHARING_VIOLATION)."""
+
+
+class TransportTimeout(TransportError):
+    """The command did not complete within its timeout; the drive may still be busy with it."""
+
+
+class UnsupportedPlatform(TransportError):
+    """This transport does not exist on the running operating system."""
+
+
+def transfer_length(direction: Direction, data: bytes | None, length: int) -> int:
+    """Bytes in the data phase: the data itself going out, the allocation length coming in."""
+    if direction is Direction.TO_DEVICE:
+        return len(data or b"")
+    return length if direction is Direction.FROM_DEVICE else 0
 
 
 @runtime_checkable

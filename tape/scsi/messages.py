@@ -2,8 +2,9 @@
 
 Each entry is a `Text`: what happened (`message`) and what the operator should do next (`advice`).
 `tape.scsi.outcomes` maps sense codes to these ids; `tape.scsi.errors` gives every exception class
-a default id. TapeAlert flags have their own catalogue in `tape.scsi.tapealert`; transport and
-device-naming messages are in `tape.transports.messages`.
+a default id. `MAM_LABELS` names the cartridge memory attributes for display. TapeAlert flags have
+their own catalogue in `tape.scsi.tapealert`; transport and device-naming messages are in
+`tape.transports.messages`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ TEXTS: dict[str, Text] = {
     # Conditions that complete the command (reported as flags, logged as notes).
     "filemark": Text("读到文件标记（一个磁带文件结束）"),
     "early_warning": Text("已越过早期告警位置，磁带即将写满", "写完当前数据包和磁带索引后，换下一盘磁带继续"),
-    "programmable_early_warning": Text("已越过可编程早期告警位置", "写完当前数据包和磁带索引后，换下一盘磁带继续"),
+    "programmable_early_warning": Text(
+        "已越过可编程早期告警位置", "写完当前数据包和磁带索引后，换下一盘磁带继续"
+    ),
     "beginning_of_partition": Text("反向移动时到达分区开头"),
     "incorrect_length": Text("磁带块的实际长度与请求的长度不同"),
     "operation_in_progress": Text("驱动器正在执行上一个操作", _RETRY_LATER),
@@ -47,14 +50,18 @@ TEXTS: dict[str, Text] = {
         "请等待：普通磁带约 20 秒；新 LTO-9 磁带首次装入可能需要 20–130 分钟，期间不要取出磁带",
     ),
     "load_required": Text("磁带已插入但尚未装载", "系统会发送 LOAD 命令装载磁带；仍然失败请取出磁带重新插入"),
-    "manual_intervention": Text("驱动器或带库需要人工处理（例如带库门未关好）", "请检查驱动器和带库面板上的提示"),
+    "manual_intervention": Text(
+        "驱动器或带库需要人工处理（例如带库门未关好）", "请检查驱动器和带库面板上的提示"
+    ),
     "busy_not_ready": Text("驱动器正忙于另一个操作", _RETRY_LATER),
     "cleaning_cartridge": Text("驱动器中装的是清洗带", "清洗结束后取出清洗带，再装入数据磁带"),
     "cleaning_failed": Text("驱动器清洗失败", "请换一盘清洗带重新清洗；清洗带可能已过期"),
     "cleaning_required": Text("驱动器需要清洗", "请装入清洗带清洗驱动器，然后重试"),
     # MEDIUM ERROR and incompatible media
     "medium_error": Text("磁带介质错误", _CLEAN_THEN_RETRY),
-    "read_error": Text("无法恢复的读错误", "请清洗驱动器后重试；仍然失败说明该处数据已损坏，请从其它副本恢复"),
+    "read_error": Text(
+        "无法恢复的读错误", "请清洗驱动器后重试；仍然失败说明该处数据已损坏，请从其它副本恢复"
+    ),
     "write_error": Text("写入磁带失败", "请清洗驱动器，然后把这个数据包写到另一盘磁带"),
     "entity_not_found": Text("找不到要求的磁带位置", "磁带内容可能与数据库记录不一致，请核对磁带条码"),
     "eod_not_found": Text(
@@ -69,9 +76,13 @@ TEXTS: dict[str, Text] = {
         "磁带与驱动器不兼容（例如把 LTO-7 磁带放入 LTO-9 驱动器）",
         "LTO-9 驱动器只能使用 LTO-9（L9/LZ）和 LTO-8（L8/LY）磁带",
     ),
-    "unknown_format": Text("无法识别磁带上的格式", "请确认这是本系统使用过的数据磁带，或按空白磁带重新初始化"),
+    "unknown_format": Text(
+        "无法识别磁带上的格式", "请确认这是本系统使用过的数据磁带，或按空白磁带重新初始化"
+    ),
     "incompatible_format": Text("磁带格式与驱动器不兼容", "请换一盘 LTO-9 或 LTO-8 磁带"),
-    "cannot_write_format": Text("驱动器不能以这种格式写这盘磁带", "LTO-9 驱动器只能写 LTO-9 和 LTO-8 格式，请换磁带"),
+    "cannot_write_format": Text(
+        "驱动器不能以这种格式写这盘磁带", "LTO-9 驱动器只能写 LTO-9 和 LTO-8 格式，请换磁带"
+    ),
     # HARDWARE ERROR
     "hardware_error": Text("驱动器硬件故障", _CALL_SERVICE),
     "hardware_internal": Text("驱动器内部故障", _CALL_SERVICE),
@@ -95,14 +106,20 @@ TEXTS: dict[str, Text] = {
     "unit_attention": Text("驱动器状态已改变", "系统会重新检查驱动器和磁带后继续"),
     "medium_changed": Text("检测到新装入的磁带", "系统会重新识别磁带后继续"),
     "import_export_accessed": Text("带库出入口被打开过", "系统会重新读取带库清单"),
-    "device_reset": Text("驱动器被复位或重新上电", "缓冲中未写入的数据可能已丢失，系统会重新核对磁带位置和最后写入的数据"),
+    "device_reset": Text(
+        "驱动器被复位或重新上电", "缓冲中未写入的数据可能已丢失，系统会重新核对磁带位置和最后写入的数据"
+    ),
     "mode_changed": Text("驱动器设置被其它程序修改", "系统会重新设置块大小和压缩参数"),
-    "reservations_preempted": Text("驱动器预留被其它主机抢占", "请检查是否有其它主机或备份软件在使用这台驱动器"),
+    "reservations_preempted": Text(
+        "驱动器预留被其它主机抢占", "请检查是否有其它主机或备份软件在使用这台驱动器"
+    ),
     "microcode_changed": Text("驱动器固件已更新", "系统会重新识别驱动器"),
     # DATA PROTECT
     "data_protect": Text("磁带受保护，拒绝写入", "请检查磁带的写保护开关和类型"),
     "write_protected": Text("磁带处于写保护状态", "请取出磁带，拨回写保护开关后重新装入，或换一盘磁带"),
-    "worm_medium": Text("这是一次写入（WORM）磁带，不允许这种写入", "WORM 磁带只能在数据末尾追加；如需改写请换普通磁带"),
+    "worm_medium": Text(
+        "这是一次写入（WORM）磁带，不允许这种写入", "WORM 磁带只能在数据末尾追加；如需改写请换普通磁带"
+    ),
     "worm_overwrite": Text("WORM 磁带拒绝覆盖已有数据", "WORM 磁带只能在数据末尾追加；请换一盘普通磁带"),
     "worm_integrity": Text("WORM 磁带完整性检查失败", "停止使用这盘磁带，保留现状并联系磁带供应商"),
     "operator_write_protect": Text("操作员在驱动器上设置了写保护", "请在驱动器或带库管理界面解除写保护"),
@@ -157,3 +174,47 @@ def sense_code_note(key: int, asc: int, ascq: int) -> str:
 def status_note(status: int) -> str:
     """The raw SCSI status byte, for messages about a status other than CHECK CONDITION."""
     return f"SCSI 状态 0x{status:02X}"
+
+
+# Display names of cartridge memory (MAM) attributes, by attribute id.
+MAM_LABELS: dict[int, str] = {
+    0x0000: "分区剩余容量（MiB）",
+    0x0001: "分区最大容量（MiB）",
+    0x0002: "TapeAlert 标志",
+    0x0003: "装带次数",
+    0x0004: "MAM 剩余空间（字节）",
+    0x0005: "设备分配机构",
+    0x0006: "格式密度代码",
+    0x0007: "初始化次数",
+    0x0009: "卷变更参考号",
+    0x020A: "最近一次装带的驱动器",
+    0x020B: "倒数第二次装带的驱动器",
+    0x020C: "倒数第三次装带的驱动器",
+    0x020D: "倒数第四次装带的驱动器",
+    0x0220: "累计写入（MiB）",
+    0x0221: "累计读取（MiB）",
+    0x0222: "本次装带写入（MiB）",
+    0x0223: "本次装带读取（MiB）",
+    0x0400: "磁带制造商",
+    0x0401: "磁带序列号",
+    0x0402: "磁带长度（米）",
+    0x0403: "磁带宽度（0.1 毫米）",
+    0x0404: "分配机构",
+    0x0405: "介质密度代码",
+    0x0406: "生产日期",
+    0x0407: "MAM 容量（字节）",
+    0x0408: "介质类型",
+    0x0409: "介质类型信息",
+    0x0800: "应用程序厂商",
+    0x0801: "应用程序名称",
+    0x0802: "应用程序版本",
+    0x0803: "用户标签",
+    0x0804: "最后写入时间",
+    0x0805: "文本编码",
+    0x0806: "条码",
+    0x0807: "所属主机",
+    0x0808: "磁带池",
+    0x0809: "分区标签",
+    0x080B: "应用格式版本",
+    0x080C: "卷一致性信息",
+}

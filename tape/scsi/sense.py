@@ -89,7 +89,9 @@ class Sense:
         return self.information if self.valid else 0
 
     def __str__(self) -> str:
-        flags = "".join(name for name, on in (("/FM", self.filemark), ("/EOM", self.eom), ("/ILI", self.ili)) if on)
+        flags = "".join(
+            name for name, on in (("/FM", self.filemark), ("/EOM", self.eom), ("/ILI", self.ili)) if on
+        )
         info = f" info={self.information}" if self.valid else ""
         late = " deferred" if self.deferred else ""
         return f"{self.key:X}/{self.asc:02X}/{self.ascq:02X}{flags}{info}{late}"
@@ -235,8 +237,12 @@ def build_descriptor_sense(
     if information is not None:
         descriptors += bytes((0x00, 0x0A, 0x80, 0)) + (information & (1 << 64) - 1).to_bytes(8, "big")
     if filemark or eom or ili:
-        descriptors += bytes((0x04, 0x02, 0, (0x80 if filemark else 0) | (0x40 if eom else 0) | (0x20 if ili else 0)))
+        descriptors += bytes(
+            (0x04, 0x02, 0, (0x80 if filemark else 0) | (0x40 if eom else 0) | (0x20 if ili else 0))
+        )
     if progress is not None:
-        descriptors += bytes((0x02, 0x06, 0, 0, 0x80)) + min(0xFFFF, int(progress * 65536)).to_bytes(2, "big") + b"\x00"
+        descriptors += (
+            bytes((0x02, 0x06, 0, 0, 0x80)) + min(0xFFFF, int(progress * 65536)).to_bytes(2, "big") + b"\x00"
+        )
     header = bytes((0x73 if deferred else 0x72, key & 0x0F, asc, ascq, 0, 0, 0, len(descriptors)))
     return header + bytes(descriptors)
