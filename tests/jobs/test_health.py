@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from jobs import health
+
+
+def test_health_checks_report_each_part_in_chinese(sqlite_services) -> None:  # noqa: ANN001
+    heartbeat = sqlite_services.settings.data_dir / "worker.heartbeat"
+    heartbeat.write_text("")
+    findings = {f.check: f for f in health.run_checks(sqlite_services, drive_probe=lambda: "驱动器就绪")}
+    assert findings["数据库"].ok and "台账可读" in findings["数据库"].detail
+    assert findings["驱动器"].ok and findings["驱动器"].detail == "驱动器就绪"
+    assert findings["后台任务进程"].ok
+    assert findings["暂存区空间"].ok == (findings["暂存区空间"].detail.find("超过告警阈值") < 0)
+    assert [d["check"] for d in health.as_dicts(list(findings.values()))][0] == "数据库"
+
+
+def test_a_failing_drive_database_or_stale_worker_is_not_ok(tmp_path: Path) -> None:
+    def broken() -> int:
+        raise OSError("连接被拒绝")
+
+    def no_tape() -> str:
+        raise RuntimeError("驱动器中没有磁带（请装入磁带）")
+
+    assert not health.check_database(broken).ok
+    finding = health.check_drive(no_tape)
+    assert not finding.ok and "没有磁带" in finding.detail
+    assert not health.check_heartbeat(tmp_path / "missing").ok
+    stale = tmp_path / "old"
+    stale.write_text("")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    assert "没有心跳" in health.check_heartbeat(stale).detail
+    full = health.check_free_space("数据目录空间", tmp_path, alert_pct=0)
+    assert not full.ok and "超过告警阈值 0%" in full.detail
