@@ -17,6 +17,10 @@ from ledger.secrets import SecretBox
 from ledger.sqlite_guard import install_immutability_triggers
 from projections.audit import AuditLogView
 from projections.chain_view import ChainView
+from projections.groups import GroupsView
+from projections.inventory import InventoryView
+from projections.notifications import NotificationLogView
+from projections.recipients import RecipientsView
 from projections.runner import Projector
 from projections.settings_view import SettingsView
 from projections.store import PostgresViewStore, SqliteViewStore, ViewStore
@@ -111,6 +115,22 @@ class Services:
     def chain(self) -> ChainView:
         return self.projector.view("chain")  # type: ignore[return-value]
 
+    @property
+    def inventory(self) -> InventoryView:
+        return self.projector.view("inventory")  # type: ignore[return-value]
+
+    @property
+    def groups(self) -> GroupsView:
+        return self.projector.view("groups")  # type: ignore[return-value]
+
+    @property
+    def notification_log(self) -> NotificationLogView:
+        return self.projector.view("notifications")  # type: ignore[return-value]
+
+    @property
+    def recipients(self) -> RecipientsView:
+        return self.projector.view("recipients")  # type: ignore[return-value]
+
     def effective(self, key: str) -> Any:
         """A runtime setting as in force: the ledger's value, else .env's, else the built-in one."""
         changed = self.ledger.settings().values
@@ -137,6 +157,29 @@ class Services:
         self.ledger.close()
 
 
+def make_queue(settings: Settings) -> Any:
+    """SqliteHuey under the data folder by default; RedisHuey with one queue per drive host."""
+    from huey import RedisHuey, SqliteHuey
+
+    if settings.redis_url:
+        return RedisHuey(name=f"taf-{settings.host_name}", url=settings.redis_url, results=False, utc=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name="taf", filename=str(settings.data_dir / "huey.db"), results=False, utc=True)
+
+
+def scheduled_handlers() -> dict[str, Any]:
+    """What each schedule does, for the worker (see jobs/schedule.py for when)."""
+    from jobs.health import run_checks
+
+    def health_check(services: Services, slot: Any) -> list[Any]:
+        findings = run_checks(services)
+        for finding in findings:
+            (log.info if finding.ok else log.warning)("健康检查 %s：%s", finding.check, finding.detail)
+        return findings
+
+    return {"health_check": health_check}
+
+
 def build(settings: Settings | None = None, *, log_to_console: bool = False) -> Services:
     settings = settings or load_settings()
     clock.start_at(settings.now)
@@ -146,7 +189,8 @@ def build(settings: Settings | None = None, *, log_to_console: bool = False) -> 
     if settings.is_sqlite:
         install_immutability_triggers(settings.database["path"])
     store = view_store(settings)
-    views = [AuditLogView(store), SettingsView(store), ChainView(store)]
+    views = [AuditLogView(store), SettingsView(store), ChainView(store), InventoryView(store), GroupsView(store),
+             NotificationLogView(store), RecipientsView(store)]
     projector = Projector(ledger, views)
     return Services(settings=settings, ledger=ledger, store=store, projector=projector,
                     secret_box=SecretBox(ensure_secret_key(settings)))

@@ -1,42 +1,100 @@
-"""`serve`: the web service with the projection runner beside it, on one host."""
+"""`serve`: the whole service on one host, or one role of it for a scale-out deployment.
+
+- all (default): web + projection runner in this process, the Huey worker as a child process
+  (Huey's consumer must own its process's main thread, and so must uvicorn).
+- web: only the web tier (stateless; run as many as you like).
+- worker: only the Huey consumer (`python main.py worker` does the same).
+- projector: only the projection runner.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 from cli.context import Context
 from projections.runner import ProjectionThread
 
 log = logging.getLogger("taf")
+MAIN = Path(__file__).resolve().parents[1] / "main.py"
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    serve = sub.add_parser("serve", parents=[common], help="启动 Web 服务（默认命令）")
-    add_serve_arguments(serve)
+    serve = sub.add_parser("serve", parents=[common], help="启动服务（默认命令）")
+    serve.add_argument("--host", default=None, help="监听地址（默认 WEB_HOST，即 127.0.0.1）")
+    serve.add_argument("--port", type=int, default=None, help="端口（默认 WEB_PORT，即 8000）")
+    serve.add_argument("--role", choices=["all", "web", "worker", "projector"], default="all",
+                       help="运行哪部分：all 全部（默认）、web、worker、projector")
     serve.set_defaults(handler=run_serve)
 
 
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=None, help="监听地址（默认 WEB_HOST，即 127.0.0.1）")
-    parser.add_argument("--port", type=int, default=None, help="端口（默认 WEB_PORT，即 8000）")
-
-
 def run_serve(ctx: Context) -> int:
+    role = ctx.args.role
+    if role == "worker":
+        from cli.worker import run_worker
+
+        ctx.args.workers = 2
+        return run_worker(ctx)
+    services = ctx.services
+    services.catch_up()
+    if role == "projector":
+        return _run_projector(services)
+    projector = ProjectionThread(services.projector) if role == "all" else None
+    worker = _start_worker() if role == "all" else None
+    if projector:
+        projector.start()
+    try:
+        return _run_web(ctx, services)
+    finally:
+        if projector:
+            projector.stop()
+        if worker:
+            _stop_worker(worker)
+
+
+def _run_web(ctx: Context, services: Any) -> int:
     import uvicorn
 
     from web.app import create_app
 
-    services = ctx.services
-    services.catch_up()
-    projector = ProjectionThread(services.projector)
-    projector.start()
     host = ctx.args.host or services.settings.web_host
     port = ctx.args.port or services.settings.web_port
-    print(f"TAF 服务已启动：http://{host}:{port}/ （台账：{services.settings.database_url if services.settings.is_sqlite else services.settings.database['kind']}）", flush=True)
-    try:
-        uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
-    finally:
-        projector.stop()
+    store = "SQLite " + services.settings.database["path"] if services.settings.is_sqlite else "openGauss/PostgreSQL"
+    print(f"TAF 服务已启动：http://{host}:{port}/ （台账：{store}）", flush=True)
+    uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
     return 0
+
+
+def _run_projector(services: Any) -> int:
+    thread = ProjectionThread(services.projector)
+    thread.start()
+    print("TAF 读模型进程已启动", flush=True)
+    try:
+        while thread.is_alive():
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        thread.stop()
+    return 0
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TAF_SUPERVISOR_PID": str(os.getpid())}
+    return subprocess.Popen([sys.executable, str(MAIN), "worker"], env=env)
+
+
+def _stop_worker(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -36,3 +36,26 @@ def test_a_failing_drive_database_or_stale_worker_is_not_ok(tmp_path: Path) -> N
     assert "没有心跳" in health.check_heartbeat(stale).detail
     full = health.check_free_space("数据目录空间", tmp_path, alert_pct=0)
     assert not full.ok and "超过告警阈值 0%" in full.detail
+
+
+def test_the_worker_process_starts_writes_a_heartbeat_and_stops(taf_env) -> None:  # noqa: ANN001
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATA_DIR": str(taf_env / "data")}
+    process = subprocess.Popen([sys.executable, "main.py", "worker"], cwd=root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        heartbeat = taf_env / "data" / "worker.heartbeat"
+        deadline = time.monotonic() + 60
+        while not heartbeat.exists():
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert "后台任务进程已启动" in output
+    assert (taf_env / "data" / "huey.db").exists()

@@ -55,6 +55,10 @@ def test_python_main_py_serves_on_127_0_0_1_with_a_sqlite_ledger(taf_env) -> Non
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert "TAF 企业级磁带备份系统" in response.read().decode()
         assert (taf_env / "data" / "ledger.db").is_file()
+        heartbeat = taf_env / "data" / "worker.heartbeat"
+        while not heartbeat.exists():  # the default service also runs the background worker
+            assert time.monotonic() < deadline, "后台任务进程没有启动"
+            time.sleep(0.3)
     finally:
         process.terminate()
         process.wait(timeout=30)
