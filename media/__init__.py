@@ -1,0 +1,1 @@
+"""Tape operations that are neither backup nor restore: lifecycle, labelling, erasing, inventory."""

@@ -61,9 +61,10 @@ SENTENCES: dict[str, str] = {
     "Recipient.Updated": "修改通知接收人 {name}（{phone}）",
     "Recipient.Removed": "删除通知接收人",
     "Notification.Queued": "通知排队：{title} → {phone}",
-    "Notification.AttemptFailed": "通知发送失败，稍后重试：{error}",
-    "Notification.Delivered": "通知已送达（任务 {task_id}）",
-    "Notification.Failed": "通知最终发送失败：{error}",
+    "Notification.AttemptStarted": "第 {attempts} 次发送通知，等待网关确认",
+    "Notification.AttemptFailed": "通知第 {attempts} 次发送未成功，稍后重试：{error}",
+    "Notification.Delivered": "通知已送达（网关任务 {task_id}，共尝试 {attempts} 次）",
+    "Notification.Failed": "通知最终发送失败（共尝试 {attempts} 次）：{error}",
 }
 
 CATEGORIES = {

@@ -1,4 +1,9 @@
-"""One DingTalk message to one recipient: the outbox entry and its delivery story."""
+"""One DingTalk message to one recipient: the outbox entry and its delivery story.
+
+Every delivery event carries the absolute attempt count, not an increment. The dispatcher records
+each attempt before it sends (write-ahead, ``start_attempt``) and then its outcome; counting by
+increments would count one try twice, and a replay would disagree with the dispatcher's own count.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from ledger.domain.base import TafAggregate, stable_id
+
+STATUSES = ("queued", "delivered", "failed")
 
 
 class Notification(TafAggregate):
@@ -31,19 +38,53 @@ class Notification(TafAggregate):
         self.task_id = ""
         self.error = ""
 
+    @property
+    def pending(self) -> bool:
+        return self.status == "queued"
+
+    # A finished notification's story is closed: a late or repeated mark (a second dispatcher, a
+    # retried call) changes nothing rather than rewriting how it ended.
+
+    def start_attempt(self, attempts: int, next_attempt_at: str) -> None:
+        """Record, before sending, that attempt number ``attempts`` is going out."""
+        if self.pending:
+            self._attempt_started(attempts=max(attempts, self.attempts), next_attempt_at=next_attempt_at)
+
+    @event("AttemptStarted")
+    def _attempt_started(self, attempts: int, next_attempt_at: str) -> None:
+        self.attempts = attempts
+        self.next_attempt_at = next_attempt_at
+
+    def attempt_failed(self, attempts: int, error: str, next_attempt_at: str) -> None:
+        if self.pending:
+            self._attempt_failed(attempts=max(attempts, self.attempts), error=error,
+                                 next_attempt_at=next_attempt_at)
+
     @event("AttemptFailed")
-    def attempt_failed(self, error: str, next_attempt_at: str) -> None:
-        self.attempts += 1
+    def _attempt_failed(self, attempts: int, error: str, next_attempt_at: str) -> None:
+        self.attempts = attempts
         self.error = error
         self.next_attempt_at = next_attempt_at
 
+    def deliver(self, task_id: str) -> None:
+        if self.pending:
+            # Delivered means sent at least once, even if the write-ahead record was skipped.
+            self._delivered(task_id=task_id, attempts=max(self.attempts, 1))
+
     @event("Delivered")
-    def delivered(self, task_id: str) -> None:
+    def _delivered(self, task_id: str, attempts: int) -> None:
         self.status = "delivered"
         self.task_id = task_id
-        self.attempts += 1
+        self.attempts = attempts
+        self.next_attempt_at = None
+
+    def fail(self, error: str) -> None:
+        if self.pending:
+            self._failed(error=error, attempts=self.attempts)
 
     @event("Failed")
-    def failed(self, error: str) -> None:
+    def _failed(self, error: str, attempts: int) -> None:
         self.status = "failed"
         self.error = error
+        self.attempts = attempts
+        self.next_attempt_at = None
