@@ -170,14 +170,30 @@ def make_queue(settings: Settings) -> Any:
 def scheduled_handlers() -> dict[str, Any]:
     """What each schedule does, for the worker (see jobs/schedule.py for when)."""
     from jobs.health import run_checks
+    from media import lifecycle
+    from notify.outbox import dispatch_pending, notify_event
 
     def health_check(services: Services, slot: Any) -> list[Any]:
         findings = run_checks(services)
+        failed = [f for f in findings if not f.ok]
         for finding in findings:
             (log.info if finding.ok else log.warning)("健康检查 %s：%s", finding.check, finding.detail)
+        if failed:
+            notify_event(services, "system_exception",
+                         {"component": "健康检查", "host": services.settings.host_name,
+                          "occurred_at": clock.now(),
+                          "message": "；".join(f"{f.check}：{f.detail}" for f in failed)},
+                         cause=f"health:{slot:%Y-%m-%dT%H}")
         return findings
 
-    return {"health_check": health_check}
+    def retention_check(services: Services, slot: Any) -> Any:
+        return lifecycle.check(services, clock.now(), by="scheduler")
+
+    def dispatch_notifications(services: Services, slot: Any) -> Any:
+        return dispatch_pending(services, clock.now())
+
+    return {"health_check": health_check, "retention_check": retention_check,
+            "dispatch_notifications": dispatch_notifications}
 
 
 def build(settings: Settings | None = None, *, log_to_console: bool = False) -> Services:

@@ -59,3 +59,22 @@ def test_the_worker_process_starts_writes_a_heartbeat_and_stops(taf_env) -> None
         output, _ = process.communicate(timeout=30)
     assert "后台任务进程已启动" in output
     assert (taf_env / "data" / "huey.db").exists()
+
+
+def test_scheduled_handlers_run_the_retention_check_and_alert_on_a_failed_health_check(sqlite_services) -> None:  # noqa: ANN001
+    from datetime import datetime
+
+    from bootstrap import scheduled_handlers
+
+    handlers = scheduled_handlers()
+    sqlite_services.ledger.add_recipient("值班", "13800000000", ["system_exception"], by="admin")
+    findings = handlers["health_check"](sqlite_services, datetime(2026, 6, 1, 3, 0))
+    assert any(not f.ok and f.check == "后台任务进程" for f in findings)  # no heartbeat in this test
+    sqlite_services.catch_up()
+    [queued] = sqlite_services.notification_log.recent(10)
+    assert "系统异常：健康检查" in queued["title"]
+    assert "后台任务进程" in sqlite_services.ledger.notification(queued["id"]).content
+    summary = handlers["retention_check"](sqlite_services, datetime(2026, 6, 1, 3, 0))
+    assert summary.checked == 0
+    run = handlers["dispatch_notifications"](sqlite_services, datetime(2026, 6, 1, 3, 0))
+    assert not run.enabled  # no gateway configured: nothing sent, nothing failed
