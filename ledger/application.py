@@ -36,7 +36,7 @@ class Ledger(Application[UUID]):
     # --- reading ----------------------------------------------------------------------------
     def get(self, cls: type[A], aggregate_id: UUID, what: str, key: str) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(what=what, key=key) from None
         if not isinstance(aggregate, cls):
@@ -45,7 +45,7 @@ class Ledger(Application[UUID]):
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
