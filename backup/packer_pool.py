@@ -1,0 +1,252 @@
+"""Pack planned packages in worker processes, ahead of the tape writer but never too far ahead.
+
+- Worker processes (spawned, the same on Linux and Windows), one per core by default: LZMA2 is
+  CPU-bound and packages are independent, so they scale with cores.
+- Packages are submitted in plan order and handed to the consumer in sequence order, whatever
+  order they finish in.
+- The staging folder is bounded by `max_staged` packages (default two per worker plus one),
+  counting those being packed, those finished but not yet taken, and those the consumer holds
+  until it calls `release()`, which deletes the file. So disk use stays below
+  `max_staged × MAX_FILE_SIZE` however slow the tape is.
+- `cancel()` (from any thread) stops the workers at their next read, discards unfinished and
+  undelivered packages, and makes the iteration raise `PackingCancelled`.
+- `progress()` reports bytes read so far by all workers and the rate since start, for the ETA.
+
+The staging folder belongs to one pool; packages appear in it only complete (see `backup.pack`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass
+from multiprocessing.context import BaseContext
+from pathlib import Path
+from typing import Any
+
+from backup.pack import DEFAULT_LEVEL, DEFAULT_SOLID_BLOCK_SIZE, PackResult, pack_package
+from backup.plan import PackagePlan
+from backup.reader import PackCancelled
+
+
+class PackingCancelled(Exception):
+    """The packing was cancelled; packages not yet delivered were discarded."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolProgress:
+    bytes_done: int
+    bytes_total: int
+    packages_done: int
+    packages_total: int
+    elapsed_seconds: float
+
+    @property
+    def rate_bytes_per_second(self) -> float:
+        return self.bytes_done / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.rate_bytes_per_second
+        if rate <= 0:
+            return None
+        return max(self.bytes_total - self.bytes_done, 0) / rate
+
+
+def default_max_staged(workers: int) -> int:
+    """Two packages per worker plus one: each worker can start the next while the tape takes one."""
+    return 2 * workers + 1
+
+
+# Set in each worker process by `_init_worker`.
+_stop_event: Any = None
+_bytes_counter: Any = None
+
+
+def _init_worker(stop_event: Any, bytes_counter: Any) -> None:
+    global _stop_event, _bytes_counter
+    _stop_event = stop_event
+    _bytes_counter = bytes_counter
+
+
+def _count_bytes(n: int) -> None:
+    with _bytes_counter.get_lock():
+        _bytes_counter.value += n
+
+
+def _pack_in_worker(plan: PackagePlan, staging_dir: str, level: int, solid_block_size: int) -> PackResult:
+    return pack_package(
+        plan,
+        staging_dir,
+        level=level,
+        solid_block_size=solid_block_size,
+        on_read=_count_bytes,
+        should_stop=_stop_event.is_set,
+    )
+
+
+class PackerPool:
+    """Iterate to receive `PackResult`s in sequence order; `release()` each once it is on tape."""
+
+    def __init__(
+        self,
+        plans: Iterable[PackagePlan],
+        staging_dir: str | os.PathLike[str],
+        *,
+        level: int = DEFAULT_LEVEL,
+        solid_block_size: int = DEFAULT_SOLID_BLOCK_SIZE,
+        workers: int | None = None,
+        max_staged: int | None = None,
+        mp_context: BaseContext | None = None,
+    ) -> None:
+        self._plans = sorted(plans, key=lambda p: p.seq)
+        self._staging_dir = os.fspath(staging_dir)
+        self._job_args = (self._staging_dir, level, solid_block_size)
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.max_staged = max_staged if max_staged is not None else default_max_staged(self.workers)
+        if self.max_staged < 1:
+            raise ValueError("max_staged must be at least 1")
+        context = mp_context or multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._bytes_counter = context.Value("q", 0)
+        self._executor = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(self._stop, self._bytes_counter),
+        )
+        self._lock = threading.Lock()
+        self._pending: deque[Future[PackResult]] = deque()
+        self._next_index = 0
+        self._held = 0
+        self._packages_done = 0
+        self._done_lock = threading.Lock()
+        self._cancelled = threading.Event()
+        self._started = time.monotonic()
+        self._bytes_total = sum(p.payload_bytes for p in self._plans)
+
+    # consumer side
+
+    def __iter__(self) -> Iterator[PackResult]:
+        for _ in range(len(self._plans)):
+            with self._lock:
+                self._fill()
+                if not self._pending and not self._cancelled.is_set():
+                    raise RuntimeError("every staging slot is held: release() delivered packages first")
+                future = self._pending.popleft() if self._pending else None
+            result = self._result_of(future)
+            with self._lock:
+                self._held += 1
+            yield result
+        self.close()
+
+    def release(self, result: PackResult) -> None:
+        """The consumer is done with a package: delete its staging file and free its slot."""
+        Path(result.path).unlink(missing_ok=True)
+        with self._lock:
+            self._held -= 1
+            self._fill()
+
+    @property
+    def in_flight(self) -> int:
+        """Packages submitted, finished or held: what the staging bound counts."""
+        with self._lock:
+            return len(self._pending) + self._held
+
+    def progress(self) -> PoolProgress:
+        return PoolProgress(
+            bytes_done=self._bytes_counter.value,
+            bytes_total=self._bytes_total,
+            packages_done=self._packages_done,
+            packages_total=len(self._plans),
+            elapsed_seconds=time.monotonic() - self._started,
+        )
+
+    # control
+
+    def cancel(self) -> None:
+        """Stop packing; safe from any thread. The iteration then raises PackingCancelled."""
+        self._cancelled.set()
+        self._stop.set()
+        with self._lock:
+            for future in self._pending:
+                future.cancel()
+
+    def close(self) -> None:
+        """Shut the workers down; discard what was packed but not delivered."""
+        with self._lock:
+            leftovers = list(self._pending)
+            self._pending.clear()
+            self._next_index = len(self._plans)
+        if leftovers:
+            self._stop.set()
+            for future in leftovers:
+                future.cancel()
+            wait_futures(leftovers)
+            for future in leftovers:
+                self._discard(future)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> PackerPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # internals
+
+    def _fill(self) -> None:
+        """Submit plans in order while the staging bound allows (caller holds the lock)."""
+        while (
+            not self._cancelled.is_set()
+            and self._next_index < len(self._plans)
+            and len(self._pending) + self._held < self.max_staged
+        ):
+            plan = self._plans[self._next_index]
+            self._next_index += 1
+            future = self._executor.submit(_pack_in_worker, plan, *self._job_args)
+            future.add_done_callback(self._count_done)
+            self._pending.append(future)
+
+    def _count_done(self, future: Future[PackResult]) -> None:
+        # Runs on the executor's manager thread, which `submit` may need while `_lock` is held:
+        # so this takes a lock of its own.
+        if not future.cancelled() and future.exception() is None:
+            with self._done_lock:
+                self._packages_done += 1
+
+    def _result_of(self, future: Future[PackResult] | None) -> PackResult:
+        try:
+            if future is None or self._cancelled.is_set():
+                raise PackCancelled()
+            result = future.result()
+        except (PackCancelled, CancelledError) as error:
+            if future is not None:
+                self._discard(future)
+            self.close()
+            raise PackingCancelled() from error
+        except BaseException:
+            self.cancel()
+            self.close()
+            raise
+        if self._cancelled.is_set():
+            Path(result.path).unlink(missing_ok=True)
+            self.close()
+            raise PackingCancelled()
+        return result
+
+    @staticmethod
+    def _discard(future: Future[PackResult]) -> None:
+        if future.cancelled():
+            return
+        try:
+            result = future.result()
+        except BaseException:
+            return
+        Path(result.path).unlink(missing_ok=True)
