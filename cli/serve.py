@@ -44,6 +44,7 @@ def run_serve(ctx: Context) -> int:
         return run_worker(ctx)
     services = ctx.services
     services.catch_up()
+    _ensure_tape_library(services)
     if role == "projector":
         return _run_projector(services)
     projector = ProjectionThread(services.projector) if role == "all" else None
@@ -57,6 +58,16 @@ def run_serve(ctx: Context) -> int:
             projector.stop()
         if worker:
             _stop_worker(worker)
+
+
+def _ensure_tape_library(services: Any) -> None:
+    """A fresh installation with an emulated device gets its library now, not at the first tape act."""
+    from media.devices import device_spec, ensure_emulated_library
+
+    try:
+        ensure_emulated_library(services.settings, device_spec(services.settings))
+    except Exception as error:  # the web and the worker run without a library; tape acts will say why
+        log.warning("无法创建模拟磁带库：%s", error)
 
 
 def _run_web(ctx: Context, services: Any) -> int:

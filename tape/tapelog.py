@@ -108,6 +108,8 @@ class LoggingTransport:
             self._emit(logging.ERROR, record)
             self._report(record)
             raise
+        if result.status == 0 and not self.logger.isEnabledFor(logging.DEBUG if cdb[0] in _DATA_PATH else logging.INFO):
+            return result  # a success nobody will see: skip building its record (thousands per job)
         record = self._classify(name, cdb, direction, requested, result, time.monotonic() - started)
         self._emit(self._level(record, cdb), record)
         if record.failed:

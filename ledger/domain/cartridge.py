@@ -155,5 +155,5 @@ class Cartridge(TafAggregate):
         self.retention_months = new
 
     @event("HealthRecorded")
-    def record_health(self, snapshot: dict[str, Any]) -> None:
+    def record_health(self, snapshot: dict[str, Any], by: str = "system") -> None:
         self.health = snapshot

@@ -1,0 +1,225 @@
+r"""Which tape device to use, opening it, and keeping the ledger informed of what it does.
+
+- `device_spec(settings, override)`: `--device`, else TAPE_DEVICE, else TAPE_DRIVE_LETTER mapped to
+  \\.\TapeN, else `emulated:0`.
+- `ensure_emulated_library(settings, spec)`: the first use of an emulated device creates the
+  library under VTL_DIR with VTL_DRIVES / VTL_SLOTS / VTL_CAPACITY / VTL_EARLY_WARNING_PCT, so a
+  fresh installation has a usable library.
+- `open_session(services, spec, actor)`: the drive (and its library's changer, if any) opened
+  through the command log, the drive registered in the ledger, and every SCSI failure recorded as
+  `Drive.CommandFailed` the moment it happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ledger.application import Ledger
+from ledger.domain import Drive as DriveAggregate
+from ledger.errors import NotFound as LedgerNotFound
+from tape.changer import Changer
+from tape.devices import library_root, open_changer, open_device
+from tape.discovery import device_from_drive_letter, parse_device_spec
+from tape.drive import Drive
+from tape.drive_ready import StateCallback
+from tape.drive_types import DrivePolicy, MediumInfo
+from tape.emulator import Library, LibraryError
+from tape.emulator.library_state import LIBRARY_FILE
+from tape.scsi.errors import BlankCheck, IllegalRequest, LoadRequired, NoMedium, TapeError
+from tape.tapelog import CommandRecord
+
+DEFAULT_SPEC = "emulated:0"
+# The emulator answers in microseconds: poll it often, so commands and tests do not idle.
+EMULATED_POLICY = DrivePolicy(retry_max=0.5, ready_poll_max=0.5, erase_poll=0.2)
+_PROBES = ("LOG SENSE", "READ ATTRIBUTE")
+
+
+def device_spec(settings: Any, override: str | None = None) -> str:
+    """The normalised device name to use (raises `InvalidDeviceSpec` for one we cannot use)."""
+    if override:
+        value = override
+    elif settings.tape_device:
+        value = settings.tape_device
+    elif settings.tape_drive_letter:
+        value = device_from_drive_letter(settings.tape_drive_letter)
+    else:
+        value = DEFAULT_SPEC
+    return parse_device_spec(value).path
+
+
+def is_emulated(spec: str) -> bool:
+    return parse_device_spec(spec).kind == "emulated"
+
+
+def ensure_emulated_library(settings: Any, spec: str) -> Path | None:
+    """Create the emulated library `spec` names if it does not exist yet; its root, or None."""
+    parsed = parse_device_spec(spec)
+    if parsed.kind != "emulated":
+        return None
+    root = library_root(parsed, settings.vtl_dir)
+    if not (root / LIBRARY_FILE).exists():
+        try:
+            Library.create(root, drives=settings.vtl_drives, slots=settings.vtl_slots,
+                           capacity=settings.vtl_capacity,
+                           early_warning_pct=settings.vtl_early_warning_pct).close()
+        except LibraryError:
+            if not (root / LIBRARY_FILE).exists():
+                raise  # not a race with another process creating it: a real refusal
+    return root
+
+
+def worth_recording(record: CommandRecord) -> bool:
+    """Failures that belong in the ledger: not the conditions a healthy drive reports in passing.
+
+    Left out: retryable ones (unit attention, becoming ready, busy — retried and usually gone),
+    BLANK CHECK (end of data, how blank tapes and file ends are found), an empty drive and a
+    cartridge waiting for LOAD (states, not faults), and ILLEGAL REQUEST to LOG SENSE or READ
+    ATTRIBUTE (how a drive says it lacks an optional page or attribute).
+    """
+    error = record.error
+    if error is None:
+        return False
+    if isinstance(error, TapeError):
+        if isinstance(error, IllegalRequest) and record.command in _PROBES:
+            return False
+        return not (error.retryable or isinstance(error, BlankCheck | NoMedium | LoadRequired))
+    return True
+
+
+class FailureRecorder:
+    """The `on_failure` hook of the command log: one `Drive.CommandFailed` event per failure."""
+
+    def __init__(self, ledger: Ledger, host: str, device: str) -> None:
+        self.ledger = ledger
+        self.host = host
+        self.device = device
+        self.pending: list[CommandRecord] = []
+        self.recorded: list[CommandRecord] = []
+
+    def __call__(self, record: CommandRecord) -> None:
+        if worth_recording(record):
+            self.pending.append(record)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending; before the drive is registered, records wait in memory."""
+        if not self.pending:
+            return
+        try:
+            aggregate = self.ledger.drive(self.host, self.device)
+        except LedgerNotFound:
+            return
+        for record in self.pending:
+            aggregate.command_failed(command=record.command, cdb=record.cdb_hex,
+                                     sense=str(record.sense) if record.sense else "", message=record.outcome)
+        self.ledger.save(aggregate)
+        self.recorded.extend(self.pending)
+        self.pending.clear()
+
+
+@dataclass
+class DeviceSession:
+    """One drive (and its changer) for one use case, with the ledger it reports to."""
+
+    ledger: Ledger
+    host: str
+    spec: str
+    actor: str
+    drive: Drive
+    changer: Changer | None
+    recorder: FailureRecorder
+    vtl_root: Path | None = None
+    transports: list[Any] = field(default_factory=list)
+
+    def drive_aggregate(self) -> DriveAggregate:
+        """The drive's ledger aggregate, read fresh (failure events may have been saved meanwhile)."""
+        return self.ledger.drive(self.host, self.spec)
+
+    def mount(self, on_state: StateCallback | None = None) -> MediumInfo:
+        """Mount what is in the drive without locking the eject button (each CLI act is short)."""
+        return self.drive.mount(on_state=on_state, prevent_removal=False)
+
+    def barcode(self, medium: MediumInfo | None = None) -> str | None:
+        """The loaded cartridge's barcode: cartridge memory / volume statistics, else the robot's view."""
+        medium = medium or self.drive.medium
+        if medium is not None and medium.barcode:
+            return medium.barcode
+        if self.changer is not None:
+            element = self.changer.drive_element(self.drive)
+            if element.full and element.barcode:
+                return element.barcode
+        return None
+
+    def close(self) -> None:
+        for transport in self.transports:
+            with contextlib.suppress(Exception):
+                transport.close()
+        self.recorder.flush()
+
+    def __enter__(self) -> DeviceSession:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def open_session(services: Any, spec: str, actor: str, *, changer_spec: str | None = None) -> DeviceSession:
+    settings = services.settings
+    ledger: Ledger = services.ledger
+    root = ensure_emulated_library(settings, spec)
+    recorder = FailureRecorder(ledger, settings.host_name, spec)
+    transport = open_device(spec, settings.vtl_dir, on_failure=recorder)
+    transports: list[Any] = [transport]
+    try:
+        policy = EMULATED_POLICY if root is not None else None
+        drive = Drive(transport, policy=policy)
+        identity = drive.identify()
+        ledger.register_drive(settings.host_name, spec, vendor=identity.vendor, product=identity.product,
+                              serial=identity.serial or "", by=actor)
+        recorder.flush()
+        changer = None
+        if changer_spec or root is not None:
+            changer_transport = open_changer(changer_spec or spec, settings.vtl_dir, on_failure=recorder)
+            if changer_transport is not None:
+                transports.append(changer_transport)
+                changer = Changer(changer_transport, policy=policy)
+    except BaseException:
+        for opened in transports:
+            with contextlib.suppress(Exception):
+                opened.close()
+        raise
+    return DeviceSession(ledger, settings.host_name, spec, actor, drive, changer, recorder, root, transports)
+
+
+def list_devices(settings: Any, spec: str) -> list[dict[str, Any]]:
+    """The drives and changers this host can use: the emulated library's, or those discovered."""
+    root = ensure_emulated_library(settings, spec)
+    if root is not None:
+        prefix = spec.rsplit(":", 1)[0]
+        with Library.open(root) as library:
+            status = library.status()
+            loaded = {d.index: d for d in status.drives}
+            rows = []
+            for device in library.devices():
+                drive = loaded.get(device.index) if device.kind == "drive" else None
+                rows.append({
+                    "path": f"{prefix}:{device.index}" if device.kind == "drive" else f"{prefix}（机械手）",
+                    "kind": device.kind, "vendor": device.vendor, "product": device.product,
+                    "revision": device.revision, "serial": device.serial,
+                    "barcode": drive.barcode if drive else None, "medium": drive.medium if drive else None,
+                    "problem": None,
+                })
+            return rows
+    from tape.devices import open_device as opener
+    from tape.discovery import discover
+
+    return [
+        {"path": d.path, "kind": d.kind, "vendor": d.vendor, "product": d.product, "revision": d.revision,
+         "serial": d.serial, "barcode": None, "medium": None, "problem": d.problem}
+        for d in discover(lambda path: opener(path))
+    ]
