@@ -16,9 +16,11 @@ from ledger.application import Ledger
 from ledger.secrets import SecretBox
 from ledger.sqlite_guard import install_immutability_triggers
 from projections.audit import AuditLogView
+from projections.catalog import CatalogView
 from projections.chain_view import ChainView
 from projections.groups import GroupsView
 from projections.inventory import InventoryView
+from projections.jobs import JobsView
 from projections.notifications import NotificationLogView
 from projections.recipients import RecipientsView
 from projections.runner import Projector
@@ -40,6 +42,7 @@ RUNTIME_DEFAULTS = {
     "max_file_size": "max_file_size",
     "max_volume_size": "max_volume_size",
     "dingtalk_api_url": "dingtalk_api_url",
+    "backup_sources": "backup_sources",
 }
 BUILTIN_DEFAULTS: dict[str, Any] = {
     "verify_cron": "0 4 * * 0",
@@ -114,6 +117,14 @@ class Services:
     @property
     def chain(self) -> ChainView:
         return self.projector.view("chain")  # type: ignore[return-value]
+
+    @property
+    def jobs(self) -> JobsView:
+        return self.projector.view("jobs")  # type: ignore[return-value]
+
+    @property
+    def catalog(self) -> CatalogView:
+        return self.projector.view("catalog")  # type: ignore[return-value]
 
     @property
     def inventory(self) -> InventoryView:
@@ -192,8 +203,40 @@ def scheduled_handlers() -> dict[str, Any]:
     def dispatch_notifications(services: Services, slot: Any) -> Any:
         return dispatch_pending(services, clock.now())
 
+    def run_backup(services: Services, job_id: str) -> Any:
+        from backup import service
+
+        return service.run(services, job_id, actor="worker")
+
+    def monthly_backup(services: Services, slot: Any) -> Any:
+        from backup import service
+
+        sources = list(services.effective("backup_sources") or [])
+        if not sources:
+            log.warning("月度备份未执行：没有配置备份源（settings set backup_sources …）")
+            return None
+        job, _ = service.request_backup(services, sources, group=f"{slot:%Y-%m}", kind="monthly",
+                                        key=monthly_key(slot), by="scheduler")
+        return service.run(services, str(job.id), actor="scheduler")
+
+    def monthly_ran(services: Services, slot: Any) -> bool:
+        from ledger.domain import BackupJob
+
+        return services.ledger.find(BackupJob, BackupJob.create_id(monthly_key(slot))) is not None
+
+    def unfinished(services: Services) -> list[tuple[str, str]]:
+        services.projector.catch_up(["jobs"])
+        return [("backup", row["job_id"]) for row in services.jobs.unfinished("backup")
+                if row["host"] in (None, "", services.settings.host_name)]
+
     return {"health_check": health_check, "retention_check": retention_check,
-            "dispatch_notifications": dispatch_notifications}
+            "dispatch_notifications": dispatch_notifications, "job.backup": run_backup,
+            "monthly_backup": monthly_backup, "monthly_backup.ran": monthly_ran, "unfinished": unfinished}
+
+
+def monthly_key(slot: Any) -> str:
+    """The idempotency key of the monthly backup for a schedule slot: one job per slot, ever."""
+    return f"monthly:{slot:%Y-%m-%dT%H:%M}"
 
 
 def build(settings: Settings | None = None, *, log_to_console: bool = False) -> Services:
@@ -206,7 +249,7 @@ def build(settings: Settings | None = None, *, log_to_console: bool = False) -> 
         install_immutability_triggers(settings.database["path"])
     store = view_store(settings)
     views = [AuditLogView(store), SettingsView(store), ChainView(store), InventoryView(store), GroupsView(store),
-             NotificationLogView(store), RecipientsView(store)]
+             NotificationLogView(store), RecipientsView(store), JobsView(store), CatalogView(store)]
     projector = Projector(ledger, views)
     return Services(settings=settings, ledger=ledger, store=store, projector=projector,
                     secret_box=SecretBox(ensure_secret_key(settings)))

@@ -144,6 +144,9 @@ def _device_errors(handler: Handler) -> Handler:
     return run
 
 
+device_errors = _device_errors
+
+
 def _spec(ctx: Context) -> str:
     return device_spec(ctx.settings, getattr(ctx.args, "device", None))
 

@@ -40,6 +40,9 @@ def run_worker(ctx: Context) -> int:
 
     touch(heartbeat)
     _follow_supervisor()
+    resumed = work.resume_unfinished()
+    if resumed:
+        log.warning("继续执行上次未完成的任务：%s", "、".join(resumed))
     print(f"TAF 后台任务进程已启动（队列：{'Redis' if services.settings.redis_url else 'SQLite'}，"
           f"主机 {services.settings.host_name}，计划任务{'开启' if services.settings.scheduler_enabled else '关闭'}）",
           flush=True)

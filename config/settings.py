@@ -54,6 +54,8 @@ class Settings:
     """驱动器主机名：多主机部署时每台主机一个任务队列。"""
     web_host: str
     web_port: int
+    backup_sources: list[str]
+    """月度全备份的源目录（分号或换行分隔）。"""
     staging_dir: Path
     vtl_dir: Path
     vtl_drives: int
@@ -99,6 +101,7 @@ DEFAULTS: dict[str, str] = {
     "WEB_HOST": "127.0.0.1",
     "WEB_PORT": "8000",
     "STAGING_DIR": "",
+    "BACKUP_SOURCES": "",
     "VTL_DIR": "",
     "VTL_DRIVES": "1",
     "VTL_SLOTS": "8",
@@ -166,6 +169,7 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         host_name=host_name,
         web_host=raw["WEB_HOST"].strip() or "127.0.0.1",
         web_port=parse.parse_int("WEB_PORT", raw["WEB_PORT"], minimum=1, maximum=65535),
+        backup_sources=[p.strip() for p in re.split(r"[;\n]", raw["BACKUP_SOURCES"]) if p.strip()],
         staging_dir=Path(raw["STAGING_DIR"]).expanduser().resolve() if raw["STAGING_DIR"].strip()
         else data_dir / "staging",
         vtl_dir=Path(raw["VTL_DIR"]).expanduser().resolve() if raw["VTL_DIR"].strip() else data_dir / "vtl",

@@ -35,6 +35,9 @@ class ScheduledWork:
         self._caught_up = False
         self.tick_task = huey.periodic_task(crontab(), name="taf.tick")(self.tick)
         self.run_task = huey.task(retries=3, retry_delay=30, name="taf.run")(self.run)
+        # Long jobs (backups, restores) run here, never inside a web request; their state lives in
+        # the ledger, so a retry after a crash simply resumes them.
+        self.job_task = huey.task(name="taf.job")(self.run_job)
 
     def cron_of(self, schedule: Schedule) -> str:
         if schedule in FIXED:
@@ -82,6 +85,21 @@ class ScheduledWork:
                 reporter = self.handlers.get("report")
                 if reporter is not None:
                     reporter(services, sentence)
+        return queued
+
+    def run_job(self, kind: str, job_id: str) -> Any:
+        log.info("开始执行 %s 任务 %s", kind, job_id)
+        return self.handlers[f"job.{kind}"](self.services(), job_id)
+
+    def resume_unfinished(self) -> list[str]:
+        """Queue again the jobs a stopped or killed worker left unfinished (their state is in the ledger)."""
+        finder = self.handlers.get("unfinished")
+        if finder is None:
+            return []
+        queued = []
+        for kind, job_id in finder(self.services()):
+            self.job_task(kind, job_id)
+            queued.append(job_id)
         return queued
 
     def run(self, name: str, slot_iso: str) -> Any:

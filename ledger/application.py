@@ -80,6 +80,17 @@ class Ledger(Application[UUID]):
         self.save(cartridge)
         return cartridge
 
+    def packages_on(self, barcode: str) -> list[Any]:
+        """The PackageWritten events of what the cartridge holds now (since its last label or erase)."""
+        current: list[Any] = []
+        for event in self.events.get(Cartridge.create_id(barcode)):
+            name = type(event).__name__
+            if name in {"Labelled", "Erased"}:
+                current = []
+            elif name == "PackageWritten":
+                current.append(event)
+        return current
+
     def change_retention(self, barcode: str, months: int, by: str) -> Cartridge:
         cartridge = self.cartridge(barcode)
         cartridge.change_retention(months, by=by)

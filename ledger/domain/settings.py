@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -54,6 +55,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _paths(value: Any) -> list[str]:
+    """Backup sources: a list, or text with one path per line or separated by semicolons."""
+    if isinstance(value, list):
+        items = [str(v) for v in value]
+    else:
+        items = re.split(r"[;\n]", str(value))
+    paths = [item.strip() for item in items if item.strip()]
+    if any("\x00" in p for p in paths):
+        raise InvalidValue(what="备份源", problem="路径中不能含有 NUL 字符")
+    return paths
+
+
 # Known keys and their validators. Secret keys are stored only as ciphertext plus a masked hint.
 RULES: dict[str, Callable[[Any], Any]] = {
     "default_retention_months": _int_range(1, 120),
@@ -73,6 +86,7 @@ RULES: dict[str, Callable[[Any], Any]] = {
     "catch_up_window_hours": _int_range(0, 24 * 31),
     "dingtalk_api_url": _url,
     "dingtalk_api_key": _text,
+    "backup_sources": _paths,
 }
 SECRET_KEYS = frozenset({"dingtalk_api_key"})
 TEMPLATE_PREFIX = "template."

@@ -71,7 +71,8 @@ def test_user_add_reads_the_password_from_stdin(cli) -> None:  # noqa: ANN001
 def test_projections_rebuild_by_name_and_all(cli) -> None:  # noqa: ANN001
     cli("settings", "set", "active_groups", "5")
     everything = cli("projections", "rebuild", "--json").json()
-    assert everything["rebuilt"] == ["audit_log", "settings", "inventory", "groups", "notifications", "recipients"]
+    assert {"audit_log", "settings", "inventory", "groups"} <= set(everything["rebuilt"])
+    assert "chain" not in everything["rebuilt"]
     named = cli("projections", "rebuild", "chain")
     assert named.code == 0 and "chain" in named.out
     unknown = cli("projections", "rebuild", "nope")

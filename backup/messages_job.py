@@ -1,0 +1,48 @@
+"""What a backup job tells the operator, in one catalogue; and the exception that stops a job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEXTS = {
+    "no_usable_tape": "没有可写入的磁带",
+    "tape_full": "磁带 {barcode} 已写满（{why}）",
+    "why_early_warning": "驱动器报告磁带即将写满",
+    "why_volume_cap": "达到每盘写入上限 MAX_VOLUME_SIZE",
+    "why_overflow": "写入时磁带已满，数据包将在下一盘磁带上完整重写",
+    "tape_not_eligible": "磁带 {barcode}（状态 {status}）不能用于本备份组，已跳过",
+    "write_protected": "磁带 {barcode} 处于写保护状态，已跳过",
+    "foreign_tape": "磁带 {barcode} 不是 TAF 的磁带，不会覆盖，已跳过",
+    "label_mismatch": "磁带 {barcode} 上的标签与台账记录不符，已跳过（请检查后用 drive label 重新标记）",
+    "tape_refused": "磁带 {barcode} 无法使用：{reason}",
+    "tape_behind_ledger": "磁带 {barcode} 上只有 {tape} 个磁带文件，台账记录应有 {ledger} 个：磁带与台账不一致，"
+                          "请先用 backup verify 或 catalog rebuild --from-tapes 检查",
+    "worm_unrecorded": "WORM 磁带 {barcode} 上有台账未记录的数据，无法追加",
+    "tape_wait_timeout": "等待换盘超时，任务已暂停（装入磁带后执行 backup resume 继续）",
+    "cancelled": "任务已被取消",
+    "paused": "任务已暂停",
+    "source_missing": "备份源不存在：{path}",
+    "source_not_dir": "备份源不是目录：{path}",
+    "nothing_to_back_up": "备份源中没有任何文件",
+    "stage_pack": "打包",
+    "stage_write": "写入磁带",
+    "stage_scan": "扫描",
+    "stage_plan": "规划数据包",
+    "stage_done": "完成",
+    "stage_wait_tape": "等待换盘",
+    "summary": "任务 {job} {status}：{files} 个文件，读入 {bytes_in}，打包后 {bytes_packed}，{packages} 个数据包，"
+               "使用磁带 {cartridges}，用时 {seconds:.1f} 秒，警告 {warnings} 条",
+}
+
+
+def text(key: str, **values: Any) -> str:
+    return TEXTS[key].format(**values)
+
+
+class JobStopped(Exception):
+    """The job stops here: cancelled, paused, or failed with a reason the operator can act on."""
+
+    def __init__(self, message: str, status: str = "failed") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status

@@ -1,0 +1,150 @@
+"""`backup run|status|list|cancel|pause|resume|verify` — thin handlers over backup/service.py."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from backup import service
+from backup.progress import read_progress
+from backup.verify import verify_job
+from cli.context import Context
+from cli.errors import EXIT_FAILURE, CliError
+from cli.output import emit_json, emit_table, human_bytes
+from cli.tape_cmds import device_errors
+from ledger.domain.job import STATUS_NAMES
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    b = sub.add_parser("backup", help="备份任务").add_subparsers(dest="action", required=True)
+    run = b.add_parser("run", parents=[common], help="提交一个备份任务")
+    run.add_argument("--source", action="append", required=True, help="备份源目录（可重复）")
+    run.add_argument("--group", default="auto", help="备份组 YYYY-MM，auto 为当前月份（默认）")
+    run.add_argument("--level", type=int, default=None, help="LZMA2 压缩级别 0–9（默认 COMPRESSION_LEVEL）")
+    run.add_argument("--key", default=None, help="幂等键：同一个键只会创建一个任务")
+    run.add_argument("--device", default=None, help="磁带设备（默认 TAPE_DEVICE）")
+    run.add_argument("--wait", action="store_true", help="在本进程中运行并等待完成，打印摘要")
+    run.set_defaults(handler=device_errors(backup_run))
+    for name, helptext, handler in (("status", "查看任务状态与进度", backup_status),
+                                    ("cancel", "取消任务", backup_cancel), ("pause", "暂停任务", backup_pause)):
+        parser = b.add_parser(name, parents=[common], help=helptext)
+        parser.add_argument("job")
+        parser.set_defaults(handler=handler)
+    resume = b.add_parser("resume", parents=[common], help="继续一个暂停或中断的任务")
+    resume.add_argument("job")
+    resume.add_argument("--device", default=None)
+    resume.add_argument("--wait", action="store_true", help="在本进程中运行并等待完成")
+    resume.set_defaults(handler=device_errors(backup_resume))
+    verify = b.add_parser("verify", parents=[common], help="从磁带读回任务的全部数据包并校验")
+    verify.add_argument("job")
+    verify.add_argument("--device", default=None)
+    verify.set_defaults(handler=device_errors(backup_verify))
+    listing = b.add_parser("list", parents=[common], help="任务历史")
+    listing.add_argument("--limit", type=int, default=20)
+    listing.add_argument("--status", default="")
+    listing.set_defaults(handler=backup_list)
+
+
+def _enqueue(ctx: Context, job_id: str) -> None:
+    from bootstrap import make_queue, scheduled_handlers
+    from jobs.tasks import ScheduledWork
+
+    work = ScheduledWork(make_queue(ctx.settings), lambda: ctx.services, scheduled_handlers())
+    work.job_task("backup", job_id)
+
+
+def _print_summary(ctx: Context, summary: dict[str, Any]) -> int:
+    if ctx.json:
+        emit_json({k: v for k, v in summary.items() if k != "warning_list"})
+    else:
+        print(f"任务 {summary['job_id']}：{summary['status_text']}")
+        print(f"  文件 {summary['files']} 个，读入 {human_bytes(summary['bytes_in'])}，"
+              f"打包后 {human_bytes(summary['bytes_packed'])}，数据包 {summary['packages']} 个")
+        print(f"  使用磁带：{'、'.join(summary['cartridges']) or '—'}；用时 {summary['seconds']:.1f} 秒；"
+              f"警告 {summary['warnings']} 条")
+        for warning in summary["warning_list"][:20]:
+            print(f"  警告：{warning}")
+        if summary["reason"]:
+            print(f"  原因：{summary['reason']}")
+    return 0 if summary["status"] in {"succeeded", "partial", "requested"} else EXIT_FAILURE
+
+
+def backup_run(ctx: Context) -> int:
+    args = ctx.args
+    job, created = service.request_backup(ctx.services, args.source, group=args.group, level=args.level,
+                                          key=args.key, drive=args.device or "", by=ctx.actor)
+    job_id = str(job.id)
+    if not args.wait:
+        if created:
+            _enqueue(ctx, job_id)
+        if ctx.json:
+            emit_json({"job_id": job_id, "created": created, "status": job.status})
+        else:
+            print(job_id)
+        return 0
+    summary = service.run(ctx.services, job_id, device=args.device, actor=ctx.actor)
+    return _print_summary(ctx, summary)
+
+
+def backup_resume(ctx: Context) -> int:
+    summary = service.resume(ctx.services, ctx.args.job, by=ctx.actor)
+    if not ctx.args.wait:
+        _enqueue(ctx, summary["job_id"])
+        return _print_summary(ctx, summary)
+    return _print_summary(ctx, service.run(ctx.services, summary["job_id"], device=ctx.args.device, actor=ctx.actor))
+
+
+def backup_status(ctx: Context) -> int:
+    summary = service.status(ctx.services, ctx.args.job)
+    progress = read_progress(ctx.settings.data_dir, summary["job_id"])
+    if ctx.json:
+        emit_json({**{k: v for k, v in summary.items() if k != "warning_list"}, "progress": progress})
+        return 0
+    _print_summary(ctx, summary)
+    if progress and summary["status"] in {"running", "waiting_tape"}:
+        age = time.time() - progress["updated_at"]
+        eta = progress.get("eta_seconds")
+        print(f"  进度：{progress['phase']}，已写 {human_bytes(progress['bytes_written'])} / "
+              f"{human_bytes(progress['bytes_total'])}，当前磁带 {progress['current_cartridge'] or '—'}，"
+              f"预计剩余 {'—' if eta is None else f'{eta:.0f} 秒'}（{age:.0f} 秒前更新）")
+    return 0
+
+
+def backup_cancel(ctx: Context) -> int:
+    _print_summary(ctx, service.cancel(ctx.services, ctx.args.job, by=ctx.actor))
+    return 0
+
+
+def backup_pause(ctx: Context) -> int:
+    _print_summary(ctx, service.pause(ctx.services, ctx.args.job, by=ctx.actor))
+    return 0
+
+
+def backup_verify(ctx: Context) -> int:
+    result = verify_job(ctx.services, ctx.args.job, device=ctx.args.device, actor=ctx.actor)
+    if ctx.json:
+        emit_json(result)
+    else:
+        verdict = "全部一致" if result["ok"] else f"发现 {len(result['mismatches'])} 处不一致"
+        print(f"读回校验：检查 {result['checked']} 个数据包，{verdict}")
+        for line in result["mismatches"]:
+            print(f"  {line}")
+    if not result["ok"]:
+        raise CliError(f"任务 {ctx.args.job} 的读回校验发现不一致", EXIT_FAILURE)
+    return 0
+
+
+def backup_list(ctx: Context) -> int:
+    ctx.services.projector.catch_up(["jobs"])
+    rows = ctx.services.jobs.rows(kind="", status=ctx.args.status, limit=ctx.args.limit)
+    rows = [r for r in rows if r["kind"] != "restore"]
+    if ctx.json:
+        emit_json({"jobs": rows})
+        return 0
+    for row in rows:
+        row["status_text"] = STATUS_NAMES.get(row["status"], row["status"])
+        row["cartridge_list"] = "、".join(row["cartridges"]) or "—"
+    emit_table(rows, [("job_id", "任务"), ("kind", "类型"), ("grp", "备份组"), ("status_text", "状态"),
+                      ("requested_at", "提交时间"), ("packages", "数据包"), ("cartridge_list", "磁带")])
+    return 0
