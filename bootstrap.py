@@ -47,6 +47,7 @@ RUNTIME_DEFAULTS = {
 BUILTIN_DEFAULTS: dict[str, Any] = {
     "verify_cron": "0 4 * * 0",
     "capacity_alert_pct": 90,
+    "min_scratch_cartridges": 2,
     "tape_change_remind_minutes": 10,
     "tape_change_pause_minutes": 240,
     "catch_up_window_hours": 72,
@@ -198,10 +199,23 @@ def scheduled_handlers() -> dict[str, Any]:
         return findings
 
     def retention_check(services: Services, slot: Any) -> Any:
-        return lifecycle.check(services, clock.now(), by="scheduler")
+        summary = lifecycle.check(services, clock.now(), by="scheduler")
+        if services.effective("auto_erase_expired"):
+            auto_erase(services)
+        return summary
 
     def dispatch_notifications(services: Services, slot: Any) -> Any:
         return dispatch_pending(services, clock.now())
+
+    def capacity_check(services: Services, slot: Any) -> Any:
+        from jobs.capacity import check_capacity
+
+        return check_capacity(services, slot)
+
+    def verify_sample(services: Services, slot: Any) -> Any:
+        from jobs.verification import verify_latest
+
+        return verify_latest(services, slot)
 
     def run_backup(services: Services, job_id: str) -> Any:
         from backup import service
@@ -231,7 +245,22 @@ def scheduled_handlers() -> dict[str, Any]:
 
     return {"health_check": health_check, "retention_check": retention_check,
             "dispatch_notifications": dispatch_notifications, "job.backup": run_backup,
-            "monthly_backup": monthly_backup, "monthly_backup.ran": monthly_ran, "unfinished": unfinished}
+            "monthly_backup": monthly_backup, "monthly_backup.ran": monthly_ran, "unfinished": unfinished,
+            "capacity_check": capacity_check, "verify": verify_sample}
+
+
+def auto_erase(services: Services) -> Any:
+    """Erase the expired cartridges the drive can reach, unless a job holds the drive right now."""
+    from media.devices import device_spec, open_session
+    from media.reuse import erase_expired
+
+    spec = device_spec(services.settings)
+    drive = services.ledger.find_drive(services.settings.host_name, spec)
+    if drive is not None and drive.reserved_by:
+        log.info("驱动器正被任务 %s 使用，本次跳过自动擦除", drive.reserved_by)
+        return None
+    with open_session(services, spec, "scheduler") as session:
+        return erase_expired(services, session)
 
 
 def monthly_key(slot: Any) -> str:

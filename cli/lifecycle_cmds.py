@@ -50,14 +50,17 @@ def lifecycle_status(ctx: Context) -> int:
     for row, verdict in lifecycle.status(services, now):
         rows.append({
             "barcode": row["barcode"], "status": row["status"], "status_label": STATUS_LABELS.get(row["status"]),
+            "label_sequence": row["label_sequence"],
             "groups": row["groups"], "location": row["location"], "retention_months": row["retention_months"],
             "retention_in_force": row["retention_months"] or default_retention,
             "reason": verdict.reason.value, "expired": verdict.expired, "free_at": _iso(verdict.free_at),
             "retention_ends_at": _iso(verdict.retention_ends_at), "free_when": _free_when(verdict, now),
             "explanation": verdict.explanation,
         })
+    groups = [{"name": g["name"], "active": bool(g["active"]), "runs": g["runs"], "opened_at": g["opened_at"],
+               "rotated_out_at": g["rotated_out_at"]} for g in services.groups.all()]
     if ctx.json:
-        emit_json({"cartridges": rows})
+        emit_json({"cartridges": rows, "groups": groups})
         return 0
     emit_table([{**r, "groups": "、".join(r["groups"]) or "—"} for r in rows],
                [("barcode", "条码"), ("status_label", "状态"), ("groups", "备份组"), ("free_when", "何时可释放"),

@@ -116,6 +116,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     erase = d.add_parser("erase", parents=[tape], help="擦除整盘磁带")
     erase.add_argument("--long", action="store_true", help="长擦除（覆盖到磁带末尾，耗时很长）")
     erase.add_argument("--yes", action="store_true", help="确认擦除")
+    erase.add_argument("--confirm", default=None, help="磁带上有备份数据时：再次输入条码以确认")
     erase.set_defaults(handler=drive_erase)
     d.add_parser("health", parents=[tape], help="健康状况（日志页、TapeAlert、MAM）").set_defaults(handler=drive_health)
     rawp = d.add_parser("raw", parents=[tape], help="发送一条原始 CDB（类似 sg_raw）")
@@ -349,7 +350,7 @@ def drive_erase(ctx: Context) -> int:
         raise CliError("擦除会清除磁带上的全部数据，请加 --yes 确认", EXIT_USAGE)
     say = _say(ctx)
     with _session(ctx) as session:
-        result = operations.erase(session, long=ctx.args.long,
+        result = operations.erase(session, long=ctx.args.long, confirm=ctx.args.confirm, ask=_ask,
                                   progress=lambda fraction: say(f"擦除进度：{fraction:.0%}"))
     kind = "长擦除" if result["mode"] == "long" else "短擦除"
     return _done(ctx, result, f"磁带 {result['barcode']} 已完成{kind}")

@@ -23,7 +23,7 @@ from ledger.domain import (
     Notification as NotificationAggregate,
 )
 from ledger.domain.base import TafAggregate
-from ledger.errors import AlreadyExists, DriveBusy, NotFound
+from ledger.errors import AlreadyExists, CartridgeBusy, DriveBusy, NotFound
 
 A = TypeVar("A", bound=TafAggregate)
 
@@ -91,6 +91,36 @@ class Ledger(Application[UUID]):
                 current.append(event)
         return current
 
+    def reserve_cartridge(self, barcode: str, job_id: str) -> bool:
+        """Book a cartridge for a job; False if another unfinished job holds it or won the race.
+
+        A booking left by a job that has since finished (failed, cancelled, done) no longer counts.
+        """
+        cartridge = self.cartridge(barcode)
+        holder = cartridge.reserved_by
+        holder_finished = False
+        if holder and holder != job_id:
+            job = self.find(BackupJob, _as_uuid(holder)) or self.find(RestoreJob, _as_uuid(holder))
+            holder_finished = job is None or job.finished
+        try:
+            cartridge.reserve(job_id, holder_finished=holder_finished)
+            self.save(cartridge)
+        except (CartridgeBusy, IntegrityError):
+            return False
+        return True
+
+    def release_cartridge(self, barcode: str, job_id: str) -> None:
+        for _ in range(5):
+            cartridge = self.find(Cartridge, Cartridge.create_id(barcode))
+            if cartridge is None or cartridge.reserved_by != job_id:
+                return
+            cartridge.release(job_id)
+            try:
+                self.save(cartridge)
+                return
+            except IntegrityError:
+                continue
+
     def change_retention(self, barcode: str, months: int, by: str) -> Cartridge:
         cartridge = self.cartridge(barcode)
         cartridge.change_retention(months, by=by)
@@ -100,6 +130,9 @@ class Ledger(Application[UUID]):
     # --- drives -----------------------------------------------------------------------------
     def drive(self, host: str, device: str) -> Drive:
         return self.get(Drive, Drive.create_id(host, device), "驱动器", f"{host}:{device}")
+
+    def find_drive(self, host: str, device: str) -> Drive | None:
+        return self.find(Drive, Drive.create_id(host, device))
 
     def register_drive(self, host: str, device: str, *, vendor: str = "", product: str = "",
                        serial: str = "", by: str = "system") -> Drive:

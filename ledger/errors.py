@@ -61,3 +61,8 @@ class DriveBusy(LedgerError):
 class AlreadyExists(LedgerError):
     template = "{what}已存在：{key}"
     exit_code = 3
+
+
+class CartridgeBusy(LedgerError):
+    template = "磁带 {barcode} 已被任务 {job} 占用，一盘磁带同一时间只属于一个任务"
+    exit_code = 5

@@ -134,6 +134,7 @@ class DeviceSession:
     recorder: FailureRecorder
     vtl_root: Path | None = None
     transports: list[Any] = field(default_factory=list)
+    services: Any = None
 
     def drive_aggregate(self) -> DriveAggregate:
         """The drive's ledger aggregate, read fresh (failure events may have been saved meanwhile)."""
@@ -193,7 +194,8 @@ def open_session(services: Any, spec: str, actor: str, *, changer_spec: str | No
             with contextlib.suppress(Exception):
                 opened.close()
         raise
-    return DeviceSession(ledger, settings.host_name, spec, actor, drive, changer, recorder, root, transports)
+    return DeviceSession(ledger, settings.host_name, spec, actor, drive, changer, recorder, root, transports,
+                         services)
 
 
 def list_devices(settings: Any, spec: str) -> list[dict[str, Any]]:

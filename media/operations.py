@@ -195,23 +195,51 @@ def label(session: DeviceSession, *, pool: str, block_size: int, barcode: str | 
             "previous_label": asdict(before.label) if before.label else None}
 
 
-def erase(session: DeviceSession, *, long: bool, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """Rewind and erase the whole cartridge; the domain refuses first if it holds an active group."""
+def erase(session: DeviceSession, *, long: bool, progress: Callable[[float], None] | None = None,
+          confirm: str | None = None, ask: Ask | None = None, require_confirmation: bool = True,
+          reason: str = "") -> dict[str, Any]:
+    """Rewind and erase the whole cartridge; the domain refuses first if it holds an active group.
+
+    A cartridge that holds packages is erased only after its barcode is typed back (`confirm`, or
+    asked through `ask`), unless the caller is the automatic erase of an expired cartridge.
+    """
     medium = session.mount()
     code = _require_barcode(session, medium)
     ledger, by = session.ledger, session.actor
     cartridge = ensure_cartridge(ledger, code, medium, location=f"drive:{session.spec}", by=by)
     mode = "long" if long else "short"
+    held_before = list(cartridge.groups)
     cartridge.erase(mode, active_groups=active_groups_on(ledger, cartridge), by=by)
     if medium.write_protected:
         raise WriteProtectedTape(barcode=code)
+    if require_confirmation and held_before:
+        typed = confirm if confirm is not None else (ask(f"磁带 {code} 上有备份数据，请输入条码确认擦除：") if ask else "")
+        if (typed or "").strip().upper() != code:
+            raise Refused(f"确认条码不符，未做任何改动（需要输入 {code}）", "请核对磁带条码后重试，或用 --confirm 条码")
     drive = session.drive
     with drive.removal_prevented():
         drive.rewind()
         drive.erase(long=long, progress=progress)
         drive.write_attributes(drive_mam.cleared_label())
     ledger.save(cartridge)
+    _notify_erased(session, code, mode, held_before, reason or "手动擦除")
     return {"ok": True, "barcode": code, "mode": mode, "label_sequence": cartridge.label_sequence}
+
+
+def _notify_erased(session: DeviceSession, barcode: str, mode: str, groups: list[str], reason: str) -> None:
+    services = getattr(session, "services", None)
+    if services is None:
+        return
+    from notify.outbox import notify_event
+
+    try:
+        notify_event(services, "erase_done", {"cartridge": barcode, "mode": "长擦除" if mode == "long" else "快速擦除",
+                                              "erased_at": clock.now(), "groups": groups, "reason": reason},
+                     cause=f"erase:{barcode}:{clock.now():%Y-%m-%dT%H:%M:%S}")
+    except Exception:  # a notification problem never undoes an erase that happened
+        import logging
+
+        logging.getLogger("taf.media").exception("擦除通知排队失败")
 
 
 def health(session: DeviceSession) -> dict[str, Any]:

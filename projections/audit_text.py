@@ -19,10 +19,12 @@ SENTENCES: dict[str, str] = {
     "Cartridge.IndexWritten": "写入磁带索引（磁带文件 {tape_file}，共 {packages} 个数据包）",
     "Cartridge.TapeFull": "磁带已满（已写 {bytes_written} 字节）：{reason}",
     "Cartridge.Expired": "磁带到期：{reason}",
-    "Cartridge.Erased": "磁带已擦除（{mode}），标签序号变为 {label_sequence}",
+    "Cartridge.Erased": "磁带已擦除（{mode}，原标签第 {label_sequence} 次），回到空白池",
     "Cartridge.Retired": "磁带退役：{reason}",
     "Cartridge.RetentionChanged": "磁带存活期由 {old} 个月改为 {new} 个月",
     "Cartridge.HealthRecorded": "记录磁带健康状况",
+    "Cartridge.Reserved": "磁带分配给任务 {job_id}",
+    "Cartridge.Released": "磁带由任务 {job_id} 释放",
     "Drive.Registered": "登记驱动器 {device}（{vendor} {product}，序列号 {serial}）",
     "Drive.Reserved": "驱动器分配给任务 {job_id}",
     "Drive.Released": "驱动器由任务 {job_id} 释放",
@@ -67,6 +69,9 @@ SENTENCES: dict[str, str] = {
     "Notification.Failed": "通知最终发送失败（共尝试 {attempts} 次）：{error}",
 }
 
+MODES = {"short": "快速擦除", "long": "长擦除"}
+OUTCOMES = {"succeeded": "成功", "partial": "部分成功"}
+
 CATEGORIES = {
     "Cartridge": "磁带", "Drive": "磁带", "BackupGroup": "备份", "BackupJob": "备份", "RestoreJob": "恢复",
     "Job": "任务", "Settings": "配置", "User": "登录", "Recipient": "配置", "Notification": "通知",
@@ -81,6 +86,10 @@ class _Lenient(dict):  # type: ignore[type-arg]
 def _display(key: str, value: Any) -> Any:
     if isinstance(value, dict) and "hint" in value:
         return value["hint"]  # a sealed secret: show only its masked hint
+    if key == "mode" and value in MODES:
+        return MODES[value]
+    if key == "outcome" and value in OUTCOMES:
+        return OUTCOMES[value]
     if key in {"role", "old", "new"} and isinstance(value, str) and value in ROLES:
         return ROLES[value]
     if isinstance(value, bool):

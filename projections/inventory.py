@@ -95,7 +95,7 @@ class InventoryView(View):
         self._update(cursor, event, status="expired")
 
     def on_Cartridge_Erased(self, cursor: Cursor, event: Any, notification: Any) -> None:
-        self._update(cursor, event, status="scratch", label_sequence=event.label_sequence, bytes_written=0,
+        self._update(cursor, event, status="scratch", bytes_written=0,
                      package_count=0, groups_json="[]", last_written_at=None)
 
     def on_Cartridge_Retired(self, cursor: Cursor, event: Any, notification: Any) -> None:

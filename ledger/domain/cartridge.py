@@ -8,7 +8,13 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from ledger.domain.base import TafAggregate, stable_id
-from ledger.errors import CartridgeRetired, CleaningCartridge, EraseRefused, RetentionOutOfRange
+from ledger.errors import (
+    CartridgeBusy,
+    CartridgeRetired,
+    CleaningCartridge,
+    EraseRefused,
+    RetentionOutOfRange,
+)
 
 MEDIA_TYPES = ("L9", "L8", "LZ", "L7", "CLN")
 STATUSES = ("scratch", "active", "full", "expired", "retired", "cleaning")
@@ -46,6 +52,7 @@ class Cartridge(TafAggregate):
         self.next_tape_file = 1
         self.index_written = False
         self.health: dict[str, Any] = {}
+        self.reserved_by: str | None = None
 
     # --- guards -------------------------------------------------------------------------------
     def check_usable(self, action: str) -> None:
@@ -66,8 +73,13 @@ class Cartridge(TafAggregate):
         self.label_sequence = label_sequence
         self.pool = pool
         self.block_size = block_size
+        self._forget_contents()
+
+    def _forget_contents(self) -> None:
+        """A relabelled or erased tape holds nothing: back to the scratch pool."""
         self.status = "scratch"
         self.bytes_written = 0
+        self.last_written_at = None
         self.packages = []
         self.groups = []
         self.next_tape_file = 1
@@ -131,17 +143,12 @@ class Cartridge(TafAggregate):
         held = sorted(set(self.groups) & set(active_groups))
         if held:
             raise EraseRefused(barcode=self.barcode, reason=f"它仍保存活动备份组 {'、'.join(held)}")
-        self._erased(mode=mode, label_sequence=self.label_sequence + 1, by=by)
+        # The erased label keeps its sequence; the next label written is one higher (B4: reuse is visible).
+        self._erased(mode=mode, label_sequence=self.label_sequence, by=by)
 
     @event("Erased")
     def _erased(self, mode: str, label_sequence: int, by: str) -> None:
-        self.label_sequence = label_sequence
-        self.status = "scratch"
-        self.bytes_written = 0
-        self.packages = []
-        self.groups = []
-        self.next_tape_file = 1
-        self.index_written = False
+        self._forget_contents()
 
     @event("Retired")
     def retire(self, reason: str, by: str) -> None:
@@ -153,6 +160,25 @@ class Cartridge(TafAggregate):
     @event("RetentionChanged")
     def _retention_changed(self, old: int | None, new: int, by: str) -> None:
         self.retention_months = new
+
+    def reserve(self, job_id: str, holder_finished: bool = False) -> None:
+        """Book the cartridge for one job; two jobs racing here collide on the aggregate version."""
+        if self.reserved_by and self.reserved_by != job_id and not holder_finished:
+            raise CartridgeBusy(barcode=self.barcode, job=self.reserved_by)
+        if self.reserved_by != job_id:
+            self._reserved(job_id=job_id)
+
+    @event("Reserved")
+    def _reserved(self, job_id: str) -> None:
+        self.reserved_by = job_id
+
+    def release(self, job_id: str) -> None:
+        if self.reserved_by == job_id:
+            self._released(job_id=job_id)
+
+    @event("Released")
+    def _released(self, job_id: str) -> None:
+        self.reserved_by = None
 
     @event("HealthRecorded")
     def record_health(self, snapshot: dict[str, Any], by: str = "system") -> None:

@@ -166,7 +166,39 @@ class RestoreJob(Job):
         self.figures: dict[str, Any] = {}
         self.warnings: list[str] = []
         self.done_packages: list[str] = []
+        self.as_of = 0
+        self.planned: dict[str, Any] = {}
+        self.waiting_for = ""
+        self.tape_bytes_read = 0
+
+    @event("Planned")
+    def plan_recorded(self, as_of: int, files: int, packages: int, bytes_to_read: int,
+                      cartridges: list[str]) -> None:
+        """The selection resolved against the catalog as of ledger position `as_of`, so a resumed
+        job restores the same file versions even if later backups added newer ones."""
+        self.as_of = as_of
+        self.planned = {"files": files, "packages": packages, "bytes_to_read": bytes_to_read,
+                        "cartridges": cartridges}
 
     @event("PackageRestored")
     def package_restored(self, package_id: str, files: int, bytes_read: int) -> None:
         self.done_packages.append(package_id)
+        self.tape_bytes_read += bytes_read
+
+    def request_tape(self, barcode: str, instruction: str) -> None:
+        self._require("请求装入磁带", "running", "waiting_tape")
+        self._tape_requested(barcode=barcode, instruction=instruction)
+
+    @event("TapeRequested")
+    def _tape_requested(self, barcode: str, instruction: str) -> None:
+        self.status = "waiting_tape"
+        self.waiting_for = instruction
+
+    def tape_arrived(self, barcode: str) -> None:
+        self._require("继续", "running", "waiting_tape")
+        self._tape_arrived(barcode=barcode)
+
+    @event("TapeArrived")
+    def _tape_arrived(self, barcode: str) -> None:
+        self.status = "running"
+        self.waiting_for = ""

@@ -81,6 +81,7 @@ RULES: dict[str, Callable[[Any], Any]] = {
     "max_file_size": _int_range(1024 * 1024, 1 << 44),
     "max_volume_size": _int_range(0, 1 << 60),
     "capacity_alert_pct": _int_range(1, 100),
+    "min_scratch_cartridges": _int_range(0, 10_000),
     "tape_change_remind_minutes": _int_range(1, 24 * 60),
     "tape_change_pause_minutes": _int_range(1, 7 * 24 * 60),
     "catch_up_window_hours": _int_range(0, 24 * 31),

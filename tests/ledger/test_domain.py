@@ -106,7 +106,9 @@ def test_a_cartridge_holding_an_active_group_is_never_erased(ledger: Ledger) -> 
     cartridge.erase("short", active_groups=["2026-02"], by="admin")
     ledger.save(cartridge)
     erased = ledger.cartridge("TAF006L9")
-    assert (erased.status, erased.label_sequence, erased.groups) == ("scratch", 1, [])
+    assert (erased.status, erased.label_sequence, erased.groups) == ("scratch", 0, [])
+    erased.label("TAF006", "default", 262144, by="admin")
+    assert erased.label_sequence == 1  # the new label after an erase is one higher
 
 
 def test_a_written_worm_cartridge_is_never_erased(ledger: Ledger) -> None:
@@ -259,3 +261,26 @@ def test_unknown_ids_are_reported_in_chinese(ledger: Ledger) -> None:
         ledger.cartridge("TAF999L9")
     with pytest.raises(NotFound, match="编号"):
         ledger.backup_job("not-a-uuid")
+
+
+def test_a_cartridge_is_never_booked_by_two_jobs(ledger: Ledger, ledger_path: Path) -> None:
+    ledger.register_cartridge("TAF010L9")
+    other_process = open_ledger(ledger_path)
+    first_job, _ = ledger.request_backup("a", kind="manual", sources=["/a"], group="2026-05", params={})
+    second_job, _ = ledger.request_backup("b", kind="manual", sources=["/b"], group="2026-05", params={})
+    mine = ledger.cartridge("TAF010L9")
+    theirs = other_process.cartridge("TAF010L9")
+    mine.reserve(str(first_job.id))
+    ledger.save(mine)
+    theirs.reserve(str(second_job.id))  # this process has not seen the first booking yet
+    with pytest.raises(IntegrityError):
+        other_process.save(theirs)
+    assert not other_process.reserve_cartridge("TAF010L9", str(second_job.id))
+    assert ledger.reserve_cartridge("TAF010L9", str(first_job.id))  # the holder may book again
+    first_job.start("h")
+    first_job.fail("磁带机故障")
+    ledger.save(first_job)
+    assert other_process.reserve_cartridge("TAF010L9", str(second_job.id))  # a finished holder counts no more
+    other_process.release_cartridge("TAF010L9", str(second_job.id))
+    other_process.close()
+    assert ledger.cartridge("TAF010L9").reserved_by is None

@@ -58,7 +58,7 @@ def test_the_inventory_follows_a_cartridge_from_registration_to_erase(services) 
     ledger.save(cartridge)
     services.catch_up()
     row = services.inventory.by_barcode("TAF001L9")
-    assert row["status"] == "scratch" and row["label_sequence"] == 2 and row["groups"] == []
+    assert row["status"] == "scratch" and row["label_sequence"] == 1 and row["groups"] == []
     assert row["bytes_written"] == 0 and row["package_count"] == 0 and row["last_written_at"] is None
     assert [r["barcode"] for r in services.inventory.all()] == ["CLN001CU", "TAF001L9"]
     assert services.inventory.by_barcode("NOPE00L9") is None
