@@ -6,7 +6,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import backup_cmds, ledger_cmds, lifecycle_cmds, notify_cmds, serve, tape_cmds, worker
+from cli import (
+    backup_cmds,
+    catalog_cmds,
+    ledger_cmds,
+    lifecycle_cmds,
+    notify_cmds,
+    restore_cmds,
+    serve,
+    tape_cmds,
+    worker,
+)
 from cli.context import Context
 from cli.errors import EXIT_USAGE, report
 
@@ -23,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="以 JSON 输出（供脚本使用）")
     parser = _Parser(prog="python main.py", description="TAF 企业级磁带备份系统")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    for module in (backup_cmds, serve, worker, ledger_cmds, lifecycle_cmds, notify_cmds, tape_cmds):
+    for module in (backup_cmds, serve, worker, ledger_cmds, lifecycle_cmds, notify_cmds, tape_cmds, catalog_cmds,
+                   restore_cmds):
         module.register(sub, common)
     return parser
 

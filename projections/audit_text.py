@@ -43,8 +43,11 @@ SENTENCES: dict[str, str] = {
     "BackupJob.TapeChangeSatisfied": "已换上磁带 {barcode}",
     "BackupJob.WarningRecorded": "任务警告：{message}",
     "BackupJob.Verified": "读回校验：检查 {checked} 个数据包，结果 {ok}",
-    "RestoreJob.Requested": "提交恢复任务（目标 {target}）",
-    "RestoreJob.PackageRestored": "恢复数据包 {package_id}：{files} 个文件",
+    "RestoreJob.Requested": "提交恢复任务：{selection}（备份组 {group}）恢复到 {target}，已有文件 {on_conflict}",
+    "RestoreJob.Planned": "恢复计划：{files} 个文件，{packages} 个数据包，{bytes_to_read} 字节，磁带 {cartridges}",
+    "RestoreJob.PackageRestored": "恢复数据包 {package_id}：{files} 个文件，从磁带读取 {bytes_read} 字节",
+    "RestoreJob.TapeRequested": "等待换盘：{instruction}",
+    "RestoreJob.TapeArrived": "磁带 {barcode} 已装入，继续恢复",
     "Job.Started": "任务开始（主机 {host}）",
     "Job.Paused": "任务暂停 {reason}",
     "Job.Resumed": "任务恢复运行",
@@ -92,6 +95,8 @@ def _display(key: str, value: Any) -> Any:
         return OUTCOMES[value]
     if key in {"role", "old", "new"} and isinstance(value, str) and value in ROLES:
         return ROLES[value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return "、".join(value) if value else "—"
     if isinstance(value, bool):
         return "是" if value else "否"
     if value is None or value == "":
