@@ -3,17 +3,13 @@ like `media.errors`, so the CLI, the web and the TUI report them the same way.""
 
 from __future__ import annotations
 
+from media.errors import MediaError
 
-class RestoreError(Exception):
+
+class RestoreError(MediaError):
+    """Same shape as the media refusals (message, advice, exit code); its own family for `except`."""
+
     exit_code = 1
-
-    def __init__(self, message: str, advice: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.advice = advice
-
-    def __str__(self) -> str:
-        return f"{self.message}（{self.advice}）" if self.advice else self.message
 
 
 class BadRequest(RestoreError):
