@@ -239,9 +239,19 @@ def scheduled_handlers() -> dict[str, Any]:
         return services.ledger.find(BackupJob, BackupJob.create_id(monthly_key(slot))) is not None
 
     def unfinished(services: Services) -> list[tuple[str, str]]:
+        """Jobs this host left unfinished, and queued ones meant for its drive (or for any drive)."""
+        from media.devices import device_spec
+
         services.projector.catch_up(["jobs"])
-        return [("backup", row["job_id"]) for row in services.jobs.unfinished("backup")
-                if row["host"] in (None, "", services.settings.host_name)]
+        mine = services.settings.host_name
+        spec = device_spec(services.settings)
+        found = []
+        for row in services.jobs.unfinished("backup"):
+            if row["host"] == mine:
+                found.append(("backup", row["job_id"]))
+            elif not row["host"] and services.ledger.backup_job(row["job_id"]).drive in ("", spec):
+                found.append(("backup", row["job_id"]))
+        return found
 
     return {"health_check": health_check, "retention_check": retention_check,
             "dispatch_notifications": dispatch_notifications, "job.backup": run_backup,
