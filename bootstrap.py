@@ -247,9 +247,7 @@ def scheduled_handlers() -> dict[str, Any]:
         spec = device_spec(services.settings)
         found = []
         for row in services.jobs.unfinished("backup"):
-            if row["host"] == mine:
-                found.append(("backup", row["job_id"]))
-            elif not row["host"] and services.ledger.backup_job(row["job_id"]).drive in ("", spec):
+            if row["host"] == mine or not row["host"] and services.ledger.backup_job(row["job_id"]).drive in ("", spec):
                 found.append(("backup", row["job_id"]))
         return found
 

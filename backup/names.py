@@ -6,7 +6,7 @@ Invalid names (decision, recorded in the manifest format):
   surrogates. Both round-trip inside one process but cannot be stored as UTF-8 text (JSON for the
   tape, PostgreSQL/openGauss text columns).
 - A manifest therefore stores two fields: `path`, always valid Unicode for display and search
-  (invalid bytes shown as "\\xNN", lone surrogates as "\\uDXXX"), and `path_raw`, present only
+  (invalid bytes shown as "\\xNN", lone surrogates as "\\udc80"-style escapes), and `path_raw`, present only
   when the name is not valid Unicode: "posix:" + base64 of the exact file-name bytes, or
   "wtf8:" + base64 of the WTF-8 encoding of a Windows name. `decode_name` inverts this exactly.
 - Such names never become 7z member names (7z stores UTF-16). Their member is

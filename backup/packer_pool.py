@@ -18,6 +18,7 @@ The staging folder belongs to one pool; packages appear in it only complete (see
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 import time
@@ -73,6 +74,25 @@ def _init_worker(stop_event: Any, bytes_counter: Any) -> None:
     global _stop_event, _bytes_counter
     _stop_event = stop_event
     _bytes_counter = bytes_counter
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """End this worker the moment the job process dies.
+
+    A worker waits for work on a queue whose writing end it holds itself, so it never sees EOF:
+    after a `kill -9` of the job (B5 drills, a crash) it would wait forever, keep the job's stdout
+    open and hold its staging folder. The parent's sentinel becomes ready when the parent is gone.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="taf-parent-watch", daemon=True).start()
 
 
 def _count_bytes(n: int) -> None:

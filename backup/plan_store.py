@@ -43,3 +43,8 @@ def load_plan(folder: Path, job_id: str) -> tuple[list[PackagePlan], dict[str, i
     except (OSError, pickle.UnpicklingError, EOFError):
         return None
     return data["plans"], data["summary"], data["warnings"]
+
+
+def discard_plan(folder: Path, job_id: str) -> None:
+    """A finished job never resumes: its plan (large for millions of files) can go."""
+    plan_path(folder, job_id).unlink(missing_ok=True)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from backup.messages_job import JobStopped
-from backup.runner import BackupRunner, RunOptions, job_summary
+from eventsourcing.persistence import IntegrityError
+
+from backup.messages_job import JobStopped, text
+from backup.run_lock import is_running
+from backup.runner import BackupRunner, RunOptions
 from backup.scanning import check_sources
+from backup.summary import job_summary
 from ledger import clock
-from ledger.errors import InvalidValue
+from ledger.domain.job import STATUS_NAMES
+from ledger.errors import InvalidValue, JobStateError
 from ledger.rules.rotation import GroupNameError, group_name_for, validate_group_name
+from media.devices import device_spec
 
 
 def resolve_group(group: str, now: datetime | None = None) -> str:
@@ -28,7 +36,10 @@ def resolve_group(group: str, now: datetime | None = None) -> str:
 
 def request_backup(services: Any, sources: list[str], *, group: str = "auto", level: int | None = None,
                    key: str | None = None, kind: str = "manual", drive: str = "", by: str = "system") -> tuple[Any, bool]:
-    """Create the job (or return the one `key` already names). Bad input changes nothing."""
+    """Create the job (or return the one `key` already names). Bad input changes nothing.
+
+    Sources are stored as absolute paths: the job may run in a worker whose working folder differs.
+    """
     if not sources:
         raise InvalidValue(what="备份源", problem="至少需要一个 --source")
     try:
@@ -37,36 +48,65 @@ def request_backup(services: Any, sources: list[str], *, group: str = "auto", le
         raise InvalidValue(what="备份源", problem=refusal.message) from None
     if level is not None and not 0 <= level <= 9:
         raise InvalidValue(what="压缩级别", problem=f"{level} 不在 0–9 之间")
+    name = resolve_group(group)
+    if drive:
+        drive = device_spec(services.settings, drive)  # an unusable device name is refused here, not later
     params: dict[str, Any] = {} if level is None else {"level": level}
-    return services.ledger.request_backup(key or f"manual:{uuid.uuid4()}", kind=kind, sources=list(sources),
-                                          group=resolve_group(group), params=params, drive=drive, by=by)
+    return services.ledger.request_backup(key or f"manual:{uuid.uuid4()}", kind=kind,
+                                          sources=[os.path.abspath(source) for source in sources],
+                                          group=name, params=params, drive=drive, by=by)
 
 
 def run(services: Any, job_id: str, *, device: str | None = None, actor: str = "system",
-        poll_seconds: float = 2.0) -> dict[str, Any]:
-    return BackupRunner(services, job_id, RunOptions(device=device, actor=actor, poll_seconds=poll_seconds)).run()
+        poll_seconds: float = 2.0, workers: int | None = None, tape_remind_seconds: float | None = None,
+        tape_pause_seconds: float | None = None) -> dict[str, Any]:
+    """Run (or continue) the job in this process until it ends, pauses or waits out its tape wait.
+
+    `tape_remind_seconds` / `tape_pause_seconds` override the minute settings for this run (see
+    RunOptions).
+    """
+    options = RunOptions(device=device, actor=actor, poll_seconds=poll_seconds, workers=workers,
+                         tape_remind_seconds=tape_remind_seconds, tape_pause_seconds=tape_pause_seconds)
+    return BackupRunner(services, job_id, options).run()
+
+
+def _change(services: Any, job_id: str, act: Callable[[Any], None]) -> dict[str, Any]:
+    """Apply `act` to the job and save it, again on a fresh copy if the running job saved meanwhile.
+
+    A running job records a package every few seconds; a cancel or pause from another process that
+    loaded the job just before must not fail for that.
+    """
+    for _ in range(10):
+        job = services.ledger.backup_job(job_id)
+        act(job)
+        try:
+            services.ledger.save(job)
+        except IntegrityError:
+            continue
+        return job_summary(job)
+    raise RuntimeError("台账并发冲突，请稍后重试")
 
 
 def cancel(services: Any, job_id: str, by: str, reason: str = "") -> dict[str, Any]:
-    job = services.ledger.backup_job(job_id)
-    job.cancel(by=by, reason=reason)
-    services.ledger.save(job)
-    return job_summary(job)
+    return _change(services, job_id, lambda job: job.cancel(by=by, reason=reason))
 
 
 def pause(services: Any, job_id: str, by: str) -> dict[str, Any]:
-    job = services.ledger.backup_job(job_id)
-    job.pause(by=by)
-    services.ledger.save(job)
-    return job_summary(job)
+    return _change(services, job_id, lambda job: job.pause(by=by))
 
 
 def resume(services: Any, job_id: str, by: str) -> dict[str, Any]:
+    """Make a paused job — or one whose process died — runnable again.
+
+    A job marked running or waiting for a tape may really be running: if a live process on this
+    host holds it, resuming is refused (it would set the running job's state back to "requested").
+    """
     job = services.ledger.backup_job(job_id)
-    if job.status != "requested":
-        job.resume(by=by)
-        services.ledger.save(job)
-    return job_summary(job)
+    if job.status in {"running", "waiting_tape"} and is_running(services.settings.data_dir, str(job.id)):
+        raise JobStateError(job=str(job.id), status=STATUS_NAMES[job.status], action=text("already_running"))
+    if job.status == "requested":
+        return job_summary(job)
+    return _change(services, job_id, lambda fresh: fresh.resume(by=by))
 
 
 def status(services: Any, job_id: str) -> dict[str, Any]:

@@ -1,13 +1,25 @@
 """Writable cartridges for a backup job: choose, load, label or erase-and-reuse, ask for a change.
 
-In a library the next cartridge is loaded by the robot. On a standalone drive the job records
-`TapeChangeRequested`, sends the 换盘 notification, and waits for the operator — reminding every
-few minutes and pausing (not failing) after a configured wait.
+In a library the next cartridge is loaded by the robot. On a standalone drive — or a library with
+no usable cartridge left — the job records `TapeChangeRequested`, sends the 换盘 notification, and
+waits for the operator (a cartridge in the drive; in a library, one put into the import/export
+slot or a free slot) — reminding every few minutes and pausing (not failing) after a configured
+wait. The reason it gives is the last refusal (write-protected, foreign, another group's tape …),
+so the operator knows what to bring.
+
+Every cartridge the job takes is booked for it in the ledger first (B9: two jobs on two drives of
+one library never share a tape) and released when the job is done with it; only cartridges in the
+library's slots or already in this job's drive are candidates, never one in another drive.
+
+A resumed job takes the cartridge left in the drive first, if it may: that is the one a killed run
+was writing, and continuing it overwrites whatever the dead process left beyond the last recorded
+package — so no stray, unrecorded package stays behind on a tape nobody would mount again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -15,8 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backup import choice
+from backup.job_state import change_job
 from backup.messages_job import JobStopped, text
 from ledger import clock
+from ledger.domain import Cartridge
 from ledger.errors import LedgerError
 from media import operations
 from media.cartridges import ensure_cartridge
@@ -60,8 +74,12 @@ class TapeSupply:
     policy: SupplyPolicy
     check_control: Callable[[], None]
     notify: Callable[[str, dict[str, Any], str], None]
+    resumed: bool = False
+    on_wait: Callable[[str], None] | None = None  # told the reason whenever the job starts waiting
     used: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    last_refused: str = ""  # the last cartridge turned down, named in the 换盘 message
+    booked: set[str] = field(default_factory=set)
 
     @property
     def ledger(self) -> Any:
@@ -72,10 +90,60 @@ class TapeSupply:
 
     def replace(self, full: Mounted, reason: str) -> Mounted:
         self.used.add(full.barcode)
+        self.release(full.barcode)
         return self._next(reason=reason, full=full.barcode)
+
+    def release(self, barcode: str) -> None:
+        if barcode in self.booked:
+            self.ledger.release_cartridge(barcode, self.job_id)
+            self.booked.discard(barcode)
+
+    def release_all(self) -> None:
+        for barcode in sorted(self.booked):
+            self.release(barcode)
+
+    def _book(self, barcode: str) -> bool:
+        """Book `barcode` for this job; False while another unfinished job holds it.
+
+        A cartridge the ledger has never seen cannot be booked yet: it is booked once registered,
+        when the robot has put it in this job's drive (where no other job can take it).
+        """
+        if barcode in self.booked or self.ledger.find(Cartridge, Cartridge.create_id(barcode)) is None:
+            return True
+        if self.ledger.reserve_cartridge(barcode, self.job_id):
+            self.booked.add(barcode)
+            return True
+        log.info("磁带 %s 已被其它任务预订，跳过", barcode)
+        return False
+
+    def reopen(self, barcode: str) -> Mounted | None:
+        """Mount `barcode` again to finish it (write its tape index); None when it is out of reach."""
+        session = self.session
+        if not self._book(barcode):
+            return None
+        try:
+            if session.changer is not None:
+                inventory = session.changer.inventory()
+                element = session.changer.drive_element(session.drive, inventory)
+                if inventory.find(barcode) is None:
+                    return None
+                if not (element.full and element.barcode == barcode):
+                    operations.load(session, barcode)
+            medium = session.drive.mount(prevent_removal=True)
+            if session.barcode(medium) != barcode:
+                return None
+            state = volume_io.inspect(session.drive, find_end=False)
+        except (NoMedium, LoadRequired, NotReady, MediaError, TapeError):
+            return None
+        cartridge = self.ledger.cartridge(barcode)
+        if state.label is None or state.label.label_sequence != cartridge.label_sequence:
+            self._warn("label_mismatch", barcode=barcode)
+            return None
+        return self._position(barcode, cartridge, medium.worm)
 
     # --- choosing ---------------------------------------------------------------------------
     def _next(self, reason: str, full: str | None = None) -> Mounted:
+        refusals = len(self.warnings)
         if self.session.changer is not None:
             mounted = self._from_library()
             if mounted is not None:
@@ -84,7 +152,11 @@ class TapeSupply:
             mounted = self._loaded_if_usable()
             if mounted is not None:
                 return mounted
-        return self._wait_for_operator(full or "", reason or text("no_usable_tape"))
+        if not reason:
+            # Say what was wrong with what is there, so the operator brings the right cartridge.
+            reason = (self.warnings[-1] if len(self.warnings) > refusals else
+                      text("tape_wait_library") if self.session.changer is not None else text("no_usable_tape"))
+        return self._wait_for_operator(full or "", reason)
 
     def _inventory(self) -> dict[str, dict[str, Any]]:
         self.services.projector.catch_up(["inventory"])
@@ -96,16 +168,30 @@ class TapeSupply:
         inventory = changer.inventory()
         drive_element = changer.drive_element(self.session.drive, inventory)
         loaded = drive_element.barcode if drive_element.full else None
-        present = [e.barcode for e in (*inventory.slots, *inventory.drives) if e.full and e.barcode]
+        # Slots and the mail slot (an import may have found no free slot), never the other drives'
+        # cartridges: another job may be writing them.
+        present = [e.barcode for e in (*inventory.slots, *inventory.ie_slots) if e.full and e.barcode]
+        present += [loaded] if loaded else []
         candidates = choice.ordered(present, self._inventory(), self.policy.group,
                                     auto_erase=self.policy.auto_erase, loaded=loaded, exclude=self.used)
+        if self.resumed and loaded in candidates:
+            candidates.remove(loaded)
+            candidates.insert(0, loaded)  # the cartridge a killed run was writing (module note)
         for barcode in candidates:
-            if barcode != loaded:
-                operations.load(self.session, barcode)
-            mounted = self._prepare(barcode)
+            if not self._book(barcode):
+                self.used.add(barcode)
+                continue
+            try:
+                if barcode != loaded:
+                    operations.load(self.session, barcode)
+                mounted = self._prepare(barcode)
+            except (MediaError, TapeError) as refusal:  # e.g. another job's robot move came first
+                self._warn("tape_refused", barcode=barcode, reason=str(refusal))
+                mounted = None
             if mounted is not None:
                 return mounted
             self.used.add(barcode)
+            self.release(barcode)
         return None
 
     def _loaded_if_usable(self) -> Mounted | None:
@@ -121,9 +207,10 @@ class TapeSupply:
             self._warn("tape_not_eligible", barcode=barcode, status=(row or {}).get("status", "—"))
             self.used.add(barcode)
             return None
-        mounted = self._prepare(barcode)
+        mounted = self._prepare(barcode) if self._book(barcode) else None
         if mounted is None:
             self.used.add(barcode)
+            self.release(barcode)
         return mounted
 
     # --- getting a chosen cartridge ready ---------------------------------------------------
@@ -135,10 +222,13 @@ class TapeSupply:
             self._warn("write_protected", barcode=barcode)
             return None
         cartridge = ensure_cartridge(ledger, barcode, medium, location=f"drive:{session.spec}", by=session.actor)
+        if not self._book(barcode):
+            self._warn("tape_booked", barcode=barcode, job=ledger.cartridge(barcode).reserved_by or "—")
+            return None
         state = volume_io.inspect(session.drive)
         try:
             if cartridge.status == "expired":
-                operations.erase(session, long=False)
+                operations.erase(session, long=False, require_confirmation=False, reason="已过期，备份前自动擦除")
                 operations.label(session, pool=self.policy.pool, block_size=self.policy.block_size, barcode=barcode)
             elif state.kind is VolumeKind.BLANK:
                 operations.label(session, pool=self.policy.pool, block_size=self.policy.block_size, barcode=barcode)
@@ -182,39 +272,50 @@ class TapeSupply:
     # --- standalone drive: ask the operator ------------------------------------------------
     def _wait_for_operator(self, full: str, reason: str) -> Mounted:
         session, ledger = self.session, self.ledger
+        # Standalone: eject the refused or full cartridge for the operator. Library: the robot puts it
+        # back in its own slot, so a cartridge imported meanwhile cannot take that slot from it.
         with contextlib.suppress(MediaError, TapeError, DriveApiError):
-            if session.changer is None:
-                operations.unload(session)
-        job = ledger.backup_job(self.job_id)
-        job.request_tape_change(full_barcode=full, reason=reason)
-        ledger.save(job)
-        context = {"job_id": self.job_id, "group": self.policy.group, "full_barcode": full or "—",
-                   "reason": reason, "host": self.services.settings.host_name, "occurred_at": clock.now()}
-        self.notify("tape_change_needed", context, f"{self.job_id}:tape:{full}:{len(self.used)}")
+            operations.unload(session)
+        job = change_job(ledger, self.job_id, lambda fresh: fresh.request_tape_change(full_barcode=full, reason=reason))
+        if self.on_wait is not None:
+            self.on_wait(reason)
+        identity = session.drive.identity
+        drive = f"{identity.product}（{session.spec}，序列号 {identity.serial}）" if identity else session.spec
+        current = full or self.last_refused
+        asked_at = clock.now()
+        # The keys the tape_change_needed template reads (notify/templates.py), plus the reason.
+        context = {"job_id": self.job_id, "group": self.policy.group, "drive": drive, "current": current,
+                   "current_state": text("state_full") if full else reason, "wanted": "",
+                   "requested_at": asked_at, "full_barcode": full or "—", "reason": reason,
+                   "host": self.services.settings.host_name, "occurred_at": asked_at}
+        # One message per request, and a fresh one when a resumed run asks again.
+        cause = f"{self.job_id}:tape:{full}:{len(self.used)}:run{getattr(job, 'attempts', 1)}"
+        self.notify("tape_change_needed", context, cause)
         started = last_reminder = time.monotonic()
         reminders = 0
         while True:
             self.check_control()
             mounted = self._try_inserted()
             if mounted is not None:
-                job = ledger.backup_job(self.job_id)
-                job.tape_change_satisfied(barcode=mounted.barcode)
-                ledger.save(job)
+                change_job(ledger, self.job_id, functools.partial(_satisfied, barcode=mounted.barcode))
                 return mounted
             now = time.monotonic()
             if now - started >= self.policy.pause_after_seconds:
-                job = ledger.backup_job(self.job_id)
-                job.pause(by="system", reason=text("tape_wait_timeout"))
-                ledger.save(job)
+                change_job(ledger, self.job_id, lambda fresh: fresh.pause(by="system", reason=text("tape_wait_timeout")))
                 raise JobStopped(text("tape_wait_timeout"), status="paused")
             if now - last_reminder >= self.policy.remind_seconds:
                 reminders += 1
                 last_reminder = now
-                self.notify("tape_change_needed", {**context, "reminder": reminders},
-                            f"{self.job_id}:tape:{full}:{len(self.used)}:remind:{reminders}")
+                self.notify("tape_change_needed", {**context, "reminder": reminders}, f"{cause}:remind:{reminders}")
             time.sleep(self.policy.poll_seconds)
 
     def _try_inserted(self) -> Mounted | None:
+        changer = self.session.changer
+        if changer is not None:
+            # The operator answers a library's request through the import/export slot (or a slot).
+            with contextlib.suppress(TapeError):
+                changer.import_cartridges()
+            return self._from_library()
         try:
             self.session.drive.refresh_medium()
         except (NoMedium, LoadRequired, NotReady):
@@ -224,6 +325,11 @@ class TapeSupply:
         return self._loaded_if_usable()
 
     def _warn(self, key: str, **values: Any) -> None:
+        self.last_refused = str(values.get("barcode", ""))
         message = text(key, **values)
         log.warning(message)
         self.warnings.append(message)
+
+
+def _satisfied(job: Any, barcode: str) -> None:
+    job.tape_change_satisfied(barcode=barcode)

@@ -65,6 +65,8 @@ def _print_summary(ctx: Context, summary: dict[str, Any]) -> int:
               f"警告 {summary['warnings']} 条")
         for warning in summary["warning_list"][:20]:
             print(f"  警告：{warning}")
+        for note in summary.get("tape_notes", [])[:20]:
+            print(f"  磁带：{note}")
         if summary["reason"]:
             print(f"  原因：{summary['reason']}")
     return 0 if summary["status"] in {"succeeded", "partial", "requested"} else EXIT_FAILURE
@@ -105,8 +107,9 @@ def backup_status(ctx: Context) -> int:
     if progress and summary["status"] in {"running", "waiting_tape"}:
         age = time.time() - progress["updated_at"]
         eta = progress.get("eta_seconds")
-        print(f"  进度：{progress['phase']}，已写 {human_bytes(progress['bytes_written'])} / "
-              f"{human_bytes(progress['bytes_total'])}，当前磁带 {progress['current_cartridge'] or '—'}，"
+        print(f"  进度：{progress['phase']}，数据包 {progress['packages_written']} / {progress['packages_total']}，"
+              f"已打包 {human_bytes(progress['bytes_packed'])} / {human_bytes(progress['bytes_total'])}，"
+              f"已写入磁带 {human_bytes(progress['bytes_written'])}，当前磁带 {progress['current_cartridge'] or '—'}，"
               f"预计剩余 {'—' if eta is None else f'{eta:.0f} 秒'}（{age:.0f} 秒前更新）")
     return 0
 

@@ -88,3 +88,27 @@ def random_bytes(n: int, seed: int = 1) -> bytes:
 
 
 ON_POSIX = os.name == "posix"
+
+
+@pytest.fixture
+def job_services_with(taf_env: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """Services for a backup job's data folder: the small-cartridge settings, plus `overrides`."""
+    from bootstrap import build
+    from tests.backup.jobkit import set_job_settings
+
+    built: list[object] = []
+
+    def make(**overrides: str) -> object:
+        set_job_settings(monkeypatch, **overrides)
+        services = build()
+        built.append(services)
+        return services
+
+    yield make
+    for services in built:
+        services.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def job_services(job_services_with):  # noqa: ANN001, ANN201
+    return job_services_with()

@@ -1,0 +1,94 @@
+"""One process at a time runs a given job on this host.
+
+The ledger cannot say whether a job marked "running" still has a live process: a killed job looks
+exactly like a running one, and resuming it is the whole point of B5. So the running process holds
+an OS file lock under the data folder for as long as it drives the tape; the kernel drops the lock
+the moment that process dies, however it dies. A second runner of the same job (a worker that
+re-queued it, a second `backup resume --wait`) is refused instead of writing the same packages
+to the same tape at the same time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        # flock, not fcntl locks: two opens in one process (a test, a thread) exclude each other too.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def lock_path(folder: Path, job_id: str) -> Path:
+    return folder / "jobs" / job_id / "run.lock"
+
+
+class JobRunLock:
+    """`acquire(wait)` → True when this process now runs the job; `release()` when done."""
+
+    def __init__(self, folder: Path, job_id: str) -> None:
+        self.path = lock_path(folder, job_id)
+        self._fd: int | None = None
+
+    def acquire(self, wait: float = 0.0, poll: float = 0.1) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return False
+            time.sleep(poll)
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            _unlock(self._fd)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> JobRunLock:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+
+def is_running(folder: Path, job_id: str) -> bool:
+    """Whether some live process on this host holds the job's run lock right now."""
+    probe = JobRunLock(folder, job_id)
+    if probe.acquire():
+        probe.release()
+        return False
+    return True
