@@ -1,0 +1,34 @@
+"""Manual erase of a cartridge holding backups needs its barcode typed back (issue 6)."""
+
+from __future__ import annotations
+
+from bootstrap import build
+from ledger.domain import BackupGroup
+
+
+def test_erasing_a_tape_with_backups_needs_the_barcode_typed_back(cli) -> None:  # noqa: ANN001
+    assert cli("drive", "load", "TAF001L9").code == 0
+    assert cli("drive", "label").code == 0
+    services = build()
+    try:
+        cartridge = services.ledger.cartridge("TAF001L9")
+        cartridge.record_package(job_id="j", package_id="p", group="2026-01", sequence=1, tape_file=1,
+                                 header_block=2, payload_block=3, payload_blocks=1, payload_bytes=10,
+                                 payload_sha256="0" * 64, compression="lzma2", manifest=[])
+        group = BackupGroup(name="2026-01")
+        services.ledger.save(cartridge, group)
+        refused_active = cli("drive", "erase", "--yes")
+        assert refused_active.code == 3 and "活动备份组 2026-01" in refused_active.err
+        group = services.ledger.group("2026-01")
+        group.rotate_out(reason="演练")
+        services.ledger.save(group)
+    finally:
+        services.close()
+    unconfirmed = cli("drive", "erase", "--yes")
+    assert unconfirmed.code == 3 and "确认条码不符" in unconfirmed.err
+    wrong = cli("drive", "erase", "--yes", "--confirm", "TAF002L9")
+    assert wrong.code == 3
+    done = cli("drive", "erase", "--yes", "--confirm", "taf001l9", "--json")
+    assert done.code == 0 and done.json()["barcode"] == "TAF001L9"
+    events = [row["event"] for row in cli("ledger", "log", "--json").json()["events"]]
+    assert events.count("Cartridge.Erased") == 1
