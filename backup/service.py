@@ -16,9 +16,10 @@ from backup.runner import BackupRunner, RunOptions
 from backup.scanning import check_sources
 from backup.summary import job_summary
 from ledger import clock
+from ledger.domain.group import check_group_name
 from ledger.domain.job import STATUS_NAMES
 from ledger.errors import InvalidValue, JobStateError
-from ledger.rules.rotation import GroupNameError, group_name_for, validate_group_name
+from ledger.rules.rotation import group_name_for
 from media.devices import device_spec
 
 
@@ -28,10 +29,7 @@ def resolve_group(group: str, now: datetime | None = None) -> str:
     if value == "auto":
         moment = now or clock.now()
         return group_name_for(moment.astimezone() if moment.tzinfo else moment)
-    try:
-        return validate_group_name(value)
-    except GroupNameError as error:
-        raise InvalidValue(what="备份组", problem=str(error)) from None
+    return check_group_name(value)
 
 
 def request_backup(services: Any, sources: list[str], *, group: str = "auto", level: int | None = None,

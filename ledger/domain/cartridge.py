@@ -15,15 +15,18 @@ from ledger.errors import (
     EraseRefused,
     RetentionOutOfRange,
 )
+from ledger.rules.retention import validate_retention_months
 
 MEDIA_TYPES = ("L9", "L8", "LZ", "L7", "CLN")
 STATUSES = ("scratch", "active", "full", "expired", "retired", "cleaning")
 
 
 def check_retention(months: int) -> int:
-    if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 120:
-        raise RetentionOutOfRange(months=months)
-    return months
+    """The retention rule's check, reported as a domain refusal."""
+    try:
+        return validate_retention_months(months)
+    except ValueError:
+        raise RetentionOutOfRange(months=months) from None
 
 
 class Cartridge(TafAggregate):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from uuid import UUID
 
@@ -10,14 +9,15 @@ from eventsourcing.domain import event
 
 from ledger.domain.base import TafAggregate, stable_id
 from ledger.errors import InvalidValue
-
-_GROUP_NAME = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+from ledger.rules.rotation import GroupNameError, validate_group_name
 
 
 def check_group_name(name: str) -> str:
-    if not _GROUP_NAME.fullmatch(name):
-        raise InvalidValue(what="备份组名", problem=f"“{name}”不是 YYYY-MM 格式")
-    return name
+    """The rotation rule's check, reported as a domain refusal."""
+    try:
+        return validate_group_name(name)
+    except GroupNameError as error:
+        raise InvalidValue(what="备份组", problem=f"“{name}”不是 YYYY-MM 格式（{error}）") from None
 
 
 class BackupGroup(TafAggregate):
