@@ -56,6 +56,19 @@ class PackResult:
     bytes_in: int
     seconds: float
     warnings: tuple[BackupWarning, ...]
+    file_stamp: tuple[int, int, int, int] = (0, 0, 0, 0)  # see unchanged_on_disk
+
+    def unchanged_on_disk(self) -> bool:
+        """True while the staging file is the one whose SHA-256 the packer took.
+
+        Size, modification and change times and inode number are taken right after the rename:
+        any rewrite, append, truncation, replacement or `touch` changes one of them, so the tape
+        writer may trust `payload_sha256` instead of hashing the file a second time.
+        """
+        try:
+            return _stamp_of(os.stat(self.path)) == self.file_stamp
+        except OSError:
+            return False
 
 
 def staging_path(staging_dir: str | os.PathLike[str], plan: PackagePlan) -> str:
@@ -192,6 +205,10 @@ class _Packer:
         )
 
 
+def _stamp_of(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def _sha256_of(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -232,6 +249,7 @@ def pack_package(
         tail, blocks = sevenzip.describe(partial)
         payload_sha256 = _sha256_of(partial)
         os.replace(partial, final)
+        file_stamp = _stamp_of(os.stat(final))
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
@@ -249,4 +267,5 @@ def pack_package(
         bytes_in=packer.bytes_in,
         seconds=time.perf_counter() - started,
         warnings=tuple(packer.warnings),
+        file_stamp=file_stamp,
     )

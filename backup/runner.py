@@ -320,7 +320,8 @@ class BackupRunner:
         started = time.perf_counter()
         session.drive.locate_file(mounted.next_file)
         positions = write_package(session.drive, header, [e.to_dict() for e in result.manifest], result.path,
-                                  progress, block_size=mounted.block_size)
+                                  progress, block_size=mounted.block_size,
+                                  verify_digest=not result.unchanged_on_disk())
         self.totals.write_seconds += time.perf_counter() - started
         self.totals.bytes_written = base + positions.payload_bytes
         return positions

@@ -1,14 +1,18 @@
 """Backup pipeline benchmark (issue 4): packing, tape writing and a whole job, in one run on one data set.
 
-    .venv/bin/python bench/backup.py [--text-mib 48] [--random-mib 256] [--levels 0,1,6,9]
-                                     [--job-levels 1] [--rounds 3] [--max-package-mib 4]
+    .venv/bin/python bench/backup.py [--text-mib 128] [--random-mib 256] [--levels 0,1,6,9]
+                                     [--job-levels 1] [--rounds 3] [--fast-reps 3] [--max-package-mib 8]
                                      [--job-package-mib 32] [--workdir DIR]
 
 Generates seeded log-like text and incompressible data (bench/backup_pack.py's generators), then:
 
 1. Packing, text: MiB/s at each level with our worker pool (scan → sample → plan → PackerPool,
    bench/backup_pack.run_ours) and with `7zz a -mx=N -mmt=<cores>`, and ours/7zz (goal ≥ 0.9).
-   7zz -mx=0 means "store", so level 0 is also compared with `7zz -m0=LZMA2 -mx=0`.
+   7zz -mx=0 means "store", so level 0 is also compared with `7zz -m0=LZMA2 -mx=0`. The fast
+   levels (0–4) take a few seconds, so they are measured --fast-reps times, ours and 7zz
+   alternately, and the medians are printed (this machine's speed changes within seconds).
+   The pool's fixed costs (starting the workers, the last package packed alone) are a larger part
+   of a small data set than of a real backup, hence the default of 128 MiB of text.
 2. Packing, incompressible data: MiB/s at each level with our pool (the COPY filter; goal ≥ 100).
 3. The pipeline, on all of the data, at each of --job-levels, in --rounds rounds whose order
    alternates (the machine's load changes between measurements; medians are reported):
@@ -23,7 +27,11 @@ Generates seeded log-like text and incompressible data (bench/backup_pack.py's g
    measure the emulator's per-file cost more than the write path.
    Reported: the tape rate inside the job (time spent in write_package, from the job's figures)
    against plain disk writes (goal ≥ 0.8), and the job's wall time against
-   max(packing alone, writing alone) (goal ≤ 1.15): packing and writing overlap.
+   max(packing alone, writing alone) (goal ≤ 1.15): packing and writing overlap. Because the job
+   and the plain writes cannot run at the same moment, the write path alone against the plain
+   writes interleaved with it is printed too: the like-for-like figure for the write path.
+   Like the job, writing alone trusts the packer's SHA-256 (the packages were just packed and
+   only moved aside), so neither hashes the payload a second time.
 
 Numbers only, no assertions; the machine's other load moves them (docs/性能.md).
 """
@@ -77,26 +85,44 @@ def verdict(ok: bool) -> str:
 # -- 1 and 2: packing ---------------------------------------------------------------------------------
 
 
+def _median_rates(tool: str, text: Path, staging: Path, archive: Path, level: int, workers: int,
+                  max_package: int, reps: int, extra: list[str]) -> tuple[float, float, float, float, int]:
+    """Ours and 7zz on the same data, alternately `reps` times: median MiB/s each, median ratio, sizes."""
+    ours, theirs, ratios = [], [], []
+    for rep in range(reps):
+        steps = ["ours", "7zz"] if rep % 2 == 0 else ["7zz", "ours"]
+        for step in steps:
+            if step == "ours":
+                seconds, size, packed = run_ours(text, staging, level, workers, max_package, 64 * MIB)
+                ours.append(size / seconds / MIB)
+            else:
+                z_seconds, z_out = run_7zz(tool, text, archive, level, workers, extra)
+        theirs.append(size / z_seconds / MIB)
+        ratios.append(ours[-1] / theirs[-1])
+    return (statistics.median(ours), statistics.median(theirs), statistics.median(ratios),
+            size / packed, size / z_out)
+
+
 def packing_table(tool: str, text: Path, rand: Path, levels: list[int], workers: int, work: Path,
-                  max_package: int) -> None:
+                  max_package: int, fast_reps: int) -> None:
     staging = work / "staging"
     staging.mkdir(exist_ok=True)
     archive = work / "7zz.7z"
     print(f"\n## 1. 打包：文本（{workers} 个工作进程 / 7zz -mmt={workers}，数据包上限 {max_package // MIB} MiB）")
     print(f"{'级别':<10}{'本系统 MiB/s':>14}{'7zz MiB/s':>12}{'本系统/7zz':>12}  {'压缩比 本系统/7zz':<20}判定")
     for level in levels:
-        seconds, size, packed = run_ours(text, staging, level, workers, max_package, 64 * MIB)
-        z_seconds, z_out = run_7zz(tool, text, archive, level, workers, [])
-        ours, theirs = size / seconds / MIB, size / z_seconds / MIB
+        reps = fast_reps if level <= 4 else 1
+        ours, theirs, ratio, ours_c, z_c = _median_rates(tool, text, staging, archive, level, workers,
+                                                         max_package, reps, [])
         note = "（7zz 为仅存储）" if level == 0 else ""
-        print(f"{level:<10}{ours:>14.2f}{theirs:>12.2f}{ours / theirs:>12.2f}  "
-              f"{size / packed:.3f} / {size / z_out:.3f}{note:<8}  {verdict(ours / theirs >= 0.9) if level else '—'}",
-              flush=True)
+        print(f"{level:<10}{ours:>14.2f}{theirs:>12.2f}{ratio:>12.2f}  "
+              f"{ours_c:.3f} / {z_c:.3f}{note:<8}  {verdict(ratio >= 0.9) if level else '—'}", flush=True)
         if level == 0:
-            l_seconds, l_out = run_7zz(tool, text, archive, 0, workers, ["-m0=LZMA2"])
-            theirs = size / l_seconds / MIB
-            print(f"{'0（LZMA2）':<10}{ours:>14.2f}{theirs:>12.2f}{ours / theirs:>12.2f}  "
-                  f"{size / packed:.3f} / {size / l_out:.3f}          {verdict(ours / theirs >= 0.9)}", flush=True)
+            ours, theirs, ratio, ours_c, z_c = _median_rates(tool, text, staging, archive, 0, workers,
+                                                             max_package, reps, ["-m0=LZMA2"])
+            print(f"{'0（LZMA2）':<10}{ours:>14.2f}{theirs:>12.2f}{ratio:>12.2f}  "
+                  f"{ours_c:.3f} / {z_c:.3f}          {verdict(ratio >= 0.9)}", flush=True)
+    print(f"（级别 0–4 各测 {fast_reps} 次，本系统与 7zz 交替，取中位数）")
     print("\n## 2. 打包：不可压缩数据（COPY 过滤器，目标 ≥ 100 MiB/s）")
     for level in levels:
         seconds, size, _ = run_ours(rand, staging, level, workers, max_package, 64 * MIB)
@@ -163,7 +189,8 @@ def _to_tape(drive: Any, result: Any, path: Path) -> float:
               "compression": str(result.codec), "created_at": "2026-05-01T02:00:00",
               "payload_bytes": result.payload_bytes, "payload_sha256": result.payload_sha256}
     started = time.perf_counter()
-    write_package(drive, header, [e.to_dict() for e in result.manifest], path, block_size=BLOCK)
+    write_package(drive, header, [e.to_dict() for e in result.manifest], path, block_size=BLOCK,
+                  verify_digest=False)
     return time.perf_counter() - started
 
 
@@ -228,12 +255,13 @@ def pipeline(sources: list[Path], work: Path, level: int, workers: int, max_pack
           f"块 {BLOCK // 1024} KiB，{rounds} 轮交替测量）")
     print(f"{'轮':<3}{'单独打包 秒':>12}{'单独写磁带 MiB/s':>18}{'直接写盘 MiB/s':>16}{'任务内写磁带 MiB/s':>20}"
           f"{'任务全程 秒':>12}{'写速比':>8}{'全程比':>8}")
-    speed, overlap = [], []
+    speed, alone_speed, overlap = [], [], []
     for number in range(rounds):
         r = one_round(sources, work, level, workers, max_package, number)
         plain_rate, tape_rate = r["bytes"] / r["plain"] / MIB, r["bytes"] / r["tape"] / MIB
         job_rate = r["figures"].get("write_rate", 0.0) / MIB
         speed.append(job_rate / plain_rate)
+        alone_speed.append(tape_rate / plain_rate)
         overlap.append(r["wall"] / max(r["pack"], r["tape"]))
         assert r["figures"]["status"] == "succeeded", r["figures"]
         print(f"{number + 1:<3}{r['pack']:>12.2f}{tape_rate:>18.1f}{plain_rate:>16.1f}{job_rate:>20.1f}"
@@ -241,19 +269,21 @@ def pipeline(sources: list[Path], work: Path, level: int, workers: int, max_pack
     print(f"读入 {r['in'] / MIB:.0f} MiB，打包后 {r['bytes'] / MIB:.0f} MiB，{r['packages']} 个数据包")
     print(f"任务内写磁带速度 / 直接写盘速度：中位数 {statistics.median(speed):.2f}（目标 ≥ 0.8）"
           f"{verdict(statistics.median(speed) >= 0.8)}")
+    print(f"单独写磁带速度 / 与之交替的直接写盘速度：中位数 {statistics.median(alone_speed):.2f}（同一时刻的对比）")
     print(f"任务全程 / max(单独打包, 单独写磁带)：中位数 {statistics.median(overlap):.2f}（目标 ≤ 1.15）"
           f"{verdict(statistics.median(overlap) <= 1.15)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--text-mib", type=int, default=48)
+    parser.add_argument("--text-mib", type=int, default=128)
     parser.add_argument("--random-mib", type=int, default=256)
     parser.add_argument("--levels", default="0,1,6,9")
     parser.add_argument("--job-levels", default="1")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the pipeline measurement")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--max-package-mib", type=int, default=4, help="package limit for the packing tables")
+    parser.add_argument("--max-package-mib", type=int, default=8, help="package limit for the packing tables")
+    parser.add_argument("--fast-reps", type=int, default=3, help="alternating repetitions at levels 0–4")
     parser.add_argument("--job-package-mib", type=int, default=32, help="MAX_FILE_SIZE for the pipeline")
     parser.add_argument("--workdir", default=None, help="where to generate data (default: a temporary folder)")
     args = parser.parse_args()
@@ -270,7 +300,7 @@ def main() -> None:
               f"{Path(tool).name}；负载 {os.getloadavg()[0]:.2f}")
         levels = [int(x) for x in args.levels.split(",")]
         max_package = args.max_package_mib * MIB
-        packing_table(tool, text, rand, levels, args.workers, work, max_package)
+        packing_table(tool, text, rand, levels, args.workers, work, max_package, args.fast_reps)
         for level in (int(x) for x in args.job_levels.split(",")):
             pipeline([text, rand], work, level, args.workers, args.job_package_mib * MIB, args.rounds)
     finally:

@@ -73,18 +73,25 @@ def fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
-def write_json_atomic(path: Path, content: Any) -> None:
-    """Write JSON so that a crash leaves either the old or the new file, never a torn one."""
+def write_json_atomic(path: Path, content: Any, *, durable: bool = True) -> None:
+    """Write JSON so that a crash leaves either the old or the new file, never a torn one.
+
+    `durable=False` skips both fsyncs: a killed process still leaves the old or the new file, but
+    a power loss may leave the old one, or an empty one, in place of the new one. Only for files
+    whose loss a reader tolerates (the cartridge's flush marker).
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     data = json.dumps(content, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_BINARY, 0o644)
     try:
         write_all(fd, data)
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
-    fsync_directory(path.parent)
+    if durable:
+        fsync_directory(path.parent)
 
 
 def read_json(path: Path) -> Any:

@@ -21,6 +21,7 @@ from tape.volume_errors import (
     BlankTape,
     ForeignTape,
     PackageOverflow,
+    PayloadChanged,
     PayloadMismatch,
     TapeHoldsData,
     WormNotBlank,
@@ -158,6 +159,38 @@ def test_a_payload_that_does_not_match_is_refused_and_removed(drive: Drive, tmp_
     with pytest.raises(PayloadMismatch):
         vio.read_package_payload(drive, wrong, target)
     assert not target.exists()
+
+
+def stale_fields(package_id: str, source: Path) -> dict[str, Any]:
+    """Header fields with the size and digest of `source` as it is now, then `source` rewritten."""
+    before = source.read_bytes()
+    given = {**fields(package_id), "payload_bytes": len(before),
+             "payload_sha256": hashlib.sha256(before).hexdigest()}
+    source.write_bytes(bytes(reversed(before)))
+    return given
+
+
+def test_a_payload_that_changed_after_hashing_is_caught_while_streaming(drive: Drive, tmp_path: Path) -> None:
+    labelled(drive)
+    vio.prepare_append(drive)
+    source = payload(tmp_path, 100_000)
+    with pytest.raises(PayloadChanged):
+        vio.write_package(drive, stale_fields("p-1", source), MANIFEST, source, block_size=B)
+
+
+def test_a_vouched_digest_is_not_recomputed_but_the_size_still_is(drive: Drive, tmp_path: Path) -> None:
+    labelled(drive)
+    vio.prepare_append(drive)
+    source = payload(tmp_path, 100_000)
+    given = stale_fields("p-1", source)  # same size, other bytes: only a hash would notice
+    positions = vio.write_package(drive, given, MANIFEST, source, block_size=B, verify_digest=False)
+    assert positions.payload_sha256 == given["payload_sha256"]
+    vio.prepare_append(drive)
+    with source.open("ab") as grown:
+        grown.write(b"more")
+    with pytest.raises(PayloadChanged):
+        vio.write_package(drive, {**given, "package_id": "p-2"}, MANIFEST, source, block_size=B,
+                          verify_digest=False)
 
 
 def test_the_last_index_before_end_of_data_wins_and_headers_can_be_scanned(drive: Drive, tmp_path: Path) -> None:
