@@ -11,9 +11,10 @@ from backup.progress import read_progress
 from backup.verify import verify_job
 from cli.context import Context
 from cli.errors import EXIT_FAILURE, CliError
-from cli.output import emit_json, emit_table, human_bytes
+from cli.output import emit_json, emit_table
 from cli.tape_cmds import device_errors
 from ledger.domain.job import STATUS_NAMES
+from ledger.units import human_bytes
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

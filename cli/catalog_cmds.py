@@ -15,8 +15,9 @@ from typing import Any
 
 from cli.context import Context
 from cli.errors import EXIT_USAGE, CliError
-from cli.output import emit_json, emit_table, human_bytes
+from cli.output import emit_json, emit_table
 from cli.tape_cmds import device_errors
+from ledger.units import human_bytes
 from media.devices import device_spec, open_session
 from projections.catalog import SearchQuery
 from restore import messages

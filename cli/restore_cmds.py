@@ -25,8 +25,9 @@ from typing import Any
 
 from cli.context import Context
 from cli.errors import EXIT_FAILURE
-from cli.output import emit_json, emit_table, human_bytes
+from cli.output import emit_json, emit_table
 from cli.tape_cmds import device_errors
+from ledger.units import human_bytes
 from media.devices import device_spec
 from restore import messages, service
 from restore.execute import RestoreProgress, RestoreSummary

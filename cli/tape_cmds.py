@@ -16,9 +16,10 @@ from typing import Any
 
 from cli.context import Context
 from cli.errors import EXIT_DEVICE, EXIT_USAGE, CliError
-from cli.output import emit_json, emit_table, human_bytes
+from cli.output import emit_json, emit_table
 from config.errors import ConfigError
 from config.parse import parse_size
+from ledger.units import human_bytes
 from media import operations, raw, vtl
 from media.devices import device_spec, ensure_emulated_library, list_devices, open_session
 from tape.devices import library_root

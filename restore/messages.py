@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain.job import STATUS_NAMES
+from ledger.units import human_bytes
 
 TEXTS: dict[str, str] = {
     # selection
@@ -85,15 +86,6 @@ def text(key: str, **fields: Any) -> str:
 
 def status_name(status: str) -> str:
     return STATUS_NAMES.get(status, status)
-
-
-def human_bytes(count: int | float) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 def summary_text(summary: Any) -> str:

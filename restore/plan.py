@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.units import human_bytes
 from restore.timing import HH9, DriveTiming
 
 
@@ -93,8 +94,8 @@ class RestorePlan:
     @property
     def summary(self) -> str:
         minutes = self.seconds / 60
-        text = (f"需要 {len(self.steps)} 盘磁带，读取 {len(self.packages)} 个数据包共 {_size(self.bytes_to_read)}，"
-                f"恢复 {self.files} 个文件（{_size(self.file_bytes)}），预计约 {minutes:.0f} 分钟")
+        text = (f"需要 {len(self.steps)} 盘磁带，读取 {len(self.packages)} 个数据包共 {human_bytes(self.bytes_to_read)}，"
+                f"恢复 {self.files} 个文件（{human_bytes(self.file_bytes)}），预计约 {minutes:.0f} 分钟")
         if self.missing:
             text += f"；另有 {len(self.missing)} 盘磁带的位置未知"
         return text + "。"
@@ -102,15 +103,6 @@ class RestorePlan:
     @property
     def packages(self) -> list[PackageRead]:
         return [package for step in self.steps for package in step.packages]
-
-
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 def _rank(location: str) -> int:

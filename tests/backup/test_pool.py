@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from backup.packer_pool import PackerPool, PackingCancelled, PoolProgress, default_max_staged
+from backup.packer_pool import (
+    WORKER_NICENESS,
+    PackerPool,
+    PackingCancelled,
+    PoolProgress,
+    default_max_staged,
+)
 from backup.plan import plan_packages
 from backup.scan import SourceScan
 from tests.backup.conftest import extract_with_py7zr, random_bytes, sha256, text_bytes, write_file
@@ -135,3 +142,24 @@ def test_progress_estimates_time_left():
     assert progress.rate_bytes_per_second == 5.0
     assert progress.eta_seconds == 15.0
     assert PoolProgress(0, 100, 0, 4, 1.0).eta_seconds is None
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX priorities (Windows uses a priority class)")
+def test_workers_run_below_the_tape_writer_priority(tmp_path):
+    plans = small_plans(tmp_path, count=2)
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    expected = min(own + WORKER_NICENESS, 19)
+    with PackerPool(plans, staging, level=1, workers=2) as pool:
+        for result in pool:
+            pool.release(result)
+            workers = list(pool._executor._processes)  # the live worker pids
+            # A worker lowers its priority in its initializer, which may still be starting.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                niceness = {os.getpriority(os.PRIO_PROCESS, pid) for pid in workers}
+                if niceness == {expected}:
+                    break
+                time.sleep(0.05)
+            assert niceness == {expected}

@@ -1,0 +1,25 @@
+"""One formatting of byte counts for every message."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.units import human_bytes
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (1536, "1.5 KiB"),
+        (3 * 1024**3, "3.0 GiB"),
+        (1024**4 - 1, "1024.0 GiB"),
+        (18 * 1024**4, "18.0 TiB"),
+        (5 * 1024**5, "5120.0 TiB"),
+        (2.5 * 1024**2, "2.5 MiB"),
+    ],
+)
+def test_byte_counts_in_binary_units(count, text):
+    assert human_bytes(count) == text
