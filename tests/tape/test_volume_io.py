@@ -150,6 +150,22 @@ def test_a_package_is_written_and_read_back_with_its_checksum(drive: Drive, tmp_
     assert target.read_bytes() == source.read_bytes()
 
 
+@pytest.mark.parametrize(("size", "step", "expected"), [
+    (300_000, 100_000, [131_072, 262_144, 300_000]),  # every 100 kB at most, and at the end
+    (300_000, 1 << 20, [131_072, 262_144, 300_000]),  # a quarter of the package (75 kB) is less
+    (900_000, 1 << 20, [262_144, 524_288, 786_432, 900_000]),
+])
+def test_progress_is_reported_in_steps_and_at_the_end(drive: Drive, tmp_path: Path, monkeypatch, size, step,
+                                                        expected) -> None:
+    monkeypatch.setattr("tape.volume_packages.PROGRESS_STEP", step)
+    labelled(drive)
+    vio.prepare_append(drive)
+    seen: list[int] = []
+    vio.write_package(drive, fields("p-1"), MANIFEST, payload(tmp_path, size), lambda done, _: seen.append(done),
+                      block_size=B)
+    assert seen == expected
+
+
 def test_a_payload_that_does_not_match_is_refused_and_removed(drive: Drive, tmp_path: Path) -> None:
     labelled(drive)
     vio.prepare_append(drive)
