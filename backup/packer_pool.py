@@ -79,6 +79,9 @@ def lower_priority() -> None:
     """Make the calling process yield the CPU to the job process's tape writer (see module doc)."""
     if sys.platform == "win32":
         kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined, unused-ignore]
+        # The pseudo-handle -1 is pointer-sized: without these types ctypes would pass a 32-bit int.
+        kernel32.GetCurrentProcess.restype = ctypes.c_void_p
+        kernel32.SetPriorityClass.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
         kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), _BELOW_NORMAL_PRIORITY_CLASS)
     else:
         os.nice(WORKER_NICENESS)

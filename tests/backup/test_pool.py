@@ -163,3 +163,34 @@ def test_workers_run_below_the_tape_writer_priority(tmp_path):
                     break
                 time.sleep(0.05)
             assert niceness == {expected}
+
+
+def test_on_windows_workers_ask_for_the_below_normal_priority_class(monkeypatch):
+    """The SetPriorityClass call a Windows worker makes, with pointer-sized handle types."""
+    import ctypes
+    import sys
+
+    from backup import packer_pool
+
+    calls = []
+
+    class Function:
+        def __init__(self, name):
+            self.name = name
+            self.restype = self.argtypes = None
+
+        def __call__(self, *args):
+            calls.append((self.name, args, self.restype, self.argtypes))
+            return -1 if self.name == "GetCurrentProcess" else 1
+
+    class Kernel32:
+        GetCurrentProcess = Function("GetCurrentProcess")
+        SetPriorityClass = Function("SetPriorityClass")
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(ctypes, "WinDLL", lambda name: Kernel32, raising=False)
+    monkeypatch.setattr(os, "nice", lambda n: pytest.fail("os.nice is POSIX only"))
+    packer_pool.lower_priority()
+    (_, _, handle_type, _), (_, (handle, priority), _, arg_types) = calls
+    assert handle_type is ctypes.c_void_p and arg_types == [ctypes.c_void_p, ctypes.c_uint32]
+    assert (handle, priority) == (-1, 0x4000)
