@@ -21,7 +21,6 @@ The staging folder belongs to one pool; packages appear in it only complete (see
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -78,6 +77,8 @@ _BELOW_NORMAL_PRIORITY_CLASS = 0x4000
 def lower_priority() -> None:
     """Make the calling process yield the CPU to the job process's tape writer (see module doc)."""
     if sys.platform == "win32":
+        import ctypes  # Windows only: POSIX workers need not load it
+
         kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined, unused-ignore]
         # The pseudo-handle -1 is pointer-sized: without these types ctypes would pass a 32-bit int.
         kernel32.GetCurrentProcess.restype = ctypes.c_void_p

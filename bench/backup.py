@@ -86,17 +86,19 @@ def verdict(ok: bool) -> str:
 
 
 def _median_rates(tool: str, text: Path, staging: Path, archive: Path, level: int, workers: int,
-                  max_package: int, reps: int, extra: list[str]) -> tuple[float, float, float, float, int]:
-    """Ours and 7zz on the same data, alternately `reps` times: median MiB/s each, median ratio, sizes."""
+                  max_package: int, reps: int, extra: list[str]) -> tuple[float, float, float, float, float]:
+    """Ours and 7zz on the same data, `reps` times, who goes first alternating.
+
+    Returns the median MiB/s of each, the median of the per-repetition ratios, and both compression ratios.
+    """
     ours, theirs, ratios = [], [], []
     for rep in range(reps):
-        steps = ["ours", "7zz"] if rep % 2 == 0 else ["7zz", "ours"]
-        for step in steps:
-            if step == "ours":
-                seconds, size, packed = run_ours(text, staging, level, workers, max_package, 64 * MIB)
-                ours.append(size / seconds / MIB)
-            else:
-                z_seconds, z_out = run_7zz(tool, text, archive, level, workers, extra)
+        if rep % 2:
+            z_seconds, z_out = run_7zz(tool, text, archive, level, workers, extra)
+        seconds, size, packed = run_ours(text, staging, level, workers, max_package, 64 * MIB)
+        if not rep % 2:
+            z_seconds, z_out = run_7zz(tool, text, archive, level, workers, extra)
+        ours.append(size / seconds / MIB)
         theirs.append(size / z_seconds / MIB)
         ratios.append(ours[-1] / theirs[-1])
     return (statistics.median(ours), statistics.median(theirs), statistics.median(ratios),
