@@ -44,6 +44,19 @@ class Progress:
         return min(1.0, self.packages_written / self.packages_total) if self.packages_total else 0.0
 
 
+def job_eta(pack_left: int, pack_rate: float, tape_left: int, tape_rate: float) -> float | None:
+    """Seconds until the job ends: the later of packing and the tape, which run side by side.
+
+    `pack_left` / `tape_left` are input bytes not yet packed / not yet on tape; the rates are in
+    input bytes per second (the tape's from packages already written, since the tape is handed
+    packed bytes). A rate of 0 means not yet measured: that side is left out, and with neither
+    measured there is no estimate. Packing alone would say 0 while the last packages still wait for
+    the tape, which is when an operator most wants to know.
+    """
+    sides = [left / rate for left, rate in ((pack_left, pack_rate), (tape_left, tape_rate)) if rate > 0]
+    return max(0.0, *sides) if sides else None
+
+
 def progress_path(folder: Path, job_id: str) -> Path:
     return folder / "progress" / f"{job_id}.json"
 

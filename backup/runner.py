@@ -29,7 +29,7 @@ from backup.messages_job import JobStopped, text
 from backup.pack import PackResult
 from backup.packer_pool import PackerPool, PackingCancelled
 from backup.plan_store import digest, discard_plan, load_plan, save_plan
-from backup.progress import Heartbeat, ProgressBoard
+from backup.progress import Heartbeat, ProgressBoard, job_eta
 from backup.run_lock import JobRunLock
 from backup.scanning import scan_and_plan
 from backup.summary import job_summary
@@ -72,6 +72,7 @@ class _Totals:
     packages: int = 0
     bytes_packed: int = 0
     bytes_written: int = 0
+    bytes_in_written: int = 0  # input bytes of the packages on tape, for the tape's share of the ETA
     write_seconds: float = 0.0  # time inside write_package, for the tape rate of this run
     cartridges: list[str] = field(default_factory=list)
 
@@ -296,6 +297,7 @@ class BackupRunner:
         mounted.bytes_written += positions.payload_bytes
         self.totals.packages += 1
         self.totals.bytes_packed += positions.payload_bytes
+        self.totals.bytes_in_written += result.bytes_in
         return bool(positions.nearly_full)
 
     def _write(self, session: DeviceSession, mounted: Mounted, result: PackResult, group: str) -> Any:
@@ -421,10 +423,11 @@ class BackupRunner:
         progress = pool.progress()
         elapsed = max(1e-6, time.monotonic() - self._started)
         rate = progress.rate_bytes_per_second or prior
-        remaining = max(0, progress.bytes_total - progress.bytes_done)
+        written = self.totals.bytes_in_written
+        tape_rate = written / self.totals.write_seconds if self.totals.write_seconds > 0 else 0.0
+        eta = job_eta(progress.bytes_total - progress.bytes_done, rate, progress.bytes_total - written, tape_rate)
         self.board.update(force=force, bytes_packed=progress.bytes_done, packages_written=self.totals.packages,
-                          pack_rate=rate, write_rate=self.totals.bytes_written / elapsed,
-                          eta_seconds=remaining / rate if rate else None)
+                          pack_rate=rate, write_rate=self.totals.bytes_written / elapsed, eta_seconds=eta)
 
     def _complete(self, summary: dict[str, int]) -> None:
         figures, package_warnings = self._figures(summary)
