@@ -49,10 +49,13 @@ def job_eta(pack_left: int, pack_rate: float, tape_left: int, tape_rate: float) 
 
     `pack_left` / `tape_left` are input bytes not yet packed / not yet on tape; the rates are in
     input bytes per second (the tape's from packages already written, since the tape is handed
-    packed bytes). A rate of 0 means not yet measured: that side is left out, and with neither
-    measured there is no estimate. Packing alone would say 0 while the last packages still wait for
-    the tape, which is when an operator most wants to know.
+    packed bytes). A rate of 0 means not yet measured. Packing alone would say 0 while the last
+    packages still wait for the tape, which is when an operator most wants to know: with bytes
+    left for the tape and no tape rate yet, "unknown" (None) is the honest answer once packing is
+    done, and packing's own estimate a lower bound before that.
     """
+    if tape_left > 0 and tape_rate <= 0:
+        return pack_left / pack_rate if pack_left > 0 and pack_rate > 0 else None
     sides = [left / rate for left, rate in ((pack_left, pack_rate), (tape_left, tape_rate)) if rate > 0]
     return max(0.0, *sides) if sides else None
 

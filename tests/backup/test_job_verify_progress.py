@@ -85,6 +85,8 @@ def test_progress_is_published_while_the_job_runs(job_services: Any, taf_env: Pa
     written = [s["packages_written"] for s in seen]
     assert written == sorted(written) and len(set(written)) >= 3
     assert any(s["eta_seconds"] for s in writing) and any(s["pack_rate"] > 0 for s in writing)
+    # While packages are still to go to tape, the ETA never says "done" (0), even once packing has finished.
+    assert all(s["eta_seconds"] != 0 for s in writing if s["packages_written"] < s["packages_total"])
     assert all(s["current_cartridge"] == "TAF001L9" for s in writing[:1])
     # A heartbeat publishes at least once a second, even while the job waits for a slow package.
     stamps = [s["updated_at"] for s in seen]
