@@ -14,7 +14,7 @@ from cli.errors import EXIT_FAILURE, CliError
 from cli.output import emit_json, emit_table
 from cli.tape_cmds import device_errors
 from ledger.domain.job import STATUS_NAMES
-from ledger.units import human_bytes
+from ledger.units import human_bytes, human_duration
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -111,7 +111,7 @@ def backup_status(ctx: Context) -> int:
         print(f"  进度：{progress['phase']}，数据包 {progress['packages_written']} / {progress['packages_total']}，"
               f"已打包 {human_bytes(progress['bytes_packed'])} / {human_bytes(progress['bytes_total'])}，"
               f"已写入磁带 {human_bytes(progress['bytes_written'])}，当前磁带 {progress['current_cartridge'] or '—'}，"
-              f"预计剩余 {'—' if eta is None else f'{eta:.0f} 秒'}（{age:.0f} 秒前更新）")
+              f"预计剩余 {'估算中' if eta is None else human_duration(eta)}（{age:.0f} 秒前更新）")
     return 0
 
 

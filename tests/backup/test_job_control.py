@@ -3,6 +3,7 @@ another process, refuses a second runner, and a paused job resumes where it stop
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,10 @@ def test_pause_from_another_process_stops_the_run_and_resume_finishes_it(slow_jo
     assert refused.code == 3 and "正在另一个进程中运行" in refused.err
     with pytest.raises(JobStateError):
         BackupRunner(services, job_id, RunOptions(lock_wait_seconds=0)).run()
+    # `backup status` from another process shows the live progress, the ETA in words people read.
+    shown = cli("backup", "status", job_id)
+    assert shown.code == 0 and "进度：" in shown.out, shown.out + shown.err
+    assert re.search(r"预计剩余 (估算中|\d+ (天|小时|分|秒))", shown.out), shown.out
     assert cli("backup", "pause", job_id).code == 0
     out, err = running.communicate(timeout=120)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.units import human_bytes
+from ledger.units import human_bytes, human_duration
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,22 @@ from ledger.units import human_bytes
 )
 def test_byte_counts_in_binary_units(count, text):
     assert human_bytes(count) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 秒"),
+        (-3, "0 秒"),
+        (45.9, "45 秒"),
+        (60, "1 分"),
+        (200, "3 分 20 秒"),
+        (3600, "1 小时"),
+        (2 * 3600 + 5 * 60 + 59, "2 小时 5 分"),
+        (3600 + 7, "1 小时"),
+        (86400 + 3 * 3600 + 120, "1 天 3 小时"),
+        (86400 + 59, "1 天"),
+    ],
+)
+def test_durations_in_the_two_largest_units(seconds, text):
+    assert human_duration(seconds) == text
