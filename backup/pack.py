@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import time
@@ -33,6 +32,7 @@ from backup.messages import BackupWarning, os_error_detail
 from backup.names import display_path, native_path
 from backup.plan import PackagePlan, PlanItem
 from backup.reader import NotARegularFile, Opener, PackCancelled, SliceReader, open_source
+from tape.digests import file_sha256
 
 DEFAULT_LEVEL = 9
 DEFAULT_SOLID_BLOCK_SIZE = 64 * 1024 * 1024
@@ -209,14 +209,6 @@ def _stamp_of(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def _sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def pack_package(
     plan: PackagePlan,
     staging_dir: str | os.PathLike[str],
@@ -247,7 +239,7 @@ def pack_package(
                     packer.add(archive, item)
         payload_bytes = sevenzip.trim_to_header(partial)
         tail, blocks = sevenzip.describe(partial)
-        payload_sha256 = _sha256_of(partial)
+        _, payload_sha256 = file_sha256(partial)
         os.replace(partial, final)
         file_stamp = _stamp_of(os.stat(final))
     except BaseException:

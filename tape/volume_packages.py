@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tape.digests import file_sha256
 from tape.drive import Drive
 from tape.drive_types import ReadKind
 from tape.scsi.errors import VolumeOverflow
@@ -39,7 +40,6 @@ from tape.volume_errors import (
 )
 
 Progress = Callable[[int, int], None]  # bytes done, bytes in all
-_HASH_CHUNK = 1 << 20
 # Progress is reported after at least this many bytes, or a quarter of the package if that is less,
 # and at the end — not after every block: at disk speed a 256 KiB block takes ~0.2 ms, and a
 # progress call per block is measurable. A quarter keeps "half written" observable in small ones.
@@ -71,16 +71,6 @@ class PackagePositions:
         return cls(entry.package_id, entry.tape_file, entry.header_block, entry.payload_block,
                    entry.payload_blocks, int(header["payload_bytes"]), str(header["payload_sha256"]),
                    int(header["block_size"]), header=dict(header))
-
-
-def file_sha256(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
 
 
 def write_package(
