@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from cli import (
+    argparse_zh,
     backup_cmds,
     catalog_cmds,
     ledger_cmds,
@@ -20,11 +21,13 @@ from cli import (
 from cli.context import Context
 from cli.errors import EXIT_USAGE, report
 
+argparse_zh.install()  # before any parser is built: help headings are translated when a parser is made
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        print(f"错误：参数有误：{message}", file=sys.stderr)
+        print(f"错误：参数有误：{argparse_zh.polish(message)}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -36,7 +39,18 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (backup_cmds, serve, worker, ledger_cmds, lifecycle_cmds, notify_cmds, tape_cmds, catalog_cmds,
                    restore_cmds):
         module.register(sub, common)
+    name_subcommands_by_choices(parser)
     return parser
+
+
+def name_subcommands_by_choices(parser: argparse.ArgumentParser) -> None:
+    """Errors name a subcommand slot by its choices, {run,status,…}, not by its English `dest`
+    (argparse would say "缺少必需的参数：action"); usage and help look the same as before."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            action.metavar = "{" + ",".join(action.choices) + "}"
+            for child in action.choices.values():
+                name_subcommands_by_choices(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,72 @@
+"""argparse's own words in Simplified Chinese: usage lines, help headings and usage errors.
+
+argparse takes every message it prints through `gettext` (its module-level `_` and `ngettext`),
+which is how it is translated anywhere. The standard library ships no Chinese catalogue, and a
+.mo file bound to the process-wide default domain would translate other libraries' messages
+too, so `install()` points argparse's own two names at this table. A message not in the table
+(argparse's errors for programming mistakes, or a wording a newer Python introduced) stays as
+argparse wrote it: the table can only add Chinese, never lose a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+MESSAGES: dict[str, str] = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "subcommands": "子命令",
+    "show this help message and exit": "显示本帮助并退出",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "one of the arguments %s is required": "参数 %s 必须给出其中一个",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "ignored explicit argument %r": "多余的参数值 %r",
+    "expected one argument": "需要一个值",
+    "expected at most one argument": "最多一个值",
+    "expected at least one argument": "至少需要一个值",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 不明确，可能是：%(matches)s",
+    "unexpected option string: %s": "意外的选项：%s",
+    "invalid %(type)s value: %(value)r": "%(value)r 不是有效的%(type)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
+    "can't open '%(filename)s': %(error)s": "无法打开“%(filename)s”：%(error)s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+}
+
+# ngettext's singular form → (Chinese, which has no plural)
+PLURALS: dict[str, str] = {
+    "expected %s argument": "需要 %s 个值",
+    "conflicting option string: %s": "选项冲突：%s",
+}
+
+
+# Converter names argparse puts into "invalid %(type)s value"; our own converters raise Chinese errors.
+TYPE_NAMES: dict[str, str] = {"int": "整数", "float": "数字"}
+_INVALID_TYPE = re.compile(r"不是有效的(\w+)$")
+# A subcommand slot is named by its choices ({run,status,…}, see cli.app), which the message lists again.
+_SUBCOMMAND_CHOICE = re.compile(r"^参数 \{[^}]*\}：无效的选择：")
+
+
+def polish(message: str) -> str:
+    """The last touches on an already translated error: Chinese type names, no doubled choice list."""
+    message = _SUBCOMMAND_CHOICE.sub("没有这个命令：", message)
+    return _INVALID_TYPE.sub(lambda m: "不是有效的" + TYPE_NAMES.get(m.group(1), m.group(1)), message)
+
+
+def translate(message: str) -> str:
+    return MESSAGES.get(message, message)
+
+
+def translate_plural(singular: str, plural: str, count: int) -> str:
+    if singular in PLURALS:
+        return PLURALS[singular]
+    return singular if count == 1 else plural
+
+
+def install() -> None:
+    """Make argparse speak Chinese in this process (idempotent)."""
+    argparse._ = translate  # type: ignore[attr-defined]
+    argparse.ngettext = translate_plural  # type: ignore[attr-defined]
