@@ -6,9 +6,8 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
-from croniter import croniter
-
 from config.errors import ConfigError
+from ledger.rules.schedule import CronError, validate_cron
 
 _TRUE = {"1", "true", "yes", "on", "y", "t", "是"}
 _FALSE = {"0", "false", "no", "off", "n", "f", "否"}
@@ -54,10 +53,10 @@ def _check_range(key: str, value: int, minimum: int | None, maximum: int | None)
 
 
 def parse_cron(key: str, raw: str) -> str:
-    expr = " ".join(raw.split())
-    if len(expr.split(" ")) != 5 or not croniter.is_valid(expr):
-        raise ConfigError(key, f"“{raw}”不是有效的 cron 表达式", "请使用五段格式“分 时 日 月 周”，如 0 2 1 * *")
-    return expr
+    try:
+        return validate_cron(raw)
+    except CronError as error:
+        raise ConfigError(key, str(error), "请使用五段格式“分 时 日 月 周”，如 0 2 1 * *") from None
 
 
 def parse_log_level(key: str, raw: str) -> str:

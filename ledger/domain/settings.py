@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from croniter import croniter
 from eventsourcing.domain import event
 
 from ledger.domain.base import TafAggregate, stable_id
 from ledger.errors import InvalidValue, NotFound
+from ledger.rules.schedule import CronError, validate_cron
 
 
 def _int_range(low: int, high: int) -> Callable[[Any], int]:
@@ -27,10 +27,10 @@ def _int_range(low: int, high: int) -> Callable[[Any], int]:
 
 
 def _cron(value: Any) -> str:
-    expr = " ".join(str(value).split())
-    if len(expr.split(" ")) != 5 or not croniter.is_valid(expr):
-        raise InvalidValue(what="cron 表达式", problem=f"“{value}”无法解析，应为“分 时 日 月 周”")
-    return expr
+    try:
+        return validate_cron(str(value))
+    except CronError as error:
+        raise InvalidValue(what="cron 表达式", problem=str(error)) from None
 
 
 def _bool(value: Any) -> bool:

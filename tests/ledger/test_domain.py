@@ -183,6 +183,11 @@ def test_settings_are_validated_and_changes_recorded(ledger: Ledger) -> None:
         ledger.change_setting("default_retention_months", 0, old=8, by="admin")
     with pytest.raises(InvalidValue, match="cron"):
         ledger.change_setting("monthly_backup_cron", "0 2 31 2 * extra", old="0 2 1 * *", by="admin")
+    # The same validation as .env and the scheduler (ledger.rules.schedule): the field is named.
+    with pytest.raises(InvalidValue, match="第 2 个字段（小时）"):
+        ledger.change_setting("monthly_backup_cron", "0 25 1 * *", old="0 2 1 * *", by="admin")
+    with pytest.raises(InvalidValue, match="永远不会触发"):
+        ledger.change_setting("verify_cron", "0 4 30 2 *", old="0 4 * * 0", by="admin")
     with pytest.raises(NotFound, match="设置项"):
         ledger.change_setting("no_such_key", 1, old=None, by="admin")
     assert ledger.settings().values == {"default_retention_months": 8}
