@@ -7,11 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from ledger import clock
+from ledger.units import human_bytes
 from notify.outbox import notify_event
-
-
-def _gib(count: int) -> str:
-    return f"{count / 1024**3:.1f} GiB"
 
 
 def check_capacity(services: Any, slot: datetime) -> list[dict[str, Any]]:
@@ -25,7 +22,7 @@ def check_capacity(services: Any, slot: datetime) -> list[dict[str, Any]]:
         used = round(100 * (usage.total - usage.free) / usage.total) if usage.total else 0
         if used >= threshold:
             alerts.append({"resource": resource, "used_percent": used, "threshold_percent": threshold,
-                           "remaining": _gib(usage.free), "advice": f"请清理 {folder} 所在磁盘或扩容"})
+                           "remaining": human_bytes(usage.free), "advice": f"请清理 {folder} 所在磁盘或扩容"})
     services.projector.catch_up(["inventory"])
     cartridges = [row for row in services.inventory.all() if row["media_type"] != "CLN" and row["status"] != "retired"]
     scratch = [row for row in cartridges if row["status"] == "scratch"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +21,9 @@ def test_capacity_alerts_name_the_resource_once_a_day(taf_env: Path) -> None:
         resources = {alert["resource"] for alert in alerts}
         assert {"暂存区磁盘", "数据目录磁盘", "空白磁带"} <= resources
         assert next(a for a in alerts if a["resource"] == "空白磁带")["remaining"] == "1 盘（至少应有 3 盘）"
+        # Free space in the unit people read (512.0 MiB, not 0.5 GiB); it moves, so only its form is checked.
+        remaining = next(a for a in alerts if a["resource"] == "数据目录磁盘")["remaining"]
+        assert re.fullmatch(r"\d+(\.\d)? (B|KiB|MiB|GiB|TiB)", remaining), remaining
         scheduled_handlers()["capacity_check"](services, datetime(2026, 6, 1, 4, 17))  # same day: no repeat
         services.catch_up()
         titles = [row["title"] for row in services.notification_log.recent(50)]
