@@ -39,18 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (backup_cmds, serve, worker, ledger_cmds, lifecycle_cmds, notify_cmds, tape_cmds, catalog_cmds,
                    restore_cmds):
         module.register(sub, common)
-    name_subcommands_by_choices(parser)
+    argparse_zh.name_subcommands_by_choices(parser)
     return parser
-
-
-def name_subcommands_by_choices(parser: argparse.ArgumentParser) -> None:
-    """Errors name a subcommand slot by its choices, {run,status,…}, not by its English `dest`
-    (argparse would say "缺少必需的参数：action"); usage and help look the same as before."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            action.metavar = "{" + ",".join(action.choices) + "}"
-            for child in action.choices.values():
-                name_subcommands_by_choices(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,7 +46,7 @@ PLURALS: dict[str, str] = {
 # Converter names argparse puts into "invalid %(type)s value"; our own converters raise Chinese errors.
 TYPE_NAMES: dict[str, str] = {"int": "整数", "float": "数字"}
 _INVALID_TYPE = re.compile(r"不是有效的(\w+)$")
-# A subcommand slot is named by its choices ({run,status,…}, see cli.app), which the message lists again.
+# A subcommand slot is named by its choices (name_subcommands_by_choices), which the message lists again.
 _SUBCOMMAND_CHOICE = re.compile(r"^参数 \{[^}]*\}：无效的选择：")
 
 
@@ -54,6 +54,17 @@ def polish(message: str) -> str:
     """The last touches on an already translated error: Chinese type names, no doubled choice list."""
     message = _SUBCOMMAND_CHOICE.sub("没有这个命令：", message)
     return _INVALID_TYPE.sub(lambda m: "不是有效的" + TYPE_NAMES.get(m.group(1), m.group(1)), message)
+
+
+def name_subcommands_by_choices(parser: argparse.ArgumentParser) -> None:
+    """Errors name a subcommand slot by its choices, {run,status,…}, not by its English `dest`
+    (argparse would say "缺少必需的参数：action"); usage and help look the same as before.
+    Call it once every subcommand is registered."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            action.metavar = "{" + ",".join(action.choices) + "}"
+            for child in action.choices.values():
+                name_subcommands_by_choices(child)
 
 
 def translate(message: str) -> str:

@@ -13,12 +13,13 @@ import pytest
 from cli import argparse_zh
 
 _PLACEHOLDER = re.compile(r"%\(\w+\)[sr]|%[sr]")
+_ARGPARSE_SOURCE = inspect.getsource(argparse)
 
 
 @pytest.mark.parametrize("english", [*argparse_zh.MESSAGES, *argparse_zh.PLURALS])
 def test_every_translated_wording_is_argparse_s_own(english: str) -> None:
     """A Python whose argparse words a message differently would silently fall back to English."""
-    assert repr(english)[1:-1] in inspect.getsource(argparse) or english in inspect.getsource(argparse)
+    assert repr(english)[1:-1] in _ARGPARSE_SOURCE or english in _ARGPARSE_SOURCE
 
 
 @pytest.mark.parametrize(("english", "chinese"), [*argparse_zh.MESSAGES.items(), *argparse_zh.PLURALS.items()])

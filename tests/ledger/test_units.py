@@ -1,4 +1,4 @@
-"""One formatting of byte counts for every message."""
+"""One formatting of byte counts and of durations for every message."""
 
 from __future__ import annotations
 
