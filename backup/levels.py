@@ -14,12 +14,15 @@ and run at the same speed as 7zz single-threaded (≈1.3 MiB/s here).
 
 Level 0 is still LZMA2, as MISSION.md defines the key ("LZMA2 preset 0–9"), where 7-Zip's -mx0
 means "store" (this project stores only incompressible files, chosen per file by
-`backup.sampling`). It is the fastest liblzma LZMA2 setting that still compresses better than
-7-Zip's own fastest LZMA2 (`7zz -m0=LZMA2 -mx=0`, 64 KiB dictionary): a 256 KiB dictionary, one
-match candidate (`depth` 1) and 8 fast bytes. Measured on 24 MiB of log-like text, CPU seconds and
-ratio: 1.00 s / 3.05, against 1.08 s / 3.10 for the previous 16 fast bytes at depth 2 and 0.83 s /
-2.91 for 7zz. 7-Zip's encoder at its level 0 stays about a fifth faster per core than anything
-liblzma offers at that ratio (docs/性能.md).
+`backup.sampling`). It is level 1 with 8 fast bytes instead of 32. Below that knee liblzma's fast
+mode gets no cheaper: its cost per byte is set by how many literals it has to code, and a shorter
+search finds fewer matches. Counted with callgrind (bench/encoder_cost.py; same count on every
+run, unlike seconds on a shared machine) on 4 MiB of log-like text and of Python source, depth 4
+takes 1 % and 5 % fewer instructions than depth 1 and compresses 2 % and 6 % better (3.08 and
+4.58 against 3.01 and 4.31). In CPU seconds 7-Zip's own fastest LZMA2 (`7zz -m0=LZMA2 -mx=0`)
+stays about a fifth faster than any depth, dictionary or hash setting of liblzma — it needs fewer
+instructions and retires them faster — and compresses source code better (4.78). docs/性能.md
+has the figures.
 
 Memory per packer: level 9 needs about 700 MiB, level 6 about 370 MiB, level 1 a few MiB.
 """
@@ -43,7 +46,7 @@ MIB = 1024 * KIB
 
 # level: (dictionary bytes, normal mode?, fast bytes / nice_len, match-finder depth; 0 = liblzma default)
 _LEVELS: dict[int, tuple[int, bool, int, int]] = {
-    0: (256 * KIB, False, 8, 1),
+    0: (256 * KIB, False, 8, 4),
     1: (256 * KIB, False, 32, 4),
     2: (1 * MIB, False, 32, 8),
     3: (4 * MIB, False, 32, 16),

@@ -87,6 +87,12 @@ def is_plain_component(part: str) -> bool:
     return part not in ("", ".", "..") and _UNSAFE_IN_MEMBER.search(part) is None
 
 
+def is_safe_member(member: str) -> bool:
+    """True for a name `member_name` or `escaped_member_name` could have produced: relative,
+    "/"-separated, every component plain — so no 7z tool can extract it outside its target."""
+    return all(is_plain_component(part) for part in member.split("/"))
+
+
 def root_tag(root: str, *, windows: bool = os.name == "nt") -> str:
     """The source root as a relative member-name prefix, the way tar strips a leading "/".
 

@@ -281,17 +281,18 @@ class BackupRunner:
     def _write_and_record(self, session: DeviceSession, supply: TapeSupply, result: PackResult,
                           group: str) -> bool:
         """Write one package (again on the next cartridge after an overflow), then record it."""
+        manifest = [entry.to_dict() for entry in result.manifest]  # once, for the tape and the ledger
         while True:
             mounted = self._mounted
             assert mounted is not None
             try:
-                positions = self._write(session, mounted, result, group)
+                positions = self._write(session, mounted, result, group, manifest)
                 break
             except PackageOverflow:
                 # Nothing of this package counts on the full tape: write it again, whole, on the next one.
                 self._close_and_replace(session, supply, mounted, text("why_overflow"))
         crashpoints.crash_point("after_flush")
-        self._record(mounted, positions, result, group)
+        self._record(mounted, positions, result, group, manifest)
         crashpoints.crash_point("after_record")
         mounted.next_file = positions.tape_file + 1
         mounted.bytes_written += positions.payload_bytes
@@ -300,7 +301,8 @@ class BackupRunner:
         self.totals.bytes_in_written += result.bytes_in
         return bool(positions.nearly_full)
 
-    def _write(self, session: DeviceSession, mounted: Mounted, result: PackResult, group: str) -> Any:
+    def _write(self, session: DeviceSession, mounted: Mounted, result: PackResult, group: str,
+               manifest: list[dict[str, Any]]) -> Any:
         self._check_control()
         self.board.update(phase=text("stage_write"), current_package=result.package_id,
                           current_cartridge=mounted.barcode, message="")
@@ -321,14 +323,15 @@ class BackupRunner:
                             "tail_offset": result.tail_offset}}
         started = time.perf_counter()
         session.drive.locate_file(mounted.next_file)
-        positions = write_package(session.drive, header, [e.to_dict() for e in result.manifest], result.path,
+        positions = write_package(session.drive, header, manifest, result.path,
                                   progress, block_size=mounted.block_size,
                                   verify_digest=not result.unchanged_on_disk())
         self.totals.write_seconds += time.perf_counter() - started
         self.totals.bytes_written = base + positions.payload_bytes
         return positions
 
-    def _record(self, mounted: Mounted, positions: Any, result: PackResult, group: str) -> None:
+    def _record(self, mounted: Mounted, positions: Any, result: PackResult, group: str,
+                manifest: list[dict[str, Any]]) -> None:
         """PackageWritten + PackageRecorded + the group's cartridge, in one atomic save."""
         for _ in range(5):
             cartridge = self._cartridge(mounted.barcode)
@@ -339,7 +342,7 @@ class BackupRunner:
                 tape_file=positions.tape_file, header_block=positions.header_block,
                 payload_block=positions.payload_block, payload_blocks=positions.payload_blocks,
                 payload_bytes=positions.payload_bytes, payload_sha256=positions.payload_sha256,
-                compression=str(result.codec), manifest=[e.to_dict() for e in result.manifest],
+                compression=str(result.codec), manifest=manifest,
                 extra={"barcode": mounted.barcode, "block_size": positions.block_size, "level": result.level,
                        "solid_blocks": result.solid_blocks, "tail_offset": result.tail_offset,
                        "label_sequence": cartridge.label_sequence,

@@ -21,8 +21,10 @@ import struct
 from typing import IO, Any, cast
 
 import py7zr
-from py7zr.helpers import ArchiveTimestamp, check_archive_path
+from py7zr.helpers import ArchiveTimestamp
 from py7zr.py7zr import FileInfoDict
+
+from backup.names import is_safe_member
 
 _FILETIME_EPOCH_OFFSET = 116444736000000000  # 100 ns intervals from 1601-01-01 to 1970-01-01
 _UNIX_EXTENSION = 0x8000
@@ -66,6 +68,19 @@ def open_session(path: str, filters: list[dict[str, Any]], *, first: bool, last:
     return archive
 
 
+def _checked(member: str) -> str:
+    """The member name, refused unless it is one `backup.names` could have made.
+
+    py7zr's own check (`writef` → `check_archive_path`) resolves the name under a made-up
+    absolute folder with os.path.realpath, about 18 lstat calls per member: 0.37 ms each, a
+    quarter of the CPU of packing Python source files (1,047 files, 16 MiB, level 0). The names
+    here are built from plain components only, so the same guarantee is a string check.
+    """
+    if not is_safe_member(member):
+        raise ValueError(f"unsafe member name: {member!r}")
+    return member
+
+
 def _stamp(archive: py7zr.SevenZipFile, mtime_ns: int, attrs: int) -> None:
     record = archive.header.files_info.files[-1]
     stamp = filetime(mtime_ns)
@@ -80,20 +95,19 @@ def add_stream(
     archive: py7zr.SevenZipFile, reader: io.BufferedIOBase, member: str, mtime_ns: int, mode: int
 ) -> None:
     """A regular file member whose bytes come from `reader`, read to its end."""
-    archive.writef(cast("IO[bytes]", reader), member)
+    archive._writef(cast("IO[bytes]", reader), _checked(member))
     _stamp(archive, mtime_ns, attributes(stat.S_IFREG, mode))
 
 
 def add_symlink(archive: py7zr.SevenZipFile, member: str, target: bytes, mtime_ns: int, mode: int) -> None:
     """A link member: the target is its content and the Unix type bits say link, as 7-Zip stores it."""
-    archive.writef(io.BytesIO(target), member)
+    archive._writef(io.BytesIO(target), _checked(member))
     _stamp(archive, mtime_ns, attributes(stat.S_IFLNK, mode))
 
 
 def add_directory(archive: py7zr.SevenZipFile, member: str, mtime_ns: int, mode: int) -> None:
     """An empty-stream directory member, recorded the way `SevenZipFile.write` records one."""
-    if not check_archive_path(member):
-        raise ValueError(f"unsafe member name: {member!r}")
+    _checked(member)
     folder = archive.header.initialize()
     stamp = filetime(mtime_ns)
     record = FileInfoDict(

@@ -41,3 +41,26 @@ def test_copy_and_lzma2_filter_chains_have_no_bcj():
     assert filters_for(Codec.COPY, 9) == [{"id": py7zr.FILTER_COPY}]
     (only,) = filters_for(Codec.LZMA2, 6)
     assert only["id"] == py7zr.FILTER_LZMA2
+
+
+def _stdlib_sample(total: int) -> bytes:
+    """Real text: the first `total` bytes of this Python's standard library sources, in name order."""
+    import sysconfig
+    from pathlib import Path
+
+    out = bytearray()
+    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
+        out += path.read_bytes()
+        if len(out) >= total:
+            break
+    return bytes(out[:total])
+
+
+def test_each_level_up_to_6_compresses_real_text_at_least_as_well_as_the_one_below():
+    sample = _stdlib_sample(1 << 20)
+    sizes = []
+    for level in range(7):
+        encoder = lzma.LZMACompressor(format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2, **lzma2_options(level)}])
+        sizes.append(len(encoder.compress(sample) + encoder.flush()))
+    assert sizes == sorted(sizes, reverse=True), sizes
+    assert sizes[0] < len(sample) / 3  # level 0 is still real compression, not a token effort

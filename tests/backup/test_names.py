@@ -13,6 +13,7 @@ from backup.names import (
     encode_name,
     escaped_member_name,
     is_plain_component,
+    is_safe_member,
     long_path_form,
     member_name,
     native_path,
@@ -94,6 +95,24 @@ def test_member_name_refuses_unsafe_names():
     assert member_name("srv", "a/../b") is None
     assert member_name("srv", "line\nbreak") is None
     assert member_name("srv", "bad\udcff") is None
+
+
+@pytest.mark.parametrize("member", ["srv/data/报告/a.txt", "a.txt", "_taf_escaped/000003-000007",
+                                    "t/big.iso.taf-chunk-00001-of-00012", "C/Users/李/季度 报告.txt"])
+def test_names_this_module_makes_are_safe_members(member):
+    assert is_safe_member(member)
+
+
+@pytest.mark.parametrize("member", ["../x", "a/../../b", "/etc/passwd", "a//b", "a/./b", "a/", "",
+                                    "a\\..\\b", "line\nbreak", "nul\x00", "bad\udcff"])
+def test_traversals_absolute_and_odd_names_are_not_safe_members(member):
+    assert not is_safe_member(member)
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=5))
+def test_every_member_name_built_is_a_safe_member(parts):
+    built = member_name("srv/data", "/".join(parts))
+    assert built is None or is_safe_member(built)
 
 
 def test_chunk_names_sort_in_chunk_order():
