@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from backup.entry import EntryKind, FileEntry
+from backup.entry import EntryKind, FileEntry, pickled_by_fields
 from backup.levels import Codec
 from backup.names import chunk_suffix, escaped_member_name, member_name, root_tag
 
@@ -34,6 +34,7 @@ _CHUNK_NAME_RESERVE = 40
 _ESCAPED_NAME_BOUND = len(escaped_member_name(999_999, 999_999))
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PlanItem:
     """One member of a package: a whole file, one chunk of a file, a directory or a link."""
@@ -46,6 +47,7 @@ class PlanItem:
     total_chunks: int = 1
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PackagePlan:
     """What one 7z package will hold. `seq` starts at 1; `package_id` also hashes the contents."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from dataclasses import dataclass
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backup.entry import EntryKind, FileEntry
+from backup.entry import EntryKind, FileEntry, pickled_by_fields
 from backup.levels import Codec
 from backup.names import ESCAPED_MEMBER_DIR, is_plain_component
 from backup.plan import (
@@ -280,3 +281,31 @@ def test_plan_properties(scan):
     shuffled = entries[:]
     random.Random(len(entries)).shuffle(shuffled)
     assert plan_packages(shuffled, max_bytes, incompressible=incompressible, max_members=max_members) == plans
+
+
+def test_plans_pickle_by_field_values_and_come_back_equal():
+    """Plans travel to the packer processes and to DATA_DIR/plans by pickle (see entry.pickled_by_fields)."""
+    import pickle
+
+    entries = [file_entry(f"d/{i:03d}.txt", 5000) for i in range(40)]
+    entries += [FileEntry("/src", "d/链接", EntryKind.SYMLINK, 0, 7, 0o120777, link_target="../外面"),
+                file_entry("e/big.iso", 50_000)]
+    plans = plan_packages(entries, 20_000)
+    assert any(item.total_chunks > 1 for plan in plans for item in plan.items)
+    assert pickle.loads(pickle.dumps(plans, protocol=pickle.HIGHEST_PROTOCOL)) == plans
+    item = plans[0].items[0]
+    assert item.__reduce__() == (type(item), (item.entry, item.member_name, item.chunk_index, item.chunk_offset,
+                                              item.chunk_length, item.total_chunks))
+
+
+def test_a_one_field_class_pickles_by_its_value_too():
+    import pickle
+
+    back = pickle.loads(pickle.dumps(_OneField("只有一个字段")))
+    assert back == _OneField("只有一个字段") and _OneField("x").__reduce__() == (_OneField, ("x",))
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class _OneField:
+    value: str
