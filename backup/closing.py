@@ -26,8 +26,7 @@ log = logging.getLogger("taf.backup")
 def close_cartridge(services: Any, drive: Drive, mounted: Mounted, *, full_reason: str | None) -> None:
     """Write the tape index; record IndexWritten (and TapeFull with `full_reason`) in one save."""
     ledger = services.ledger
-    cartridge = ledger.cartridge(mounted.barcode)
-    packages = ledger.packages_on(mounted.barcode)
+    cartridge, packages = ledger.cartridge_with_packages(mounted.barcode)
     services.projector.catch_up(["chain"])
     chain_head = services.chain.head()[1]
     index = TapeIndex(volume_serial=cartridge.volume_serial, label_sequence=cartridge.label_sequence,

@@ -289,3 +289,29 @@ def test_a_cartridge_is_never_booked_by_two_jobs(ledger: Ledger, ledger_path: Pa
     other_process.release_cartridge("TAF010L9", str(second_job.id))
     other_process.close()
     assert ledger.cartridge("TAF010L9").reserved_by is None
+
+
+def test_closing_reads_a_cartridge_and_its_packages_in_one_pass(ledger: Ledger, monkeypatch) -> None:
+    """What cartridge() and packages_on() give, from one read of the events (each read decodes every manifest)."""
+    cartridge = ledger.register_cartridge("TAF007L9")
+    cartridge.label("TAF007", "default", 262144, by="a")
+    ledger.save(cartridge)
+    write_package(ledger, "TAF007L9", "2026-04")
+    cartridge = ledger.cartridge("TAF007L9")
+    cartridge.label("TAF007", "default", 262144, by="a")  # relabelled: what was on it is gone
+    ledger.save(cartridge)
+    write_package(ledger, "TAF007L9", "2026-05")
+    write_package(ledger, "TAF007L9", "2026-06")
+
+    reads = []
+    real_get = ledger.events.get
+    monkeypatch.setattr(ledger.events, "get", lambda *a, **k: reads.append(a) or real_get(*a, **k))
+    together, packages = ledger.cartridge_with_packages("TAF007L9")
+    assert len(reads) == 1
+    alone = ledger.cartridge("TAF007L9")
+    assert (together.version, together.label_sequence, together.packages, together.bytes_written) == (
+        alone.version, alone.label_sequence, alone.packages, alone.bytes_written)
+    assert [e.package_id for e in packages] == [e.package_id for e in ledger.packages_on("TAF007L9")] == [
+        "p-2026-05", "p-2026-06"]
+    with pytest.raises(NotFound, match="找不到磁带：TAF998L9"):
+        ledger.cartridge_with_packages("TAF998L9")
