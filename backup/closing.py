@@ -23,8 +23,11 @@ from tape.volume_errors import PackageOverflow
 log = logging.getLogger("taf.backup")
 
 
-def close_cartridge(services: Any, drive: Drive, mounted: Mounted, *, full_reason: str | None) -> None:
-    """Write the tape index; record IndexWritten (and TapeFull with `full_reason`) in one save."""
+def close_cartridge(services: Any, drive: Drive, mounted: Mounted, *, full_reason: str | None) -> list[Any]:
+    """Write the tape index; record IndexWritten (and TapeFull with `full_reason`) in one save.
+
+    Returns the PackageWritten events of what the cartridge holds, which the job's summary reuses.
+    """
     ledger = services.ledger
     cartridge, packages = ledger.cartridge_with_packages(mounted.barcode)
     services.projector.catch_up(["chain"])
@@ -45,6 +48,7 @@ def close_cartridge(services: Any, drive: Drive, mounted: Mounted, *, full_reaso
     if full_reason is not None:
         cartridge.mark_full(bytes_written=cartridge.bytes_written, reason=full_reason)
     ledger.save(cartridge)
+    return packages
 
 
 def index_entry(event: Any) -> IndexEntry:

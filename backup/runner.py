@@ -92,6 +92,9 @@ class BackupRunner:
         self.tape_notes: list[str] = []
         self._pool: PackerPool | None = None
         self._mounted: Mounted | None = None  # the cartridge being written, until it is closed
+        # PackageWritten events of the cartridges this run closed: the summary reads them from here,
+        # not again from the ledger (each read decodes every manifest on the tape).
+        self._closed_packages: dict[str, list[Any]] = {}
         self._supply: TapeSupply | None = None
         self._heartbeat: Heartbeat | None = None
         self._spec = ""
@@ -381,7 +384,7 @@ class BackupRunner:
         if not job.cartridges:
             return None
         barcode = job.cartridges[-1]
-        cartridge = self.ledger.cartridge(barcode)
+        cartridge = self._cartridge(barcode)
         if cartridge.status != "active" or cartridge.index_written:
             return None
         return supply.reopen(barcode)
@@ -393,7 +396,7 @@ class BackupRunner:
         if mounted is None:
             return
         try:
-            cartridge = self.ledger.cartridge(mounted.barcode)
+            cartridge = self._cartridge(mounted.barcode)
             if cartridge.index_written or not cartridge.packages:
                 return  # nothing on it the last index does not already list
             self._close(session, mounted, full_reason=None)
@@ -401,7 +404,8 @@ class BackupRunner:
             log.warning("任务 %s 停止时未能在磁带 %s 上写入索引", self.job_id, mounted.barcode, exc_info=True)
 
     def _close(self, session: DeviceSession, mounted: Mounted, *, full_reason: str | None) -> None:
-        close_cartridge(self.services, session.drive, mounted, full_reason=full_reason)
+        self._closed_packages[mounted.barcode] = close_cartridge(self.services, session.drive, mounted,
+                                                                 full_reason=full_reason)
 
     # --- control, progress, the end ---------------------------------------------------------
     def _job(self) -> Any:
@@ -474,8 +478,9 @@ class BackupRunner:
     def _figures(self, summary: dict[str, int]) -> tuple[dict[str, Any], list[str]]:
         """The job's figures, and the warnings its packages recorded (in sequence order)."""
         job = self.ledger.backup_job(self.job_id)
-        events = sorted((event for barcode in job.cartridges for event in self.ledger.packages_on(barcode)
-                         if event.job_id == self.job_id), key=lambda event: event.sequence)
+        on_tape = (self._closed_packages.get(barcode) or self.ledger.packages_on(barcode) for barcode in job.cartridges)
+        events = sorted((event for packages in on_tape for event in packages if event.job_id == self.job_id),
+                        key=lambda event: event.sequence)
         warnings = [line for event in events for line in dict(event.extra or {}).get("warnings", [])]
         self.services.projector.catch_up(["chain"])
         figures = {"files": summary["files"], "bytes_in": summary["bytes"],
