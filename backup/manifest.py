@@ -19,11 +19,10 @@ with a stable JSON form. Field meanings:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
-from operator import attrgetter
+from dataclasses import dataclass
 from typing import Any
 
-from backup.entry import EntryKind
+from backup.entry import EntryKind, field_values, pickled_by_fields
 from backup.names import decode_name, encode_name
 from backup.plan import PlanItem
 
@@ -32,6 +31,7 @@ STATE_CHANGED = "changed"
 STATE_PARTIAL = "partial"
 
 
+@pickled_by_fields  # every package's manifest comes back from its packer process by pickle
 @dataclass(frozen=True, slots=True)
 class ManifestEntry:
     path: str
@@ -110,8 +110,7 @@ class ManifestEntry:
         return cls(**data)
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(ManifestEntry))
-_field_values = attrgetter(*_FIELD_NAMES)
+_FIELD_NAMES, _field_values = field_values(ManifestEntry)
 
 
 def manifest_to_json(entries: tuple[ManifestEntry, ...] | list[ManifestEntry]) -> bytes:

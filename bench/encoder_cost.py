@@ -90,7 +90,9 @@ def copy_stdlib_sources(folder: Path, total: int) -> None:
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     copied = 0
     for source in sorted(stdlib.rglob("*.py")):
-        if copied >= total or "site-packages" in source.parts:
+        if copied >= total:
+            break
+        if "site-packages" in source.parts:
             continue
         target = folder / source.relative_to(stdlib)
         target.parent.mkdir(parents=True, exist_ok=True)

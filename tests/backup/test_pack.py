@@ -513,12 +513,15 @@ def test_manifest_to_dict_is_asdict_and_every_field_is_a_plain_scalar():
     """to_dict copies fields shallowly (asdict's deep copy cost half a job's CPU on small files);
     that is only right while no field can hold a container."""
     import dataclasses
+    import pickle
     import typing
 
     entry = FileEntry("/根", "链接", EntryKind.SYMLINK, 0, 9, 0o120777, link_target="../目标")
     item = PlanItem(entry, "根/链接", 0, 0, 0, 1)
     manifest = ManifestEntry.for_item(item, state=STATE_CHANGED)
     assert manifest.to_dict() == dataclasses.asdict(manifest)
+    assert pickle.loads(pickle.dumps(manifest)) == manifest  # how results leave the packer processes
+    assert manifest.__reduce__() == (ManifestEntry, dataclasses.astuple(manifest))
     assert list(manifest.to_dict()) == [f.name for f in dataclasses.fields(ManifestEntry)]
     for name, hint in typing.get_type_hints(ManifestEntry).items():
         assert set(typing.get_args(hint) or (hint,)) <= {str, int, type(None)}, name
