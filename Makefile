@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench lint clean
+.PHONY: install tools run test bench lint clean
 
 install: $(STAMP)
 
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+tools:
+	bash scripts/test-tools.sh
+
 run: install
 	$(PY) main.py
 
@@ -22,7 +25,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(PY) -m mypy tape ledger
 
-test: install
+test: install tools
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n 2 --cov --cov-report=term --cov-fail-under=85

@@ -1,9 +1,10 @@
 """Build one planned package as a 7z file in the staging folder, with py7zr only.
 
 - LZMA2 at COMPRESSION_LEVEL (`backup.levels`) or COPY, as the plan says.
-- SOLID_BLOCK_SIZE: members are grouped into write sessions of at most that many payload bytes
-  (a member larger than the block gets a session of its own); every session is one solid block,
-  like 7-Zip's `-ms=<size>`. Restoring one small file then decompresses at most one block.
+- SOLID_BLOCK_SIZE: files and links are grouped, in plan order, into solid blocks of at most that
+  many payload bytes (a member larger than the block gets a block of its own), like 7-Zip's
+  `-ms=<size>`. Restoring one small file then decompresses at most one block. Directories carry no
+  data and go first in the archive (`backup.sevenzip` says why); the manifest keeps plan order.
 - Each file (or chunk, read from its offset) is read once: py7zr compresses and CRCs the bytes
   while `SliceReader` hashes them.
 - The package is written as `<id>.7z.partial` and renamed when complete, so a consumer never
@@ -17,18 +18,18 @@ from __future__ import annotations
 import os
 import stat
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-
-import py7zr
 
 from backup import sevenzip
 from backup.entry import EntryKind, FileEntry
 from backup.levels import Codec, filters_for
 from backup.manifest import STATE_CHANGED, STATE_OK, STATE_PARTIAL, ManifestEntry
 from backup.messages import BackupWarning, os_error_detail
+from backup.messages_job import text as job_text
 from backup.names import display_path, native_path
 from backup.plan import PackagePlan, PlanItem
 from backup.reader import NotARegularFile, Opener, PackCancelled, SliceReader, open_source
@@ -76,7 +77,7 @@ def staging_path(staging_dir: str | os.PathLike[str], plan: PackagePlan) -> str:
 
 
 def solid_sessions(items: Sequence[PlanItem], solid_block_size: int) -> list[list[PlanItem]]:
-    """Split a package's members, in order, into write sessions of at most `solid_block_size` bytes."""
+    """Split a package's members, in order, into solid blocks of at most `solid_block_size` bytes."""
     if solid_block_size < 1:
         raise ValueError("solid_block_size must be positive")
     sessions: list[list[PlanItem]] = []
@@ -131,7 +132,11 @@ def _size_and_mtime(st: os.stat_result | None) -> tuple[int, int] | None:
 
 
 class _Packer:
-    """One package being written: the state shared by its sessions."""
+    """One package being written: the state shared by its blocks.
+
+    The manifest is kept in plan order (keyed by each item's place in the plan), whatever order
+    the members take in the archive.
+    """
 
     def __init__(
         self, opener: Opener, on_read: Callable[[int], None] | None, should_stop: Callable[[], bool] | None
@@ -139,28 +144,32 @@ class _Packer:
         self.opener = opener
         self.on_read = on_read
         self.should_stop = should_stop
-        self.manifest: list[ManifestEntry] = []
+        self.entries: dict[int, ManifestEntry] = {}
         self.warnings: list[BackupWarning] = []
         self.bytes_in = 0
 
-    def add(self, archive: py7zr.SevenZipFile, item: PlanItem) -> None:
+    @property
+    def manifest(self) -> tuple[ManifestEntry, ...]:
+        return tuple(self.entries[place] for place in sorted(self.entries))
+
+    def add(self, writer: sevenzip.PackageWriter, place: int, item: PlanItem) -> None:
         entry = item.entry
         if self.should_stop is not None and self.should_stop():
             raise PackCancelled()
         if entry.kind is EntryKind.DIR:
-            sevenzip.add_directory(archive, item.member_name, entry.mtime_ns, entry.mode)
-            self.manifest.append(ManifestEntry.for_item(item))
+            writer.add_directory(item.member_name, entry.mtime_ns, entry.mode)
+            self.entries[place] = ManifestEntry.for_item(item)
         elif entry.kind is EntryKind.SYMLINK:
             target = entry.link_target_bytes
-            sevenzip.add_symlink(archive, item.member_name, target, entry.mtime_ns, entry.mode)
-            self.manifest.append(ManifestEntry.for_item(item, stored=len(target)))
+            writer.add_symlink(item.member_name, target, entry.mtime_ns, entry.mode)
+            self.entries[place] = ManifestEntry.for_item(item, stored=len(target))
         else:
-            self._add_file(archive, item)
+            self._add_file(writer, place, item)
 
     def _warn(self, code: str, entry: FileEntry, detail: str = "") -> None:
         self.warnings.append(BackupWarning(code, display_path(entry.source_root, entry.rel_path), detail))
 
-    def _add_file(self, archive: py7zr.SevenZipFile, item: PlanItem) -> None:
+    def _add_file(self, writer: sevenzip.PackageWriter, place: int, item: PlanItem) -> None:
         entry = item.entry
         try:
             source = self.opener(native_path(entry.source_root, entry.rel_path))
@@ -189,7 +198,7 @@ class _Packer:
             except OSError as error:
                 self._warn("pack.unreadable", entry, os_error_detail(error))
                 return
-            sevenzip.add_stream(archive, reader, item.member_name, entry.mtime_ns, entry.mode)
+            writer.add_stream(reader, item.member_name, entry.mtime_ns, entry.mode)
             read = _fstat(source)
         state, code, detail = read_outcome(
             entry, item, _size_and_mtime(opened), _size_and_mtime(read), reader
@@ -198,11 +207,42 @@ class _Packer:
             self._warn(code, entry, detail)
         self.bytes_in += reader.bytes_read
         whole_size = reader.bytes_read if item.total_chunks == 1 else entry.size
-        self.manifest.append(
-            ManifestEntry.for_item(
-                item, sha256=reader.digest.hexdigest(), stored=reader.bytes_read, size=whole_size, state=state
-            )
+        self.entries[place] = ManifestEntry.for_item(
+            item, sha256=reader.digest.hexdigest(), stored=reader.bytes_read, size=whole_size, state=state
         )
+
+
+class PackingFailed(Exception):
+    """The 7z library failed while building a package: the package, its files, and the cause.
+
+    Crosses the packer process boundary by pickle, so everything is in `args`. `message` is the
+    operator's Chinese sentence; `detail` (the exception and its traceback) goes to the log.
+    """
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message, detail)
+        self.message = message
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.message
+
+    @classmethod
+    def of(cls, plan: PackagePlan, error: BaseException, staging: str) -> PackingFailed:
+        """Source files that fail are warnings inside `_Packer`; an OSError here is the staging file's."""
+        files = [display_path(item.entry.source_root, item.entry.rel_path) for item in plan.items
+                 if item.entry.kind is not EntryKind.DIR]
+        shown = "、".join(files[:_SHOWN_FILES]) + ("……" if len(files) > _SHOWN_FILES else "")
+        if isinstance(error, OSError):
+            message = job_text("staging_failed", seq=plan.seq, package=plan.package_id, path=staging,
+                               detail=os_error_detail(error))
+        else:
+            message = job_text("pack_failed", seq=plan.seq, package=plan.package_id, count=len(files),
+                               files=shown or "—", kind=type(error).__name__)
+        return cls(message, "".join(traceback.format_exception(error)))
+
+
+_SHOWN_FILES = 3
 
 
 def _stamp_of(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -230,18 +270,27 @@ def pack_package(
     filters = filters_for(plan.codec, level)
     packer = _Packer(opener, on_read, should_stop)
     try:
-        sessions = solid_sessions(plan.items, solid_block_size)
-        for index, session in enumerate(sessions):
-            with sevenzip.open_session(
-                partial, filters, first=index == 0, last=index == len(sessions) - 1
-            ) as archive:
-                for item in session:
-                    packer.add(archive, item)
-        payload_bytes = sevenzip.trim_to_header(partial)
+        places = {id(item): place for place, item in enumerate(plan.items)}
+        directories = [item for item in plan.items if item.entry.kind is EntryKind.DIR]
+        data = [item for item in plan.items if item.entry.kind is not EntryKind.DIR]
+        with sevenzip.PackageWriter(partial, filters) as writer:
+            for item in directories:
+                packer.add(writer, places[id(item)], item)
+            for block in solid_sessions(data, solid_block_size):
+                writer.start_block()
+                for item in block:
+                    packer.add(writer, places[id(item)], item)
+        payload_bytes = os.path.getsize(partial)
         tail, blocks = sevenzip.describe(partial)
         _, payload_sha256 = file_sha256(partial)
         os.replace(partial, final)
         file_stamp = _stamp_of(os.stat(final))
+    except PackCancelled:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    except Exception as error:  # py7zr or liblzma failing: say which package and files, in Chinese
+        Path(partial).unlink(missing_ok=True)
+        raise PackingFailed.of(plan, error, partial) from error
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
@@ -255,7 +304,7 @@ def pack_package(
         payload_sha256=payload_sha256,
         tail_offset=tail,
         solid_blocks=blocks,
-        manifest=tuple(packer.manifest),
+        manifest=packer.manifest,
         bytes_in=packer.bytes_in,
         seconds=time.perf_counter() - started,
         warnings=tuple(packer.warnings),

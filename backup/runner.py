@@ -26,7 +26,7 @@ from backup.following import Following
 from backup.groups import join_group
 from backup.job_state import change_job
 from backup.messages_job import JobStopped, text
-from backup.pack import PackResult
+from backup.pack import PackingFailed, PackResult
 from backup.packer_pool import PackerPool, PackingCancelled
 from backup.plan_store import digest, discard_plan, load_plan, save_plan
 from backup.progress import Heartbeat, ProgressBoard, job_eta
@@ -135,6 +135,8 @@ class BackupRunner:
             self._stopped(session, stop)
         except Exception as error:  # every failure ends the job as failed, with its reason
             log.exception("备份任务 %s 失败", self.job_id)
+            if isinstance(error, PackingFailed):
+                log.error("打包失败的技术信息（来自打包进程）：\n%s", error.detail)
             self._leave_cartridge(session)
             self._fail(_reason(error))
         finally:
@@ -560,5 +562,8 @@ class BackupRunner:
 
 
 def _reason(error: BaseException) -> str:
-    """The one line a failed job keeps: our Chinese message, else the exception itself."""
-    return str(error) if getattr(error, "message", None) else f"{type(error).__name__}: {error}"
+    """The one line a failed job keeps: our Chinese message, else what kind of fault it was (the
+    traceback is in the log, written where the job failed)."""
+    if getattr(error, "message", None):
+        return str(error)
+    return text("internal_error", kind=type(error).__name__, detail=str(error) or "—")

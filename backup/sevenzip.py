@@ -1,23 +1,31 @@
-"""Everything that reaches past py7zr's public API, in one place (py7zr is pinned to 1.1.x).
+"""Everything the packer does past py7zr's public API, in one place (py7zr is pinned to 1.1.x).
 
 py7zr's public writers either stat a real path (`write`) or stamp members with the current time
 and default attributes (`writef`). A backup wants the scanned time and mode on every member, so
 that extracting a package with any 7z tool gives back the same tree, and wants directory and
 link members built from the scan rather than from a second look at a file system that may have
-changed. The helpers here add members the way `SevenZipFile.write` does internally and then set
-the header record fields; `tests/backup/test_pack.py` checks the result with py7zr and with 7zz.
+changed. `PackageWriter` adds members the way `SevenZipFile.write` does internally and then sets
+the header record fields. The reading side's counterpart is `restore/archive.py`.
 
-Solid blocks: each write session (open, add, close) is one 7z folder, i.e. one solid block, and
-a session opened with mode "a" appends a new folder after the existing ones (verified with
-py7zr 1.1.4: `archiveinfo().blocks` counts the sessions, 7zz 26.02 tests and extracts them).
+Solid blocks (SOLID_BLOCK_SIZE): one write session, one 7z folder per block. `start_block` ends
+the current folder (its encoder is flushed and freed) and opens the next one, the way py7zr's
+own writer opens its first. Two ways of getting there failed, and the tests keep them out:
+- py7zr's append mode (a session per block, mode "a") loses the substream sizes of every block
+  that holds one stream, because 7z writes no sizes for such a folder and py7zr's reader then has
+  none to carry over. A block of several files after blocks of one file each then gets sizes
+  from the wrong list positions: an IndexError inside py7zr when the header is written, or a
+  header every 7z tool reads wrong (miurahr/py7zr#404, #505 are reports of the same family).
+- py7zr's reader numbers the members of each folder from the first one on, assuming a folder's
+  members are contiguous in the header. A directory (an entry without a stream) listed between
+  two files of one folder shifts the numbers, and py7zr then hands each wanted member the bytes
+  of another one (7-Zip reads such archives right). So directories go first, before any stream,
+  as 7-Zip itself lists them; `PackageWriter` refuses a directory after a stream.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import stat
-import struct
 from typing import IO, Any, cast
 
 import py7zr
@@ -56,18 +64,6 @@ def attributes(file_type: int, mode: int) -> int:
     return windows | _UNIX_EXTENSION | ((file_type | stat.S_IMODE(mode)) << 16)
 
 
-def open_session(path: str, filters: list[dict[str, Any]], *, first: bool, last: bool) -> py7zr.SevenZipFile:
-    """A write session: the first creates the archive, later ones append a new solid block.
-
-    Every close writes the whole header, LZMA2-compressed by default, and py7zr starts a preset-7
-    encoder for it (about 20 ms here, nearly what packing 8 MiB with COPY takes). Only the last session's
-    header stays in the file, so the others write theirs uncompressed.
-    """
-    archive = py7zr.SevenZipFile(path, "w" if first else "a", filters=filters)
-    archive.set_encoded_header_mode(last)
-    return archive
-
-
 def _checked(member: str) -> str:
     """The member name, refused unless it is one `backup.names` could have made.
 
@@ -81,60 +77,101 @@ def _checked(member: str) -> str:
     return member
 
 
-def _stamp(archive: py7zr.SevenZipFile, mtime_ns: int, attrs: int) -> None:
-    record = archive.header.files_info.files[-1]
-    stamp = filetime(mtime_ns)
-    record["creationtime"] = stamp
-    record["lastwritetime"] = stamp
-    record["lastaccesstime"] = stamp
-    record["attributes"] = attrs
-    record.pop("data", None)  # drop the reader (and its file) now rather than at close
+class PackageWriter:
+    """One package: a single py7zr write session holding one 7z folder per solid block.
 
+    Members are added in header order: directories first, then files and links, with
+    `start_block()` between solid blocks. Closing writes the (LZMA2-encoded) end header once.
+    """
 
-def add_stream(
-    archive: py7zr.SevenZipFile, reader: io.BufferedIOBase, member: str, mtime_ns: int, mode: int
-) -> None:
-    """A regular file member whose bytes come from `reader`, read to its end."""
-    archive._writef(cast("IO[bytes]", reader), _checked(member))
-    _stamp(archive, mtime_ns, attributes(stat.S_IFREG, mode))
+    def __init__(self, path: str, filters: list[dict[str, Any]]) -> None:
+        self.archive = py7zr.SevenZipFile(path, "w", filters=filters)
+        self.archive.set_encoded_header_mode(True)
+        self.blocks = 0
+        self._streams_in_block = 0
+        self._block_wanted = False
 
+    def __enter__(self) -> PackageWriter:
+        return self
 
-def add_symlink(archive: py7zr.SevenZipFile, member: str, target: bytes, mtime_ns: int, mode: int) -> None:
-    """A link member: the target is its content and the Unix type bits say link, as 7-Zip stores it."""
-    archive._writef(io.BytesIO(target), _checked(member))
-    _stamp(archive, mtime_ns, attributes(stat.S_IFLNK, mode))
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
+    def close(self) -> None:
+        """Flush the last block and write the header (py7zr's own close).
 
-def add_directory(archive: py7zr.SevenZipFile, member: str, mtime_ns: int, mode: int) -> None:
-    """An empty-stream directory member, recorded the way `SevenZipFile.write` records one."""
-    _checked(member)
-    folder = archive.header.initialize()
-    stamp = filetime(mtime_ns)
-    record = FileInfoDict(
-        origin=None,
-        filename=member,
-        emptystream=True,
-        attributes=attributes(stat.S_IFDIR, mode),
-        creationtime=stamp,
-        lastwritetime=stamp,
-        lastaccesstime=stamp,
-    )
-    archive.header.files_info.files.append(record)
-    archive.header.files_info.emptyfiles.append(True)
-    archive.files.append(record)
-    archive.worker.archive(archive.fp, archive.files, folder, deref=False)
+        A package of folders only has no data: py7zr would still write an empty block for the
+        folder its first member opened, so that block is dropped, as 7-Zip writes such archives.
+        """
+        header = self.archive.header
+        if not self.blocks and header is not None and header._initialized:
+            header._initialized = False
+            header.main_streams = None
+        self.archive.close()
 
+    def start_block(self) -> None:
+        """End the current solid block; the next stream opens a new one (never an empty block)."""
+        if self._streams_in_block:
+            self._block_wanted = True
 
-def trim_to_header(path: str) -> int:
-    """Cut anything past the end header (left if an append wrote a shorter header); return the size."""
-    with open(path, "r+b") as f:
-        start = f.read(32)
-        next_offset, next_size = struct.unpack_from("<QQ", start, 12)
-        end = 32 + next_offset + next_size
-        f.seek(0, os.SEEK_END)
-        if f.tell() > end:
-            f.truncate(end)
-    return end
+    def add_stream(self, reader: io.BufferedIOBase, member: str, mtime_ns: int, mode: int) -> None:
+        """A regular file member whose bytes come from `reader`, read to its end."""
+        self._write_stream(cast("IO[bytes]", reader), member, attributes(stat.S_IFREG, mode), mtime_ns)
+
+    def add_symlink(self, member: str, target: bytes, mtime_ns: int, mode: int) -> None:
+        """A link member: the target is its content and the Unix type bits say link, as 7-Zip stores it."""
+        self._write_stream(io.BytesIO(target), member, attributes(stat.S_IFLNK, mode), mtime_ns)
+
+    def add_directory(self, member: str, mtime_ns: int, mode: int) -> None:
+        """An empty-stream directory member, recorded the way `SevenZipFile.write` records one."""
+        _checked(member)
+        if self.blocks:
+            raise ValueError(f"directory {member!r} after a data member: py7zr would misnumber the block")
+        archive = self.archive
+        folder = archive.header.initialize()
+        stamp = filetime(mtime_ns)
+        record = FileInfoDict(
+            origin=None,
+            filename=member,
+            emptystream=True,
+            attributes=attributes(stat.S_IFDIR, mode),
+            creationtime=stamp,
+            lastwritetime=stamp,
+            lastaccesstime=stamp,
+        )
+        archive.header.files_info.files.append(record)
+        archive.header.files_info.emptyfiles.append(True)
+        archive.files.append(record)
+        archive.worker.archive(archive.fp, archive.files, folder, deref=False)
+
+    def _write_stream(self, reader: IO[bytes], member: str, attrs: int, mtime_ns: int) -> None:
+        _checked(member)
+        if self._block_wanted:
+            self._next_folder()
+        archive = self.archive
+        archive._writef(reader, member)
+        record = archive.header.files_info.files[-1]
+        stamp = filetime(mtime_ns)
+        record["creationtime"] = stamp
+        record["lastwritetime"] = stamp
+        record["lastaccesstime"] = stamp
+        record["attributes"] = attrs
+        record.pop("data", None)  # drop the reader (and its file) now rather than at close
+        if self._streams_in_block == 0:
+            self.blocks += 1
+        self._streams_in_block += 1
+
+    def _next_folder(self) -> None:
+        """Flush the current folder and open the next, as `Header.initialize` does in append mode."""
+        archive = self.archive
+        header = archive.header
+        folder = header.main_streams.unpackinfo.folders[-1]
+        archive.worker.flush_archive(archive.fp, folder)
+        folder.compressor = None  # free the encoder (up to 700 MiB at level 9); the coders stay
+        header._initialized = False
+        header.initialize()
+        self._streams_in_block = 0
+        self._block_wanted = False
 
 
 def describe(path: str) -> tuple[int, int]:

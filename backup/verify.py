@@ -1,26 +1,90 @@
-"""Read-back verification (B6): read every package of a job from tape, check its SHA-256 and the
-7z CRCs, and record the result in the ledger.
+"""Read-back verification (B6): can the files of a backup be restored from tape, as the manifest says?
+
+For every package it reads: the payload's size and SHA-256 (`read_package_payload`), then every
+member extracted with the restore's own code into hashing sinks and compared with the manifest
+(`restore.checking`). Three outcomes per package, kept apart because they call for different acts:
+
+- **damaged**: the bytes read are not the bytes written (SHA-256, a read error, a 7z structure
+  that cannot be read) — the data on tape is wrong;
+- **unrestorable**: the payload is intact but files do not come back as the manifest says — the
+  package was built wrong, and the backup must be redone;
+- **unreadable**: the cartridge could not be brought to the drive or read at all — nothing is
+  known about its data, so this is never reported as a mismatch.
+
+A package TAF can restore only by correcting its 7z header (written by an affected version,
+`restore.archive`) is a warning: other 7z tools extract it wrong, so the backup should be redone.
 
 Reading moves the tape, so verification books the drive like a job does (a backup writing on the
-same drive at the same time would lose its position); a cartridge that cannot be brought to the
-drive — out of the library, or not the one in a standalone drive — is a finding, not a crash.
+same drive at the same time would lose its position). `verify_job` checks one job;
+`verify_all` every completed backup (since a date) on the cartridges it can reach, one cartridge
+load each, so a site can find every backup it must redo.
 """
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import py7zr
 from eventsourcing.persistence import IntegrityError
 
+from backup.messages_job import text as _job_text
 from media import operations
 from media.devices import DeviceSession, device_spec, open_session
 from media.errors import MediaError
+from restore.checking import check_package
 from tape.scsi.errors import LoadRequired, NoMedium, TapeError
-from tape.volume_packages import PackagePositions, read_package_payload
+from tape.volume import FormatError
+from tape.volume_errors import VolumeError
+from tape.volume_packages import PackagePositions, read_package_header, read_package_payload
+
+
+def _text(key: str, **values: Any) -> str:
+    return _job_text(f"verify_{key}", **values)
+
+
+DAMAGED = "damaged"
+UNRESTORABLE = "unrestorable"
+UNREADABLE = "unreadable"
+_SHOWN_PATHS = 5
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # DAMAGED, UNRESTORABLE or UNREADABLE
+    barcode: str
+    package_id: str  # "" when a whole cartridge could not be read
+    text: str  # the sentence an operator reads
+
+
+@dataclass
+class JobVerification:
+    """What verification found for one backup job."""
+
+    job_id: str
+    checked: int = 0  # packages read and checked
+    files_checked: int = 0  # members extracted and compared with the manifest
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self, *kinds: str) -> list[str]:
+        return [f.text for f in self.findings if f.kind in kinds]
+
+    @property
+    def ok(self) -> bool:
+        """No package read back wrong (cartridges that could not be read are not counted here)."""
+        return not self.lines(DAMAGED, UNRESTORABLE)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"job_id": self.job_id, "ok": self.ok, "checked": self.checked, "files_checked": self.files_checked,
+                "mismatches": self.lines(DAMAGED, UNRESTORABLE), "unreadable": self.lines(UNREADABLE),
+                "warnings": list(self.warnings),
+                "findings": [{"kind": f.kind, "cartridge": f.barcode, "package_id": f.package_id, "text": f.text}
+                             for f in self.findings]}
 
 
 def _positions(event: Any) -> PackagePositions:
@@ -31,41 +95,60 @@ def _positions(event: Any) -> PackagePositions:
                             block_size=int(extra.get("block_size", 262144)))
 
 
-def verify_job(services: Any, job_id: str, *, device: str | None = None, actor: str = "system",
-               sample: int | None = None) -> dict[str, Any]:
-    """Check the job's packages (all, or the first `sample` per cartridge); records `Verified`."""
-    ledger = services.ledger
-    job = ledger.backup_job(job_id)
-    job_id = str(job.id)
-    checked = 0
-    mismatches: list[str] = []
-    spec = device_spec(services.settings, device or job.drive or None)
-    holder = f"verify:{job_id}"
-    with open_session(services, spec, actor) as session, tempfile.TemporaryDirectory(
-            dir=services.settings.data_dir) as scratch:
-        _book(session, holder)
+class _Reader:
+    """Checks packages through one open device session, with one scratch folder."""
+
+    def __init__(self, session: DeviceSession, scratch: Path) -> None:
+        self.session = session
+        self.scratch = scratch
+
+    def bring(self, barcode: str) -> str:
+        """Put `barcode` in the drive (library) or check it is there (standalone); '' when it is."""
+        session = self.session
         try:
-            for barcode in job.cartridges:
-                events = [e for e in ledger.packages_on(barcode) if e.job_id == job_id]
-                if sample is not None:
-                    events = events[:sample]
-                if not events:
-                    continue
-                problem = _bring(session, barcode)
-                if problem:
-                    mismatches.append(f"{barcode} 无法读取：{problem}（{len(events)} 个数据包未能检查）")
-                    continue
-                for event in sorted(events, key=lambda e: e.payload_block):
-                    checked += 1
-                    problem = _check_one(session.drive, _positions(event), Path(scratch) / "payload.7z")
-                    if problem:
-                        mismatches.append(f"{barcode} 数据包 {event.package_id}：{problem}")
+            if session.changer is not None:
+                operations.load(session, barcode)
+                return ""
+            medium = session.mount()
+        except (NoMedium, LoadRequired):
+            return _text("no_cartridge")
+        except (MediaError, TapeError) as error:
+            return _text("cannot_load", error=str(error))
+        loaded = session.barcode(medium)
+        if loaded != barcode:
+            return _text("other_cartridge", loaded=loaded or _text("no_barcode"))
+        return ""
+
+    def check(self, event: Any, result: JobVerification, barcode: str) -> None:
+        """Read one package back and add what it shows to `result`."""
+        result.checked += 1
+        payload = self.scratch / "payload.7z"
+        package = event.package_id
+        try:
+            _, manifest, _ = read_package_header(self.session.drive, event.header_block, tape_file=event.tape_file)
+            read_package_payload(self.session.drive, _positions(event), payload)
+        except (VolumeError, FormatError, TapeError) as error:  # the tape layer's Chinese message says what
+            result.findings.append(Finding(DAMAGED, barcode, package, _text("damaged", barcode=barcode,
+                                                                            package=package, detail=str(error))))
+            return
+        try:
+            if manifest != list(event.manifest):
+                result.findings.append(Finding(DAMAGED, barcode, package,
+                                               _text("manifest_differs", barcode=barcode, package=package)))
+                return
+            outcome = check_package(payload, manifest, self.scratch / "unpack")
         finally:
-            _unbook(session, holder)
-    job = ledger.backup_job(job_id)
-    job.verified(ok=not mismatches, checked=checked, mismatches=mismatches, by=actor)
-    ledger.save(job)
-    return {"job_id": job_id, "ok": not mismatches, "checked": checked, "mismatches": mismatches}
+            with contextlib.suppress(OSError):
+                payload.unlink()
+        result.files_checked += outcome.members
+        if not outcome.ok:
+            shown = "、".join(outcome.failed[:_SHOWN_PATHS]) + ("……" if len(outcome.failed) > _SHOWN_PATHS else "")
+            detail = outcome.error or _text("files_differ", count=len(outcome.failed), total=outcome.members)
+            result.findings.append(Finding(UNRESTORABLE, barcode, package,
+                                           _text("unrestorable", barcode=barcode, package=package, detail=detail,
+                                                 paths=shown or "—")))
+        elif outcome.repairs.other_tools_fail:
+            result.warnings.append(_text("other_tools_fail", barcode=barcode, package=package))
 
 
 def _book(session: DeviceSession, holder: str) -> None:
@@ -85,34 +168,94 @@ def _unbook(session: DeviceSession, holder: str) -> None:
             continue
 
 
-def _bring(session: DeviceSession, barcode: str) -> str:
-    """Put `barcode` in the drive (library) or check it is there (standalone); '' when it is."""
-    try:
-        if session.changer is not None:
-            operations.load(session, barcode)
-            return ""
-        medium = session.mount()
-    except (NoMedium, LoadRequired):
-        return "驱动器中没有磁带，请装入该磁带后重新校验"
-    except (MediaError, TapeError) as error:
-        return f"无法装入：{error}"
-    loaded = session.barcode(medium)
-    if loaded != barcode:
-        return f"驱动器中是磁带 {loaded or '（无条码）'}，请装入该磁带后重新校验"
-    return ""
+def _verify(services: Any, work: dict[str, list[tuple[str, Any]]], results: dict[str, JobVerification], *,
+            device: str | None, actor: str, holder: str) -> None:
+    """Read `work` (barcode → (job id, PackageWritten) pairs) and fill in `results` per job."""
+    spec = device_spec(services.settings, device)
+    with open_session(services, spec, actor) as session, tempfile.TemporaryDirectory(
+            dir=services.settings.data_dir) as scratch:
+        _book(session, holder)
+        try:
+            reader = _Reader(session, Path(scratch))
+            for barcode, packages in work.items():
+                problem = reader.bring(barcode)
+                if problem:
+                    for job_id in dict.fromkeys(job for job, _ in packages):
+                        count = sum(1 for job, _ in packages if job == job_id)
+                        results[job_id].findings.append(Finding(UNREADABLE, barcode, "", _text(
+                            "unreadable", barcode=barcode, problem=problem, count=count)))
+                    continue
+                for job_id, event in sorted(packages, key=lambda pair: pair[1].payload_block):
+                    reader.check(event, results[job_id], barcode)
+        finally:
+            _unbook(session, holder)
 
 
-def _check_one(drive: Any, positions: PackagePositions, target: Path) -> str:
-    try:
-        read_package_payload(drive, positions, target)
-    except Exception as error:  # the tape layer's Chinese message says what went wrong
-        return str(error)
-    try:
-        with py7zr.SevenZipFile(target, "r") as archive:
-            bad = archive.testzip()
-    except Exception as error:  # a 7z structure py7zr cannot read is a mismatch too
-        return f"7z 结构无法读取：{error}"
-    finally:
-        with contextlib.suppress(OSError):
-            target.unlink()
-    return f"7z CRC 校验失败：{bad}" if bad else ""
+def _record(services: Any, result: JobVerification, actor: str) -> None:
+    ledger = services.ledger
+    for _ in range(5):
+        job = ledger.backup_job(result.job_id)
+        job.verified(ok=result.ok, checked=result.checked, mismatches=result.lines(DAMAGED, UNRESTORABLE),
+                     by=actor, unreadable=result.lines(UNREADABLE), warnings=list(result.warnings),
+                     files_checked=result.files_checked)
+        try:
+            ledger.save(job)
+            return
+        except IntegrityError:
+            continue
+
+
+def _job_packages(services: Any, job: Any, sample: int | None,
+                  rotation: int = 0) -> dict[str, list[tuple[str, Any]]]:
+    """The job's packages by cartridge; with `sample`, that many per cartridge, starting at
+    `rotation` (modulo the count), so successive samples walk through every package."""
+    job_id = str(job.id)
+    work: dict[str, list[tuple[str, Any]]] = {}
+    for barcode in job.cartridges:
+        events = [e for e in services.ledger.packages_on(barcode) if e.job_id == job_id]
+        if sample is not None and events:
+            start = rotation % len(events)
+            events = (events[start:] + events[:start])[:sample]
+        if events:
+            work[barcode] = [(job_id, e) for e in events]
+    return work
+
+
+def verify_job(services: Any, job_id: str, *, device: str | None = None, actor: str = "system",
+               sample: int | None = None, rotation: int = 0) -> dict[str, Any]:
+    """Check the job's packages (all, or `sample` per cartridge from `rotation` on); records `Verified`."""
+    job = services.ledger.backup_job(job_id)
+    job_id = str(job.id)
+    result = JobVerification(job_id)
+    _verify(services, _job_packages(services, job, sample, rotation), {job_id: result},
+            device=device or job.drive or None,
+            actor=actor, holder=f"verify:{job_id}")
+    _record(services, result, actor)
+    return result.as_dict()
+
+
+def verifiable_jobs(services: Any, since: date | None = None) -> list[str]:
+    """Completed backups (succeeded or partial), oldest first, requested on or after `since`."""
+    services.projector.catch_up(["jobs"])
+    rows = [row for row in services.jobs.rows(kind="", limit=1_000_000) if row["kind"] != "restore"
+            and row["status"] in {"succeeded", "partial"}]
+    if since is not None:
+        rows = [row for row in rows if str(row["requested_at"])[:10] >= since.isoformat()]
+    return [row["job_id"] for row in sorted(rows, key=lambda row: str(row["requested_at"]))]
+
+
+def verify_all(services: Any, *, since: date | None = None, device: str | None = None,
+               actor: str = "system", job_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Check every completed backup on the cartridges this drive can reach, each cartridge once."""
+    ids = list(job_ids) if job_ids is not None else verifiable_jobs(services, since)
+    results = {job_id: JobVerification(job_id) for job_id in ids}
+    work: dict[str, list[tuple[str, Any]]] = {}
+    for job_id in ids:
+        for barcode, packages in _job_packages(services, services.ledger.backup_job(job_id), None).items():
+            work.setdefault(barcode, []).extend(packages)
+    if work:
+        _verify(services, work, results, device=device, actor=actor, holder="verify:all")
+    for result in results.values():
+        if result.checked or result.findings:
+            _record(services, result, actor)
+    return [result.as_dict() for result in results.values()]

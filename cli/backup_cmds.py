@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import date
 from typing import Any
 
 from backup import service
 from backup.progress import read_progress
-from backup.verify import verify_job
+from backup.verify import verify_all, verify_job
 from cli.context import Context
-from cli.errors import EXIT_FAILURE, CliError
+from cli.errors import EXIT_FAILURE, EXIT_STATE, EXIT_USAGE, CliError
 from cli.output import emit_json, emit_table
 from cli.tape_cmds import device_errors
 from ledger.domain.job import STATUS_NAMES
@@ -37,8 +38,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     resume.add_argument("--device", default=None)
     resume.add_argument("--wait", action="store_true", help="在本进程中运行并等待完成")
     resume.set_defaults(handler=device_errors(backup_resume))
-    verify = b.add_parser("verify", parents=[common], help="从磁带读回任务的全部数据包并校验")
-    verify.add_argument("job")
+    verify = b.add_parser("verify", parents=[common],
+                          help="从磁带读回任务的全部数据包，解出每个文件并与清单核对")
+    verify.add_argument("job", nargs="?", default=None, help="任务号（与 --all 二选一）")
+    verify.add_argument("--all", action="store_true", help="校验所有已完成的备份（能装入的磁带上的）")
+    verify.add_argument("--since", default=None, help="与 --all 一起用：只校验此日期（YYYY-MM-DD）以来提交的备份")
     verify.add_argument("--device", default=None)
     verify.set_defaults(handler=device_errors(backup_verify))
     listing = b.add_parser("list", parents=[common], help="任务历史")
@@ -125,18 +129,70 @@ def backup_pause(ctx: Context) -> int:
     return 0
 
 
+def _verdict(result: dict[str, Any]) -> str:
+    if result["mismatches"]:
+        return f"发现 {len(result['mismatches'])} 处不一致"
+    if result["unreadable"]:
+        return "已读取的数据包全部可以恢复，但有磁带未能读取"
+    return "全部可以恢复"
+
+
+def _print_verification(result: dict[str, Any], heading: str) -> None:
+    print(f"{heading}检查 {result['checked']} 个数据包、{result['files_checked']} 个文件，{_verdict(result)}")
+    for line in result["mismatches"]:
+        print(f"  不一致：{line}")
+    for line in result["unreadable"]:
+        print(f"  未能检查：{line}")
+    for line in result["warnings"]:
+        print(f"  警告：{line}")
+
+
+def _verify_exit(results: list[dict[str, Any]], what: str) -> int:
+    if any(r["mismatches"] for r in results):
+        raise CliError(f"{what}的读回校验发现不一致：请重新备份上面列出的文件", EXIT_FAILURE)
+    if any(r["unreadable"] for r in results):
+        raise CliError(f"{what}的读回校验没有完成：有磁带未能读取，装入后请重新校验", EXIT_STATE)
+    return 0
+
+
 def backup_verify(ctx: Context) -> int:
-    result = verify_job(ctx.services, ctx.args.job, device=ctx.args.device, actor=ctx.actor)
+    args = ctx.args
+    if args.all == bool(args.job):
+        raise CliError("请指定一个任务号，或使用 --all 校验所有已完成的备份（二者选一）", EXIT_USAGE)
+    if args.since and not args.all:
+        raise CliError("--since 只能与 --all 一起使用", EXIT_USAGE)
+    if args.all:
+        return _verify_everything(ctx)
+    result = verify_job(ctx.services, args.job, device=args.device, actor=ctx.actor)
     if ctx.json:
         emit_json(result)
     else:
-        verdict = "全部一致" if result["ok"] else f"发现 {len(result['mismatches'])} 处不一致"
-        print(f"读回校验：检查 {result['checked']} 个数据包，{verdict}")
-        for line in result["mismatches"]:
-            print(f"  {line}")
-    if not result["ok"]:
-        raise CliError(f"任务 {ctx.args.job} 的读回校验发现不一致", EXIT_FAILURE)
-    return 0
+        _print_verification(result, "读回校验：")
+    return _verify_exit([result], f"任务 {args.job} ")
+
+
+def _verify_everything(ctx: Context) -> int:
+    since = None
+    if ctx.args.since:
+        try:
+            since = date.fromisoformat(ctx.args.since)
+        except ValueError:
+            raise CliError(f"日期“{ctx.args.since}”无效，请写成 YYYY-MM-DD", EXIT_USAGE) from None
+    results = verify_all(ctx.services, since=since, device=ctx.args.device, actor=ctx.actor)
+    redo = [r["job_id"] for r in results if r["mismatches"]]
+    unread = sorted({line.split(" ", 1)[0] for r in results for line in r["unreadable"]})
+    if ctx.json:
+        emit_json({"jobs": results, "redo": redo, "unreadable_cartridges": unread})
+    else:
+        if not results:
+            print("没有需要校验的已完成备份")
+        for result in results:
+            _print_verification(result, f"任务 {result['job_id']}：")
+        if redo:
+            print(f"需要重新备份的任务：{'、'.join(redo)}")
+        if unread:
+            print(f"未能读取的磁带（装入后用 backup verify --all 重新校验）：{'、'.join(unread)}")
+    return _verify_exit(results, "所选备份")
 
 
 def backup_list(ctx: Context) -> int:

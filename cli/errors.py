@@ -11,6 +11,7 @@ from ledger.errors import LedgerError
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_STATE = 3
 EXIT_INTEGRITY = 6
 EXIT_DEVICE = 7
 EXIT_DATABASE = 69

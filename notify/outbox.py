@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from notify.dispatch import IN_FLIGHT_NOTE, DispatchReport, PendingNotification, RetryPolicy, dispatch_once
 from notify.gateway import DEFAULT_TIMEOUT, GatewayClient, GatewayNotConfigured
-from notify.templates import DEFAULT_TEMPLATES, EventKind, MessageTemplate, render
+from notify.templates import DEFAULT_TEMPLATES, EventKind, MessageTemplate, render, subscription
 
 if TYPE_CHECKING:
     from bootstrap import Services
@@ -143,7 +143,7 @@ def notify_event(services: Services, kind: EventKind | str, context: Mapping[str
     queues a second message of that kind to the same phone, however often it is reported.
     """
     services.projector.catch_up(["recipients"])
-    phones = [row["phone"] for row in services.recipients.for_event(EventKind(kind).value)]
+    phones = [row["phone"] for row in services.recipients.for_event(subscription(kind).value)]
     return queue_message(services, kind, context, cause, phones) if phones else []
 
 

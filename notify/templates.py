@@ -29,6 +29,7 @@ class EventKind(StrEnum):
     SYSTEM_EXCEPTION = "system_exception"
     CAPACITY_THRESHOLD = "capacity_threshold"
     VERIFICATION_MISMATCH = "verification_mismatch"
+    VERIFICATION_UNRESTORABLE = "verification_unrestorable"
     ERASE_DONE = "erase_done"
     TEST_MESSAGE = "test_message"
 
@@ -40,9 +41,23 @@ EVENT_LABELS: Mapping[EventKind, str] = {
     EventKind.SYSTEM_EXCEPTION: "系统异常",
     EventKind.CAPACITY_THRESHOLD: "容量告警",
     EventKind.VERIFICATION_MISMATCH: "校验不一致",
+    EventKind.VERIFICATION_UNRESTORABLE: "备份无法恢复",
     EventKind.ERASE_DONE: "擦除完成",
     EventKind.TEST_MESSAGE: "测试消息",
 }
+
+
+# Recipients subscribe to read-back verification once: whoever asked for "校验不一致" also gets
+# "备份无法恢复", the other way a verification fails.
+SUBSCRIBED_AS: Mapping[EventKind, EventKind] = {
+    EventKind.VERIFICATION_UNRESTORABLE: EventKind.VERIFICATION_MISMATCH,
+}
+
+
+def subscription(kind: EventKind | str) -> EventKind:
+    """The event kind recipients subscribe to in order to receive ``kind``."""
+    kind = EventKind(kind)
+    return SUBSCRIBED_AS.get(kind, kind)
 
 
 class TemplateError(ValueError):
@@ -181,10 +196,21 @@ DEFAULT_TEMPLATES: Mapping[EventKind, MessageTemplate] = {
         content=(
             "### 回读校验不一致：磁带 {{ cartridge }}\n"
             "- 包：{{ package }}（磁带文件号 {{ tape_file }}）\n"
+            "- 情况：{{ detail }}\n"
             "- 账本记录的 SHA-256：`{{ expected_sha256 }}`\n"
-            "- 从磁带读出的 SHA-256：`{{ actual_sha256 }}`\n"
             "- 校验时间：{{ verified_at | dt }}\n\n"
-            "该包的数据与账本记录不一致，请尽快检查磁带和驱动器，必要时重新备份。"
+            "从磁带读出的数据与写入时不一致，请尽快检查磁带和驱动器，必要时重新备份（任务 {{ job_id }}）。"
+        ),
+    ),
+    EventKind.VERIFICATION_UNRESTORABLE: MessageTemplate(
+        title="【TAF】备份无法恢复：磁带 {{ cartridge }}",
+        content=(
+            "### 回读校验发现备份无法恢复：磁带 {{ cartridge }}\n"
+            "- 包：{{ package }}（磁带文件号 {{ tape_file }}）\n"
+            "- 情况：{{ detail }}\n"
+            "- 校验时间：{{ verified_at | dt }}\n\n"
+            "磁带上的数据完好，但其中的文件无法按清单恢复。请重新备份这些文件（任务 {{ job_id }}），"
+            "并用 backup verify --all 找出其他需要重做的备份。"
         ),
     ),
     EventKind.ERASE_DONE: MessageTemplate(
@@ -240,6 +266,12 @@ SAMPLE_CONTEXTS: Mapping[EventKind, Mapping[str, Any]] = {
     EventKind.VERIFICATION_MISMATCH: {
         "cartridge": "TAF003L9", "package": "2026-05/000412", "tape_file": 412,
         "expected_sha256": "3b1f…c9d2", "actual_sha256": "77a0…1e4f", "verified_at": datetime(2026, 5, 8, 3, 30),
+        "detail": "读回的数据包 2026-05/000412 校验失败", "job_id": "JOB-20260501-0200",
+    },
+    EventKind.VERIFICATION_UNRESTORABLE: {
+        "cartridge": "TAF003L9", "package": "2026-05/000412", "tape_file": 412,
+        "detail": "数据完好，但 415 个成员解出后与清单不符（共 600 个）；涉及 /srv/共享/报告.txt……",
+        "verified_at": datetime(2026, 5, 8, 3, 30), "job_id": "JOB-20260501-0200",
     },
     EventKind.ERASE_DONE: {
         "cartridge": "TAF001L9", "mode": "短擦除", "erased_at": datetime(2026, 7, 1, 1, 40),

@@ -44,7 +44,7 @@ from projections.view import View, event_name
 COLUMNS = ("grp", "full_path", "root", "path", "name", "ext", "kind", "size", "mtime_ns", "mtime", "mode",
            "sha256", "member", "chunk_index", "total_chunks", "chunk_offset", "chunk_length", "link_target",
            "state", "package_id", "job_id", "cartridge", "tape_file", "header_block", "payload_block",
-           "payload_blocks", "package_bytes", "written_at", "notification_id", "cartridge_id")
+           "payload_blocks", "package_bytes", "written_at", "notification_id", "cartridge_id", "raw")
 RESULT_COLUMNS = ("id", *COLUMNS)
 
 # Stored per entry (the group and tape position are the package's). `dir` is a catalog_dirs id, `base`
@@ -55,6 +55,9 @@ RESULT_COLUMNS = ("id", *COLUMNS)
 ENTRY_COLUMNS = ("id", "pkg", "dir", "base", "root", "cut", "ext", "kind", "size", "mtime_ns", "mode", "sha256",
                  "chunk_index", "extra")
 _EXTRA_KEYS = ("member", "total_chunks", "chunk_offset", "chunk_length", "link_target", "state")
+# Names that are not valid Unicode keep their exact bytes (`backup.names`): `raw` is then the JSON
+# text of [root_raw, path_raw, link_target_raw], stored in `extra`; NULL for every other entry.
+_RAW_KEY = "raw"
 PACKAGE_COLUMNS = ("pkg", "package_id", "grp", "job_id", "cartridge_id", "cartridge", "tape_file",
                    "header_block", "payload_block", "payload_blocks", "package_bytes", "written_at",
                    "notification_id", "first_id", "last_id", "files")
@@ -69,7 +72,8 @@ _LAYOUT = {"catalog_entries": ENTRY_COLUMNS, "catalog_dirs": ("id", "key", "path
 # Manifest keys read for each entry, and their values when a manifest leaves one out.
 _ENTRY_DEFAULTS = (("path", ""), ("root", ""), ("kind", "file"), ("size", 0), ("mtime_ns", 0), ("mode", 0),
                    ("sha256", None), ("member", ""), ("chunk_index", 0), ("total_chunks", 1), ("chunk_offset", 0),
-                   ("chunk_length", 0), ("link_target", None), ("state", "ok"))
+                   ("chunk_length", 0), ("link_target", None), ("state", "ok"), ("root_raw", None),
+                   ("path_raw", None), ("link_target_raw", None))
 _ENTRY_FIELDS = itemgetter(*(key for key, _ in _ENTRY_DEFAULTS))
 # Entry rows are written in rounds of this many (bounded memory, one round trip each on PostgreSQL).
 FLUSH_ROWS = 100_000
@@ -288,11 +292,11 @@ class CatalogView(View):
             seconds = ("CASE WHEN f.mtime_ns >= 0 THEN f.mtime_ns / 1000000000"
                        " ELSE -((999999999 - f.mtime_ns) / 1000000000) END")
             mtime = f"strftime('%Y-%m-%dT%H:%M:%S+00:00', {seconds}, 'unixepoch')"
-            extra = {key: f"json_extract(f.extra, '$.{key}')" for key in _EXTRA_KEYS}
+            extra = {key: f"json_extract(f.extra, '$.{key}')" for key in (*_EXTRA_KEYS, _RAW_KEY)}
         else:
             mtime = ("to_char(to_timestamp(floor(f.mtime_ns / 1000000000.0)) AT TIME ZONE 'UTC',"
                      " 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00'")
-            extra = {key: f"(f.extra::json ->> '{key}')" for key in _EXTRA_KEYS}
+            extra = {key: f"(f.extra::json ->> '{key}')" for key in (*_EXTRA_KEYS, _RAW_KEY)}
             for key, kind in (("total_chunks", "integer"), ("chunk_offset", "bigint"), ("chunk_length", "bigint")):
                 extra[key] = f"{extra[key]}::{kind}"
         return (f"SELECT f.id AS id, p.grp AS grp, {full} AS full_path,"
@@ -309,7 +313,7 @@ class CatalogView(View):
                 " p.package_id AS package_id, p.job_id AS job_id, p.cartridge AS cartridge, p.tape_file AS tape_file,"
                 " p.header_block AS header_block, p.payload_block AS payload_block,"
                 " p.payload_blocks AS payload_blocks, p.package_bytes AS package_bytes, p.written_at AS written_at,"
-                " p.notification_id AS notification_id, p.cartridge_id AS cartridge_id"
+                f" p.notification_id AS notification_id, p.cartridge_id AS cartridge_id, {extra[_RAW_KEY]} AS raw"
                 " FROM catalog_entries f JOIN catalog_dirs d ON d.id = f.dir JOIN catalog_packages p ON p.pkg = f.pkg")
 
     def create(self) -> None:
@@ -794,6 +798,7 @@ class CatalogView(View):
             full = folder + base
             if root is None:
                 root = full[:cut - 1]
+            raw = None
             if extra is None:
                 member, total_chunks, chunk_offset, chunk_length, link_target, state = (
                     _default_member(full), 1, 0, size, None, "ok")
@@ -801,10 +806,11 @@ class CatalogView(View):
                 values = json.loads(extra)
                 member, total_chunks, chunk_offset, chunk_length, link_target, state = (
                     values[key] for key in _EXTRA_KEYS)
+                raw = values.get(_RAW_KEY)
             results.append(dict(zip(RESULT_COLUMNS, (
                 id_, grp, full, root, full[cut:] if cut >= 0 else "", base if cut >= 0 else "", ext, kind, size,
                 mtime_ns, _mtime_iso(mtime_ns), mode, sha256, member, chunk_index, total_chunks, chunk_offset,
-                chunk_length, link_target, state, *package), strict=True)))
+                chunk_length, link_target, state, *package, raw), strict=True)))
         return results
 
     @staticmethod
@@ -897,10 +903,11 @@ class _Batch:
         for entry in event.manifest:
             try:
                 (path, root, kind, size, mtime_ns, mode, sha256, member, chunk_index, total_chunks, chunk_offset,
-                 chunk_length, link_target, state) = fields(entry)
+                 chunk_length, link_target, state, root_raw, path_raw, target_raw) = fields(entry)
             except KeyError:
                 (path, root, kind, size, mtime_ns, mode, sha256, member, chunk_index, total_chunks, chunk_offset,
-                 chunk_length, link_target, state) = (entry.get(key, default) for key, default in _ENTRY_DEFAULTS)
+                 chunk_length, link_target, state, root_raw, path_raw, target_raw) = (
+                    entry.get(key, default) for key, default in _ENTRY_DEFAULTS)
             norm = roots.get(root)
             if norm is None:
                 norm = roots[root] = root.replace("\\", "/").rstrip("/")
@@ -924,13 +931,18 @@ class _Batch:
                 if run_length >= 0:
                     runs.append([run_first, next_id - 1, run_folder])
                 run_folder, run_length, run_first = folder, split, next_id
+            raw = (None if root_raw is None and path_raw is None and target_raw is None
+                   else json.dumps([root_raw, path_raw, target_raw]))
             if (total_chunks == 1 and chunk_offset == 0 and chunk_length == size and link_target is None
-                    and state == "ok"
+                    and state == "ok" and raw is None
                     and member == (full.lstrip("/") if full[1:2] != ":" else full[0] + full[2:])):
                 extra = None
             else:
-                extra = json.dumps(dict(zip(_EXTRA_KEYS, (member, total_chunks, chunk_offset, chunk_length,
-                                                          link_target, state), strict=True)), ensure_ascii=False)
+                values = dict(zip(_EXTRA_KEYS, (member, total_chunks, chunk_offset, chunk_length, link_target, state),
+                                  strict=True))
+                if raw is not None:
+                    values[_RAW_KEY] = raw
+                extra = json.dumps(values, ensure_ascii=False)
             append([next_id, pkg, folder, base, None if cut > 0 and root == norm else root, cut, ext, kind, size,
                     mtime_ns, mode, sha256, chunk_index, extra])
             next_id += 1

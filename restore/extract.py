@@ -5,26 +5,32 @@ py7zr is given the wanted member names (`targets=`) and a writer factory, so it 
 path from a member name itself: every member's bytes go to a `Sink` chosen by TAF — a whole file
 into its hidden partial file, a chunk of a split file into the shared partial file at the chunk's
 offset. Each sink computes the SHA-256 of what it received; the caller compares it with the
-manifest before anything is given its real name.
+manifest before anything is given its real name. A sink without a path only counts and hashes:
+read-back verification extracts every member that way, with the same code, writing nothing.
+
+The package is opened through `restore.archive`, which corrects what py7zr would misread.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-import py7zr
 from py7zr.io import Py7zIO, WriterFactory
+
+from restore.archive import HeaderRepairs, open_package
 
 
 @dataclass
 class Sink(Py7zIO):
-    """Where one member's bytes go: `path` at `offset` (0 and truncate for a whole file)."""
+    """Where one member's bytes go: `path` at `offset` (0 and truncate for a whole file), or
+    nowhere but the digest when `path` is None."""
 
-    path: Path
+    path: Path | None
     offset: int = 0
     whole: bool = True
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
@@ -34,6 +40,7 @@ class Sink(Py7zIO):
     _handle: BinaryIO | None = None
 
     def _open(self) -> BinaryIO:
+        assert self.path is not None
         if self._handle is None:
             # A chunk's file is created by the caller before extraction: chunks never truncate it.
             self._handle = open(self.path, "wb" if self.whole else "r+b")  # noqa: SIM115 - closed in close()
@@ -42,7 +49,8 @@ class Sink(Py7zIO):
         return self._handle
 
     def write(self, s: bytes | bytearray) -> int:
-        self._open().write(s)
+        if self.path is not None:
+            self._open().write(s)
         self.digest.update(s)
         self.written += len(s)
         return len(s)
@@ -64,7 +72,8 @@ class Sink(Py7zIO):
         return self.written
 
     def close(self) -> None:
-        self._open()  # an empty member still makes its (empty) file
+        if self.path is not None:
+            self._open()  # an empty member still makes its (empty) file
         if self._handle is not None:
             self._handle.close()
             self._handle = None
@@ -113,14 +122,17 @@ class _Discard(Py7zIO):
         return 0
 
 
-def extract_members(archive_path: Path, sinks: dict[str, Sink], scratch: Path) -> None:
-    """Decompress the members named in `sinks` into them. py7zr errors (a damaged archive, a bad
-    CRC) propagate; sinks that were never written stay `opened = False`."""
+def extract_members(archive_path: Path, sinks: dict[str, Sink], scratch: Path,
+                    sizes: Mapping[str, int] | None = None) -> HeaderRepairs:
+    """Decompress the members named in `sinks` into them; `sizes` (member → bytes stored, from the
+    manifest) lets a header with wrong sizes be corrected. py7zr errors (a damaged archive, a bad
+    CRC) propagate; sinks that were never written stay `closed = False`."""
     scratch.mkdir(parents=True, exist_ok=True)
     factory = _Factory(scratch, sinks)
     try:
-        with py7zr.SevenZipFile(archive_path, "r") as archive:
+        with open_package(archive_path, sizes) as (archive, repairs):
             archive.extract(path=scratch, targets=list(sinks), factory=factory)
+        return repairs
     finally:
         for sink in sinks.values():
             if sink._handle is not None:

@@ -16,6 +16,7 @@ tape moves, and the careful last steps (check, time, mode, name) once a file's b
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Iterable
@@ -123,6 +124,17 @@ class Work:
         return sum(task.size for task in self.files if task.state in states)
 
 
+def native_names(row: dict[str, Any]) -> tuple[str, str, str | None]:
+    """(root, path, link target) with the exact bytes of names that are not valid Unicode, which the
+    catalog keeps in `raw` (older catalogs did not: their display form is used)."""
+    root_raw = path_raw = target_raw = None
+    if row.get("raw"):
+        root_raw, path_raw, target_raw = json.loads(row["raw"])
+    target = row.get("link_target")
+    return (decode_name(row["root"], root_raw), decode_name(row["path"], path_raw),
+            None if target is None else decode_name(target, target_raw))
+
+
 def prepare(rows: Iterable[dict[str, Any]], target: Path, on_conflict: str, job_id: str,
             done_packages: Iterable[str] = ()) -> Work:
     """Decide, before reading any tape, what happens to every selected entry."""
@@ -133,8 +145,9 @@ def prepare(rows: Iterable[dict[str, Any]], target: Path, on_conflict: str, job_
         grouped.setdefault((row["grp"], row["job_id"], row["full_path"]), []).append(row)
     for (_, _, full), members in sorted(grouped.items(), key=lambda item: item[0][2]):
         first = min(members, key=lambda r: int(r["chunk_index"]))
+        root, path, link_target = native_names(first)
         try:
-            parts = relative_parts(first["root"], first["path"])
+            parts = relative_parts(root, path)
         except UnsafePath as unsafe:
             work.refused += 1
             work.warnings.append(messages.text("refused_entry", path=full, reason=unsafe.reason))
@@ -144,7 +157,7 @@ def prepare(rows: Iterable[dict[str, Any]], target: Path, on_conflict: str, job_
             work.folders.append(FolderTask(full, parts, int(first["mtime_ns"]), int(first["mode"]),
                                            os.path.lexists(dest)))
         elif first["kind"] == "symlink":
-            work.links.append(LinkTask(full, parts, first.get("link_target") or "", int(first["mtime_ns"])))
+            work.links.append(LinkTask(full, parts, link_target or "", int(first["mtime_ns"])))
         else:
             _add_file(work, full, parts, members, done)
     return work

@@ -45,6 +45,7 @@ TEXTS: dict[str, str] = {
     "package_unreadable": "数据包 {package}（磁带 {barcode}）无法读取：{error}",
     "manifest_disagrees": "{path}：数据包 {package} 的清单与目录不符，未恢复",
     "unpack_failed": "数据包 {package} 解压失败：{error}",
+    "unpack_stopped": "解压中途失败：{error}",
     "cartridge_busy": "磁带 {barcode} 正被任务 {job} 使用",
     "cartridge_busy_advice": "请等该任务结束后用 restore resume 继续",
     "insert_into_drive": "请将磁带 {barcode} 装入驱动器",

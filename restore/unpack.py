@@ -8,18 +8,19 @@ last missing chunk this package brings is checked and given its name at once.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import py7zr.exceptions
-
 from restore import messages
+from restore.archive import UNPACK_ERRORS, stored_sizes, unpack_error_text
 from restore.extract import Sink, extract_members
 from restore.files import FileTask, Work, adopt_native_names, finish_file
 from restore.paths import UnsafePath
 
 FINISHED = ("restored", "renamed", "identical")
+log = logging.getLogger("taf.restore")
 
 
 @dataclass
@@ -60,9 +61,10 @@ def unpack_package(work: Work, package_id: str, manifest: list[dict[str, Any]], 
     result = Unpacked()
     if sinks:
         try:
-            extract_members(archive, sinks, scratch)
-        except (py7zr.exceptions.ArchiveError, OSError, ValueError, EOFError) as error:
-            work.warnings.append(messages.text("unpack_failed", package=package_id, error=str(error)))
+            extract_members(archive, sinks, scratch, stored_sizes(manifest))
+        except UNPACK_ERRORS as error:
+            log.warning("数据包 %s 解压失败", package_id, exc_info=True)
+            work.warnings.append(messages.text("unpack_failed", package=package_id, error=unpack_error_text(error)))
     for task, index, sink, entry in wanted:
         task.chunks[index].ok = (sink.closed and sink.written == int(entry.get("chunk_length", 0))
                                  and sink.sha256 == entry["sha256"])

@@ -15,6 +15,21 @@ from config.settings import DEFAULTS
 from ledger import clock
 
 
+@pytest.fixture(scope="session")
+def seven_zip() -> str:
+    """The 7-Zip command-line program (7zz from Debian's 7zip, or 7z from p7zip-full).
+
+    Missing, it fails the test rather than skipping it: `make test` installs it.
+    """
+    import shutil
+
+    for name in ("7zz", "7z"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.fail("没有安装 7-Zip 程序：请运行 make test（会安装它），或 apt-get install 7zip")
+
+
 @pytest.fixture
 def taf_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A clean configuration: no .env, no stray TAF keys, data and logs under tmp_path."""

@@ -146,8 +146,15 @@ class BackupJob(Job):
         self.warnings.append(message)
 
     @event("Verified")
-    def verified(self, ok: bool, checked: int, mismatches: list[str], by: str = "system") -> None:
-        self.last_verification = {"ok": ok, "checked": checked, "mismatches": mismatches}
+    def verified(self, ok: bool, checked: int, mismatches: list[str], by: str = "system",
+                 unreadable: list[str] | None = None, warnings: list[str] | None = None,
+                 files_checked: int = 0) -> None:
+        """`mismatches`: packages read back wrong or whose files do not come back; `unreadable`:
+        cartridges that could not be read (nothing known about their data); `warnings`: packages
+        restorable by TAF only (other 7z tools read them wrong)."""
+        self.last_verification = {"ok": ok, "checked": checked, "mismatches": mismatches,
+                                  "unreadable": unreadable or [], "warnings": warnings or [],
+                                  "files_checked": files_checked}
 
 
 class RestoreJob(Job):

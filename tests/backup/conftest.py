@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -38,16 +37,6 @@ def extract_with_py7zr(path: str) -> dict[str, bytes]:
         factory = py7zr.io.BytesIOFactory(1 << 30)
         archive.extractall(factory=factory)
         return {name: factory.get(name).read() for name in factory.products}
-
-
-@pytest.fixture(scope="session")
-def seven_zip() -> str:
-    """The 7-Zip command-line program (7zz from Debian's 7zip, or 7z from p7zip-full)."""
-    for name in ("7zz", "7z"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.skip("no 7-Zip program installed (apt-get install 7zip)")
 
 
 def extract_with_7zip(tool: str, archive: str, into: Path) -> None:

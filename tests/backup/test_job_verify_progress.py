@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import struct
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,8 +36,10 @@ def test_verify_reads_every_package_back_and_finds_the_damaged_ones(job_services
     events = [e for found in job_packages(job_services, job_id).values() for e in found]
 
     clean = cli("backup", "verify", job_id, "--json")
+    members = sum(1 for e in events for entry in e.manifest if entry["kind"] in ("file", "symlink"))
     assert clean.code == 0 and clean.json() == {"job_id": job_id, "ok": True, "checked": len(events),
-                                                "mismatches": []}
+                                                "files_checked": members, "mismatches": [], "unreadable": [],
+                                                "warnings": [], "findings": []}
 
     on_first = job_packages(job_services, job_id)["TAF001L9"]
     silent, loud = on_first[1], on_first[-1]
@@ -57,20 +58,27 @@ def test_verify_reads_every_package_back_and_finds_the_damaged_ones(job_services
     assert job_services.ledger.drive(job_services.settings.host_name, "emulated:0").reserved_by is None
 
 
-def test_progress_is_published_while_the_job_runs(job_services: Any, taf_env: Path) -> None:
+def test_progress_is_published_while_the_job_runs(job_services: Any, taf_env: Path, monkeypatch) -> None:
+    """Every publication is recorded as it is written (not sampled by a poll, which a fast machine
+    outruns), with the board publishing on every change so each package's step is visible."""
+    from backup import progress
+
+    seen: list[dict[str, Any]] = []
+    publish = progress.ProgressBoard.publish
+
+    def recording(board: Any, force: bool = False) -> None:
+        board.interval = 0.0
+        before = board.state.updated_at
+        publish(board, force)
+        if board.state.updated_at != before:
+            seen.append(json.loads(board.path.read_text(encoding="utf-8")))
+
+    monkeypatch.setattr(progress.ProgressBoard, "publish", recording)
     source = make_tree(taf_env / "源数据", 300)
     job, _ = service.request_backup(job_services, [str(source)], group="2026-05", level=6)
     job_id = str(job.id)
-    seen: list[dict[str, Any]] = []
-    runner = threading.Thread(target=service.run, args=(job_services, job_id), daemon=True)
-    runner.start()
-    while runner.is_alive():
-        snapshot = progress_of(job_services.settings.data_dir, job_id)
-        if snapshot and (not seen or snapshot["updated_at"] != seen[-1]["updated_at"]):
-            seen.append(snapshot)
-        time.sleep(0.02)
-    runner.join()
-    seen.append(progress_of(job_services.settings.data_dir, job_id))
+    service.run(job_services, job_id)
+    assert seen[-1] == progress_of(job_services.settings.data_dir, job_id)
 
     final = seen[-1]
     planned = job_services.ledger.backup_job(job_id).planned

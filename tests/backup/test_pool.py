@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from backup.pack import PackingFailed
 from backup.packer_pool import (
     WORKER_NICENESS,
     PackerPool,
@@ -129,7 +130,7 @@ def test_cancel_from_another_thread_stops_the_workers_and_cleans_up(tmp_path):
 def test_a_worker_failure_is_raised_to_the_consumer(tmp_path):
     plans = small_plans(tmp_path, count=2)
     with (
-        pytest.raises(FileNotFoundError),
+        pytest.raises(PackingFailed, match="无法写入第 1 号数据包.*暂存文件.*no-such-folder"),
         PackerPool(plans, tmp_path / "no-such-folder", level=1, workers=1) as pool,
     ):
         list(pool)

@@ -8,9 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import py7zr
-
 from backup import sevenzip
+from backup.levels import Codec, filters_for
 from ledger import clock
 from media import operations
 from media.devices import open_session
@@ -41,11 +40,11 @@ def _hostile_package(path: Path, outside: Path) -> list[dict[str, Any]]:
         "src/root.txt": b"root climbing out",
         "src/好文件.txt": GOOD,
     }
-    with py7zr.SevenZipFile(path, "w") as archive:
+    with sevenzip.PackageWriter(str(path), filters_for(Codec.LZMA2, 1)) as writer:
         for number, (name, data) in enumerate(members.items()):
-            archive.writef(io.BytesIO(data), f"placeholder-{number}")
-            archive.header.files_info.files[-1]["filename"] = name
-        sevenzip.add_symlink(archive, "src/link-out", str(outside).encode(), T0, 0o777)
+            writer.archive.writef(io.BytesIO(data), f"placeholder-{number}")
+            writer.archive.header.files_info.files[-1]["filename"] = name
+        writer.add_symlink("src/link-out", str(outside).encode(), T0, 0o777)
     return [
         _entry("逃逸.txt", "../逃逸.txt", members["../逃逸.txt"]),
         _entry("../../outside/up.txt", "src/ok/up.txt", members["src/ok/up.txt"]),
