@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# Every room is type-checked (mypy, pyproject.toml [tool.mypy]).
+TYPED := kernel config tape ledger projections backup restore media notify jobs app web tui cli bootstrap.py main.py
 
 .PHONY: install tools run test bench lint clean
 
@@ -23,11 +25,12 @@ run: install
 lint: install
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m mypy tape ledger
+	$(PY) -m mypy $(TYPED)
 
 test: install tools
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy $(TYPED)
 	$(PY) -m pytest -n 2 --cov --cov-report=term --cov-fail-under=85
 
 bench: install

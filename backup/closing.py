@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from backup.ports import ChainServices
 from backup.supply import Mounted
 from ledger import clock
 from tape import volume_io
@@ -23,7 +24,7 @@ from tape.volume_errors import PackageOverflow
 log = logging.getLogger("taf.backup")
 
 
-def close_cartridge(services: Any, drive: Drive, mounted: Mounted, *, full_reason: str | None) -> list[Any]:
+def close_cartridge(services: ChainServices, drive: Drive, mounted: Mounted, *, full_reason: str | None) -> list[Any]:
     """Write the tape index; record IndexWritten (and TapeFull with `full_reason`) in one save.
 
     Returns the PackageWritten events of what the cartridge holds, which the job's summary reuses.
@@ -42,12 +43,20 @@ def close_cartridge(services: Any, drive: Drive, mounted: Mounted, *, full_reaso
     except (VolumeOverflow, PackageOverflow, TapeError) as error:
         log.warning("磁带 %s 的索引未能写入：%s", mounted.barcode, error)
     if written is not None:
-        cartridge.record_index(tape_file=written.tape_file, block=written.block, packages=len(packages),
-                               chain_head=chain_head)
         mounted.next_file = written.tape_file + 1
-    if full_reason is not None:
-        cartridge.mark_full(bytes_written=cartridge.bytes_written, reason=full_reason)
-    ledger.save(cartridge)
+
+    unchanged = [cartridge]  # the copy read above, used once; a retry reads the cartridge again
+
+    def act() -> Any:
+        fresh = unchanged.pop() if unchanged else ledger.cartridge(mounted.barcode)
+        if written is not None:
+            fresh.record_index(tape_file=written.tape_file, block=written.block, packages=len(packages),
+                               chain_head=chain_head)
+        if full_reason is not None:
+            fresh.mark_full(bytes_written=fresh.bytes_written, reason=full_reason)
+        return fresh
+
+    ledger.change(act, what=f"磁带 {mounted.barcode}")
     return packages
 
 

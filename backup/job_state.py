@@ -12,23 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
-
 from backup.messages_job import JobStopped, text
+from ledger.application import Ledger
 
 STOPPED = frozenset({"paused", "cancelled"})
 
 
-def change_job(ledger: Any, job_id: str, change: Callable[[Any], None], *, attempts: int = 10) -> Any:
+def change_job(ledger: Ledger, job_id: str, change: Callable[[Any], None], *, attempts: int = 10) -> Any:
     """Apply `change` to the job as the ledger has it now and save it; returns the saved job."""
-    for _ in range(attempts):
+    def act() -> Any:
         job = ledger.backup_job(job_id)
         if job.status in STOPPED:
             raise JobStopped(text(job.status), status=job.status)
         change(job)
-        try:
-            ledger.save(job)
-        except IntegrityError:
-            continue
         return job
-    raise RuntimeError(f"台账并发冲突，无法更新任务 {job_id}")
+
+    return ledger.change(act, what=f"任务 {job_id}", attempts=attempts)

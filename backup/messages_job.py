@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kernel.errors import EXIT_STATE, TafError
+
 TEXTS = {
     "no_usable_tape": "没有可写入的磁带",
     "tape_full": "磁带 {barcode} 已写满（{why}）",
@@ -30,33 +32,13 @@ TEXTS = {
     "source_missing": "备份源不存在：{path}",
     "source_not_dir": "备份源不是目录：{path}",
     "nothing_to_back_up": "备份源中没有任何文件",
-    "stage_pack": "打包",
-    "stage_write": "写入磁带",
-    "stage_scan": "扫描",
-    "stage_plan": "规划数据包",
-    "stage_done": "完成",
-    "stage_failed": "失败",
     "advice_failed": "排除上述原因后重新提交备份任务；已写入磁带的数据包仍可恢复",
     "state_full": "已写满",
-    "stage_wait_tape": "等待换盘",
     "pack_failed": "打包第 {seq} 号数据包（{package}）时 7z 组件出错（{kind}），任务已停止。该包有 {count} 个文件，"
                    "例如 {files}。详细的技术信息已写入日志；已写入磁带的数据包不受影响，仍可恢复",
     "staging_failed": "无法写入第 {seq} 号数据包（{package}）的暂存文件 {path}：{detail}。请检查暂存目录"
                       "（STAGING_DIR）是否存在、可写、空间足够，然后用 backup resume 继续",
     "internal_error": "内部错误（{kind}）：{detail}。详细的技术信息已写入日志",
-    # read-back verification
-    "verify_no_cartridge": "驱动器中没有磁带，请装入该磁带后重新校验",
-    "verify_cannot_load": "无法装入：{error}",
-    "verify_other_cartridge": "驱动器中是磁带 {loaded}，请装入该磁带后重新校验",
-    "verify_no_barcode": "（无条码）",
-    "verify_unreadable": "{barcode} 无法读取：{problem}（{count} 个数据包未能检查）",
-    "verify_damaged": "{barcode} 数据包 {package}：{detail}",
-    "verify_manifest_differs": "{barcode} 数据包 {package}：磁带上的清单与台账记录的不一致",
-    "verify_files_differ": "{count} 个成员解出后与清单不符（共 {total} 个）",
-    "verify_unrestorable": "{barcode} 数据包 {package}：数据完好，但文件无法按清单恢复——{detail}；涉及 {paths}。"
-                           "请重新备份这些文件",
-    "verify_other_tools_fail": "{barcode} 数据包 {package}：TAF 可以恢复，但它的 7z 头记录的成员大小有误"
-                               "（由有缺陷的旧版本写入），其他 7z 工具无法正确解出。建议重新备份",
     "summary": "任务 {job} {status}：{files} 个文件，读入 {bytes_in}，打包后 {bytes_packed}，{packages} 个数据包，"
                "使用磁带 {cartridges}，用时 {seconds:.1f} 秒，警告 {warnings} 条",
 }
@@ -66,10 +48,16 @@ def text(key: str, **values: Any) -> str:
     return TEXTS[key].format(**values)
 
 
-class JobStopped(Exception):
-    """The job stops here: cancelled, paused, or failed with a reason the operator can act on."""
+class JobStopped(TafError):
+    """The job stops here: cancelled, paused, or failed with a reason the operator can act on.
+
+    The runner records it on the job; should it reach a face, the job is no longer running (exit
+    code 3, HTTP 409).
+    """
+
+    exit_code = EXIT_STATE
+    default_message = "备份任务已停止"
 
     def __init__(self, message: str, status: str = "failed") -> None:
         super().__init__(message)
-        self.message = message
         self.status = status

@@ -33,6 +33,7 @@ from backup.messages_job import text as job_text
 from backup.names import display_path, native_path
 from backup.plan import PackagePlan, PlanItem
 from backup.reader import NotARegularFile, Opener, PackCancelled, SliceReader, open_source
+from kernel.errors import TafError
 from tape.digests import file_sha256
 
 DEFAULT_LEVEL = 9
@@ -212,20 +213,18 @@ class _Packer:
         )
 
 
-class PackingFailed(Exception):
+class PackingFailed(TafError):
     """The 7z library failed while building a package: the package, its files, and the cause.
 
-    Crosses the packer process boundary by pickle, so everything is in `args`. `message` is the
-    operator's Chinese sentence; `detail` (the exception and its traceback) goes to the log.
+    Crosses the packer process boundary by pickle (a `TafError` pickles its whole state). `message`
+    is the operator's Chinese sentence; `detail` (the exception and its traceback) goes to the log.
     """
 
-    def __init__(self, message: str, detail: str) -> None:
-        super().__init__(message, detail)
-        self.message = message
-        self.detail = detail
+    default_message = "打包失败"
 
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
 
     @classmethod
     def of(cls, plan: PackagePlan, error: BaseException, staging: str) -> PackingFailed:

@@ -39,10 +39,14 @@ from typing import Any
 from backup.pack import DEFAULT_LEVEL, DEFAULT_SOLID_BLOCK_SIZE, PackResult, pack_package
 from backup.plan import PackagePlan
 from backup.reader import PackCancelled
+from kernel.errors import EXIT_STATE, TafError
 
 
-class PackingCancelled(Exception):
+class PackingCancelled(TafError):
     """The packing was cancelled; packages not yet delivered were discarded."""
+
+    exit_code = EXIT_STATE
+    default_message = "打包已取消"
 
 
 @dataclass(frozen=True, slots=True)

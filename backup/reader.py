@@ -17,6 +17,8 @@ import os
 from collections.abc import Callable
 from typing import BinaryIO
 
+from kernel.errors import EXIT_STATE, TafError
+
 Opener = Callable[[str], BinaryIO]
 
 
@@ -28,8 +30,16 @@ _OPEN_FLAGS = (
 )
 
 
-class NotARegularFile(OSError):
-    """The path is no longer a regular file (it became a link, a directory, a FIFO …)."""
+class NotARegularFile(TafError, OSError):
+    """The path is no longer a regular file (it became a link, a directory, a FIFO …).
+
+    Still an OSError: to whoever opens files it is one more way an open fails.
+    """
+
+    default_message = "不再是普通文件"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(detail=path)
 
 
 def open_source(path: str) -> BinaryIO:
@@ -43,8 +53,11 @@ def open_source(path: str) -> BinaryIO:
     return os.fdopen(fd, "rb", buffering=0)
 
 
-class PackCancelled(Exception):
+class PackCancelled(TafError):
     """Raised from inside a read when the job was cancelled; the package is abandoned."""
+
+    exit_code = EXIT_STATE
+    default_message = "任务已取消，数据包未完成"
 
 
 class SliceReader(io.BufferedIOBase):

@@ -13,8 +13,15 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+
+from backup.messages_job import text
+from ledger.domain.job import STATUS_NAMES
+from ledger.errors import JobStateError
 
 if sys.platform == "win32":
     import msvcrt
@@ -92,3 +99,17 @@ def is_running(folder: Path, job_id: str) -> bool:
         probe.release()
         return False
     return True
+
+
+@contextmanager
+def running_alone(folder: Path, job: Any, *, wait: float) -> Iterator[None]:
+    """Hold the job's run lock for the block; another live process running it is a refusal, since
+    two writers would put the same packages on tape twice."""
+    lock = JobRunLock(folder, str(job.id))
+    if not lock.acquire(wait=wait):
+        raise JobStateError(job=str(job.id), status=STATUS_NAMES.get(job.status, job.status),
+                            action=text("already_running"))
+    try:
+        yield
+    finally:
+        lock.release()

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
-
 from backup.messages_job import JobStopped, text
+from backup.ports import BackupServices, RequestServices
 from backup.run_lock import is_running
 from backup.runner import BackupRunner, RunOptions
 from backup.scanning import check_sources
 from backup.summary import job_summary
 from ledger import clock
+from ledger.domain import BackupJob
 from ledger.domain.group import check_group_name
 from ledger.domain.job import STATUS_NAMES
 from ledger.errors import InvalidValue, JobStateError
@@ -32,8 +31,9 @@ def resolve_group(group: str, now: datetime | None = None) -> str:
     return check_group_name(value)
 
 
-def request_backup(services: Any, sources: list[str], *, group: str = "auto", level: int | None = None,
-                   key: str | None = None, kind: str = "manual", drive: str = "", by: str = "system") -> tuple[Any, bool]:
+def request_backup(services: RequestServices, sources: list[str], *, group: str = "auto", level: int | None = None,
+                   key: str | None = None, kind: str = "manual", drive: str = "",
+                   by: str = "system") -> tuple[BackupJob, bool]:
     """Create the job (or return the one `key` already names). Bad input changes nothing.
 
     Sources are stored as absolute paths: the job may run in a worker whose working folder differs.
@@ -55,7 +55,7 @@ def request_backup(services: Any, sources: list[str], *, group: str = "auto", le
                                           group=name, params=params, drive=drive, by=by)
 
 
-def run(services: Any, job_id: str, *, device: str | None = None, actor: str = "system",
+def run(services: BackupServices, job_id: str, *, device: str | None = None, actor: str = "system",
         poll_seconds: float = 2.0, workers: int | None = None, tape_remind_seconds: float | None = None,
         tape_pause_seconds: float | None = None) -> dict[str, Any]:
     """Run (or continue) the job in this process until it ends, pauses or waits out its tape wait.
@@ -68,32 +68,17 @@ def run(services: Any, job_id: str, *, device: str | None = None, actor: str = "
     return BackupRunner(services, job_id, options).run()
 
 
-def _change(services: Any, job_id: str, act: Callable[[Any], None]) -> dict[str, Any]:
-    """Apply `act` to the job and save it, again on a fresh copy if the running job saved meanwhile.
-
-    A running job records a package every few seconds; a cancel or pause from another process that
-    loaded the job just before must not fail for that.
-    """
-    for _ in range(10):
-        job = services.ledger.backup_job(job_id)
-        act(job)
-        try:
-            services.ledger.save(job)
-        except IntegrityError:
-            continue
-        return job_summary(job)
-    raise RuntimeError("台账并发冲突，请稍后重试")
+def cancel(services: BackupServices, job_id: str, by: str, reason: str = "") -> dict[str, Any]:
+    """Cancel the job. A running job records a package every few seconds: the ledger makes a cancel
+    or a pause again on the fresh job when the run saved meanwhile, rather than refuse it."""
+    return job_summary(services.ledger.cancel_backup(job_id, by=by, reason=reason))
 
 
-def cancel(services: Any, job_id: str, by: str, reason: str = "") -> dict[str, Any]:
-    return _change(services, job_id, lambda job: job.cancel(by=by, reason=reason))
+def pause(services: BackupServices, job_id: str, by: str) -> dict[str, Any]:
+    return job_summary(services.ledger.pause_backup(job_id, by=by))
 
 
-def pause(services: Any, job_id: str, by: str) -> dict[str, Any]:
-    return _change(services, job_id, lambda job: job.pause(by=by))
-
-
-def resume(services: Any, job_id: str, by: str) -> dict[str, Any]:
+def resume(services: BackupServices, job_id: str, by: str) -> dict[str, Any]:
     """Make a paused job — or one whose process died — runnable again.
 
     A job marked running or waiting for a tape may really be running: if a live process on this
@@ -104,8 +89,8 @@ def resume(services: Any, job_id: str, by: str) -> dict[str, Any]:
         raise JobStateError(job=str(job.id), status=STATUS_NAMES[job.status], action=text("already_running"))
     if job.status == "requested":
         return job_summary(job)
-    return _change(services, job_id, lambda fresh: fresh.resume(by=by))
+    return job_summary(services.ledger.resume_backup(job_id, by=by))
 
 
-def status(services: Any, job_id: str) -> dict[str, Any]:
+def status(services: BackupServices, job_id: str) -> dict[str, Any]:
     return job_summary(services.ledger.backup_job(job_id))

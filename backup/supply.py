@@ -29,7 +29,10 @@ from typing import Any
 from backup import choice
 from backup.job_state import change_job
 from backup.messages_job import JobStopped, text
+from backup.ports import BackupServices
+from backup.run_options import RunOptions
 from ledger import clock
+from ledger.application import Ledger
 from ledger.domain import Cartridge
 from ledger.errors import LedgerError
 from media import operations
@@ -66,9 +69,24 @@ class SupplyPolicy:
     pause_after_seconds: float = 4 * 3600.0
 
 
+def supply_policy(services: BackupServices, group: str, options: RunOptions) -> SupplyPolicy:
+    """The tape-supply rules for one run: the settings in force, or the run's own override in seconds."""
+    policy = SupplyPolicy(
+        group=group, auto_erase=bool(services.effective("auto_erase_expired")),
+        block_size=services.settings.default_block_size, poll_seconds=options.poll_seconds,
+        remind_seconds=60.0 * int(services.effective("tape_change_remind_minutes")),
+        pause_after_seconds=60.0 * int(services.effective("tape_change_pause_minutes")),
+    )
+    if options.tape_remind_seconds is not None:
+        policy.remind_seconds = options.tape_remind_seconds
+    if options.tape_pause_seconds is not None:
+        policy.pause_after_seconds = options.tape_pause_seconds
+    return policy
+
+
 @dataclass
 class TapeSupply:
-    services: Any
+    services: BackupServices
     session: DeviceSession
     job_id: str
     policy: SupplyPolicy
@@ -82,7 +100,7 @@ class TapeSupply:
     booked: set[str] = field(default_factory=set)
 
     @property
-    def ledger(self) -> Any:
+    def ledger(self) -> Ledger:
         return self.services.ledger
 
     def first(self) -> Mounted:

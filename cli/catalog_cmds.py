@@ -10,21 +10,14 @@ what it does not know yet — the way back when the ledger itself is lost.
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timedelta
+from dataclasses import asdict
 from typing import Any
 
+from app.catalog import TapeRecovery, TreeNode
 from cli.context import Context
 from cli.errors import EXIT_USAGE, CliError
 from cli.output import emit_json, emit_table
-from cli.tape_cmds import device_errors
 from ledger.units import human_bytes
-from media.devices import device_spec, open_session
-from projections.catalog import SearchQuery
-from restore import messages
-from restore.recover import recover_from_tapes
-from restore.selection import check_group
-
-EXIT_NOT_FOUND = 4
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -45,52 +38,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rebuild.add_argument("--from-tapes", action="store_true", help="读取带库中（或驱动器中）每盘磁带，补全台账后重建")
     rebuild.add_argument("--device", default=None, help="磁带设备（默认 TAPE_DEVICE，否则 emulated:0）")
     rebuild.add_argument("--changer", default=None, help="真实带库的机械手设备")
-    rebuild.set_defaults(handler=device_errors(catalog_rebuild))
-
-
-def parse_when(text: str | None, *, end: bool = False) -> datetime | None:
-    """A local date or date-time; with `end`, a bare date means the end of that day."""
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError(messages.text("bad_date", value=text), EXIT_USAGE) from None
-    if end and len(text.strip()) == 10:
-        moment += timedelta(days=1)
-    return moment.astimezone() if moment.tzinfo is None else moment
-
-
-def collapse(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One line per file version: the chunks of a split file together, with every cartridge."""
-    versions: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for row in rows:
-        key = (row["grp"], row["job_id"], row["full_path"])
-        version = versions.get(key)
-        if version is None:
-            versions[key] = version = {
-                "group": row["grp"], "path": row["full_path"], "kind": row["kind"], "size": row["size"],
-                "mtime": row["mtime"], "sha256": row["sha256"] if row["total_chunks"] == 1 else None,
-                "chunks": row["total_chunks"], "cartridges": [], "positions": []}
-        if row["cartridge"] not in version["cartridges"]:
-            version["cartridges"].append(row["cartridge"])
-        version["positions"].append({"chunk": row["chunk_index"], "sha256": row["sha256"],
-                                     "package_id": row["package_id"], "cartridge": row["cartridge"],
-                                     "tape_file": row["tape_file"], "payload_block": row["payload_block"]})
-    return list(versions.values())
+    rebuild.set_defaults(handler=catalog_rebuild)
 
 
 def catalog_search(ctx: Context) -> int:
     a = ctx.args
     if a.limit < 1:
         raise CliError("--limit 必须是正整数", EXIT_USAGE)
-    since, until = parse_when(a.since), parse_when(a.until, end=True)
-    services = ctx.services
-    services.projector.catch_up(["catalog"])
-    check_group(services.catalog, a.group)
-    rows = services.catalog.search(SearchQuery(pattern=a.pattern, group=a.group, ext=a.type, since=since,
-                                               until=until, limit=a.limit))
-    files = collapse(rows)
+    result = ctx.app.catalog.search(a.pattern, group=a.group, type=a.type, since=a.since, until=a.until,
+                                    limit=a.limit)
+    files = [asdict(version) for version in result.files]
     if ctx.json:
         emit_json({"ok": True, "count": len(files), "files": files})
         return 0
@@ -98,21 +55,23 @@ def catalog_search(ctx: Context) -> int:
                  "chunks_text": f["chunks"] if f["chunks"] > 1 else ""} for f in files],
                [("path", "路径"), ("group", "备份组"), ("size_text", "大小"), ("mtime", "修改时间（UTC）"),
                 ("where", "磁带"), ("chunks_text", "分块")])
-    print(f"共 {len(files)} 个文件版本" + ("（已达显示上限，可用 --limit 调整）" if len(rows) >= a.limit else ""))
+    print(f"共 {len(files)} 个文件版本" + ("（已达显示上限，可用 --limit 调整）" if result.limit_reached else ""))
     return 0
 
 
+def _node_payload(node: TreeNode) -> dict[str, Any]:
+    """A folder known only from what lies below it has no time or cartridge: its line leaves them out."""
+    payload = asdict(node)
+    if node.mtime is None:
+        del payload["mtime"], payload["cartridge"]
+    return payload
+
+
 def catalog_tree(ctx: Context) -> int:
-    services = ctx.services
-    services.projector.catch_up(["catalog"])
-    group = ctx.args.group.strip()
-    if not group:
-        raise CliError("请指定备份组（YYYY-MM）", EXIT_USAGE)
-    check_group(services.catalog, group)
-    path = ctx.args.path.replace("\\", "/")
-    children = services.catalog.tree(group, path)
+    folder = ctx.app.catalog.tree(ctx.args.group, ctx.args.path)
+    children = [_node_payload(node) for node in folder.children]
     if ctx.json:
-        emit_json({"ok": True, "group": group, "path": path or "/", "children": children})
+        emit_json({"ok": True, "group": folder.group, "path": folder.path or "/", "children": children})
         return 0
     emit_table([{**n, "kind_text": {"dir": "文件夹", "file": "文件", "symlink": "链接"}.get(n["kind"], n["kind"]),
                  "size_text": human_bytes(n["size"])} for n in children],
@@ -121,24 +80,27 @@ def catalog_tree(ctx: Context) -> int:
     return 0
 
 
+def _recovery_payload(recovery: TapeRecovery) -> dict[str, Any]:
+    return {"cartridges": [asdict(cartridge) for cartridge in recovery.cartridges],
+            "groups_opened": recovery.groups_opened, "registered": recovery.registered,
+            "new_packages": recovery.new_packages, "files": recovery.files, "blank": recovery.blank,
+            "warnings": recovery.warnings}
+
+
 def catalog_rebuild(ctx: Context) -> int:
-    services = ctx.services
+    catalog = ctx.app.catalog
     if not ctx.args.from_tapes:
-        services.projector.rebuild(["catalog"])
-        count = services.catalog.count()
+        rebuilt = catalog.rebuild()
         if ctx.json:
-            emit_json({"ok": True, "files": count})
+            emit_json({"ok": True, "files": rebuilt.files})
         else:
-            print(messages.text("catalog_rebuilt", files=count))
+            print(f"已从台账重建文件目录：{rebuilt.files} 个文件版本")
         return 0
-    spec = device_spec(ctx.settings, ctx.args.device)
     stream_note = (lambda line: print(line, flush=True)) if not ctx.json else (lambda line: None)
-    with open_session(services, spec, ctx.actor, changer_spec=ctx.args.changer) as session:
-        recovery = recover_from_tapes(services, session, actor=ctx.actor, say=stream_note)
-    if not recovery.cartridges:
-        raise CliError(messages.text("recover_nothing"), EXIT_NOT_FOUND)
+    recovery = catalog.rebuild_from_tapes(actor=ctx.actor, device=ctx.args.device, changer=ctx.args.changer,
+                                          say=stream_note)
     if ctx.json:
-        emit_json({"ok": True, **recovery.to_dict()})
+        emit_json({"ok": True, **_recovery_payload(recovery)})
     else:
         for warning in recovery.warnings:
             print(f"注意：{warning}")

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.facade import App, make_app
 from bootstrap import Services, build
 from config import Settings, load_settings
 
@@ -28,6 +29,11 @@ class Context:
         if self._services is None:
             self._services = build(self.settings)
         return self._services
+
+    @property
+    def app(self) -> App:
+        """The application services (built on first use, over the same store as `services`)."""
+        return make_app(self.services)
 
     @property
     def json(self) -> bool:

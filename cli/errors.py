@@ -1,67 +1,44 @@
-"""Exit codes per error class, and the one Chinese line each error prints."""
+"""How the CLI reports an error: one Chinese line and the exit code `kernel.errors.describe` gives.
+
+Every TAF error class carries its own message, exit code and HTTP status; this module only prints.
+The exit codes are re-exported here for the command modules.
+"""
 
 from __future__ import annotations
 
 import sys
 from typing import Any
 
-from config.errors import ConfigError
-from ledger.errors import LedgerError
+from kernel.errors import (
+    EXIT_DATABASE,
+    EXIT_DEVICE,
+    EXIT_FAILURE,
+    EXIT_INTEGRITY,
+    EXIT_OK,
+    EXIT_STATE,
+    EXIT_USAGE,
+    HTTP_STATUS_FOR_EXIT,
+    TafError,
+    describe,
+)
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_STATE = 3
-EXIT_INTEGRITY = 6
-EXIT_DEVICE = 7
-EXIT_DATABASE = 69
+__all__ = ["EXIT_DATABASE", "EXIT_DEVICE", "EXIT_FAILURE", "EXIT_INTEGRITY", "EXIT_OK", "EXIT_STATE",
+           "EXIT_USAGE", "CliError", "report"]
 
 
-class CliError(Exception):
-    """An error the CLI reports as one line with its own exit code."""
+class CliError(TafError):
+    """An error the CLI reports as one line with its own exit code (chosen where it is raised)."""
+
+    default_message = "命令无法完成"
 
     def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
         super().__init__(message)
-        self.message = message
         self.exit_code = exit_code
-
-
-def classify(error: BaseException) -> tuple[str, int]:
-    """Map an exception to (Chinese message, exit code)."""
-    if isinstance(error, CliError):
-        return error.message, error.exit_code
-    if isinstance(error, ConfigError):
-        return str(error), error.exit_code
-    if isinstance(error, LedgerError):
-        return error.message, error.exit_code
-    exit_code = getattr(error, "exit_code", None)
-    message = getattr(error, "message", None)
-    if isinstance(exit_code, int) and isinstance(message, str):
-        advice = getattr(error, "advice", "")
-        return (f"{message}（{advice}）" if advice else message), exit_code
-    if _is_database_error(error):
-        return f"数据库无法访问：{_first_line(error)}。请检查 DATABASE_URL 和数据库服务是否在运行", EXIT_DATABASE
-    if isinstance(error, PermissionError):
-        return f"没有权限：{error.filename or _first_line(error)}。请检查文件或设备的访问权限", EXIT_FAILURE
-    if isinstance(error, FileNotFoundError):
-        return f"找不到文件或目录：{error.filename or _first_line(error)}", EXIT_USAGE
-    return f"内部错误：{type(error).__name__}: {_first_line(error)}", EXIT_FAILURE
-
-
-def _is_database_error(error: BaseException) -> bool:
-    names = {cls.__name__ for cls in type(error).__mro__}
-    module = type(error).__module__
-    return bool({"OperationalError", "InterfaceError"} & names) and (
-        module.startswith(("psycopg2", "eventsourcing", "sqlite3")))
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
+        self.http_status = HTTP_STATUS_FOR_EXIT.get(exit_code, 500)
 
 
 def report(error: BaseException, *, as_json: bool) -> int:
-    message, code = classify(error)
+    message, code, _ = describe(error)
     if as_json:
         from cli.output import emit_json
 

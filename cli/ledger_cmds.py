@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import secrets as pysecrets
 import sys
+from dataclasses import asdict
 from typing import Any
 
-from bootstrap import BUILTIN_DEFAULTS, RUNTIME_DEFAULTS
 from cli.context import Context
 from cli.errors import EXIT_INTEGRITY, EXIT_USAGE, CliError
 from cli.output import emit_json, emit_table
-from ledger import chain
-from ledger.domain.people import ROLES, normalise_role
-from ledger.domain.settings import RULES, SECRET_KEYS, TEMPLATE_PREFIX
-from ledger.secrets import hash_password, mask
-from projections.audit import event_attributes
-from projections.audit_text import actor, describe
-from projections.view import event_name
-
-STATIC_KEYS_SECRET = {"SECRET_KEY", "DINGTALK_API_KEY", "DATABASE_URL"}
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -50,77 +40,47 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("name")
     add.add_argument("--role", required=True, help="管理员|操作员|审计员（或 admin/operator/auditor）")
     add.set_defaults(handler=user_add)
-
-
-def _runtime_keys() -> list[str]:
-    return sorted(set(RULES) | set(BUILTIN_DEFAULTS))
+    listing = user.add_parser("list", parents=[common], help="列出用户")
+    listing.set_defaults(handler=user_list)
+    token = user.add_parser("token", parents=[common],
+                            help="签发 API 令牌（供脚本用 Authorization: Bearer 调用 /api/v1），或列出、吊销")
+    token.add_argument("name")
+    token.add_argument("--label", default="", help="令牌的用途说明")
+    token.add_argument("--days", type=int, default=None, help="有效天数（默认一直有效，直到吊销）")
+    other = token.add_mutually_exclusive_group()
+    other.add_argument("--list", action="store_true", dest="list_tokens", help="列出该用户的令牌（不显示令牌本身）")
+    other.add_argument("--revoke", metavar="令牌编号", default=None, help="吊销一个令牌")
+    token.set_defaults(handler=user_token)
 
 
 def settings_show(ctx: Context) -> int:
-    services = ctx.services
-    changed = services.ledger.settings().values
-    rows = []
-    for key in _runtime_keys():
-        value = services.effective(key)
-        if key in SECRET_KEYS and key not in changed:
-            value = mask(str(value or ""))
-        source = "台账" if key in changed else (".env/环境" if key in RUNTIME_DEFAULTS or key in SECRET_KEYS
-                                                else "内置默认")
-        rows.append({"key": key, "value": value, "source": source})
-    for key in sorted(changed):
-        if key.startswith(TEMPLATE_PREFIX):
-            rows.append({"key": key, "value": changed[key], "source": "台账"})
+    view = ctx.app.settings.show()
+    rows = [{"key": row.key, "value": row.value, "source": row.source} for row in view.runtime]
     if ctx.json:
-        emit_json({"settings": rows, "startup": _startup_rows(ctx)})
+        emit_json({"settings": rows, "startup": view.startup})
     else:
         print("运行时设置（可用 settings set 修改，修改记入台账）：")
         emit_table(rows, [("key", "设置项"), ("value", "当前值"), ("source", "来源")])
     return 0
 
 
-def _startup_rows(ctx: Context) -> dict[str, Any]:
-    from config.settings import read_raw
-
-    raw = read_raw()
-    return {key: (mask(value) if key in STATIC_KEYS_SECRET else value) for key, value in raw.items()}
-
-
 def settings_set(ctx: Context) -> int:
-    services = ctx.services
-    key = ctx.args.key
-    if key in SECRET_KEYS:
-        old_hint = mask(services.secret(key))
-        services.ledger.change_secret(key, ciphertext=services.secret_box.seal(ctx.args.value),
-                                      hint=mask(ctx.args.value), old_hint=old_hint, by=ctx.actor)
-        shown = mask(ctx.args.value)
-    else:
-        if key not in RULES and not key.startswith(TEMPLATE_PREFIX):
-            raise CliError(f"未知的设置项：{key}。可修改的设置项：{'、'.join(_runtime_keys())}", EXIT_USAGE)
-        services.ledger.change_setting(key, ctx.args.value, old=services.effective(key), by=ctx.actor)
-        shown = services.effective(key)
+    change = ctx.app.settings.change(ctx.args.key, ctx.args.value, actor=ctx.actor)
     if ctx.json:
-        emit_json({"ok": True, "key": key, "value": shown})
+        emit_json({"ok": True, "key": change.key, "value": change.shown})
     else:
-        print(f"已修改 {key} = {shown}（操作人 {ctx.actor}，已记入台账）")
+        print(f"已修改 {change.key} = {change.shown}（操作人 {change.by}，已记入台账）")
     return 0
 
 
 def ledger_log(ctx: Context) -> int:
     if ctx.args.limit < 1:
         raise CliError("--limit 必须是正整数", EXIT_USAGE)
-    ledger = ctx.services.ledger
-    head = ledger.head_id()
-    start = max(0, head - ctx.args.limit)
-    rows = []
-    for notification in ledger.notifications(start):
-        event = ledger.mapper.to_domain_event(notification)
-        name = event_name(event)
-        attributes = event_attributes(event)
-        rows.append({"id": notification.id, "at": event.timestamp.isoformat(timespec="seconds"),
-                     "actor": actor(attributes), "event": name, "summary": describe(name, attributes)})
-    rows.reverse()
+    audit = ctx.app.audit
+    rows = [{"id": line.id, "at": line.at, "actor": line.actor, "event": line.event, "summary": line.summary}
+            for line in audit.recent_events(ctx.args.limit)]
     if ctx.json:
-        emit_json({"events": rows, "head": head})
+        emit_json({"events": rows, "head": audit.head_id()})
     else:
         emit_table(rows, [("id", "序号"), ("at", "时间"), ("actor", "操作人"), ("event", "事件"),
                           ("summary", "说明")])
@@ -128,24 +88,16 @@ def ledger_log(ctx: Context) -> int:
 
 
 def projections_rebuild(ctx: Context) -> int:
-    projector = ctx.services.projector
-    names = [ctx.args.name] if ctx.args.name else []
-    known = [view.name for view in projector.views]
-    if ctx.args.name and ctx.args.name not in known:
-        raise CliError(f"没有名为 {ctx.args.name} 的读模型。可选：{'、'.join(known)}", EXIT_USAGE)
-    count = projector.rebuild(names)
-    rebuilt = names or [v.name for v in projector.views if v.rebuild_with_all]
+    rebuilt = ctx.app.audit.rebuild_views(ctx.args.name)
     if ctx.json:
-        emit_json({"ok": True, "rebuilt": rebuilt, "events": count})
+        emit_json({"ok": True, "rebuilt": rebuilt.views, "events": rebuilt.events})
     else:
-        print(f"已重建读模型 {'、'.join(rebuilt)}，处理事件 {count} 条")
+        print(f"已重建读模型 {'、'.join(rebuilt.views)}，处理事件 {rebuilt.events} 条")
     return 0
 
 
 def audit_verify(ctx: Context) -> int:
-    services = ctx.services
-    services.projector.catch_up(["chain"])  # seal what was appended since the last run, then check all
-    verdict = chain.verify(services.ledger.notifications(), services.chain.sealed())
+    verdict = ctx.app.audit.verify_chain()
     if ctx.json:
         emit_json({"ok": verdict.ok, "head": verdict.head, "checked": verdict.checked,
                    "first_bad": verdict.first_bad, "message": verdict.message})
@@ -158,21 +110,56 @@ def audit_verify(ctx: Context) -> int:
 
 
 def user_add(ctx: Context) -> int:
-    role = normalise_role(ctx.args.role)
     password = "" if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
-    generated = not password
-    if generated:
-        password = pysecrets.token_urlsafe(12)
-    elif len(password) < 8:
-        raise CliError("密码至少需要 8 个字符", EXIT_USAGE)
-    ctx.services.ledger.add_user(ctx.args.name, role, hash_password(password), by=ctx.actor)
+    user = ctx.app.users.add(ctx.args.name, ctx.args.role, password or None, actor=ctx.actor)
     if ctx.json:
-        payload = {"ok": True, "name": ctx.args.name, "role": ROLES[role]}
-        if generated:
-            payload["password"] = password
+        payload = {"ok": True, "name": user.name, "role": user.role_label}
+        if user.generated_password:
+            payload["password"] = user.generated_password
         emit_json(payload)
     else:
-        print(f"已添加用户 {ctx.args.name}（{ROLES[role]}）")
-        if generated:
-            print(f"初始密码（只显示这一次，请妥善保存）：{password}")
+        print(f"已添加用户 {user.name}（{user.role_label}）")
+        if user.generated_password:
+            print(f"初始密码（只显示这一次，请妥善保存）：{user.generated_password}")
+    return 0
+
+
+def user_list(ctx: Context) -> int:
+    rows = [{"name": u.name, "role": u.role_label, "enabled": u.enabled, "active_tokens": u.active_tokens}
+            for u in ctx.app.users.list_users()]
+    if ctx.json:
+        emit_json({"users": rows})
+    else:
+        emit_table([{**row, "enabled": "启用" if row["enabled"] else "已停用"} for row in rows],
+                   [("name", "用户名"), ("role", "角色"), ("enabled", "状态"), ("active_tokens", "有效令牌")])
+    return 0
+
+
+def user_token(ctx: Context) -> int:
+    users, name = ctx.app.users, ctx.args.name
+    if ctx.args.list_tokens:
+        rows = [asdict(entry) for entry in users.tokens(name)]
+        if ctx.json:
+            emit_json({"name": name, "tokens": rows})
+        else:
+            emit_table([{**row, "expires_at": row["expires_at"] or "吊销前一直有效",
+                         "revoked": "已吊销" if row["revoked"] else "有效"} for row in rows],
+                       [("token_id", "编号"), ("label", "用途"), ("issued_at", "签发时间"), ("issued_by", "签发人"),
+                        ("expires_at", "到期"), ("revoked", "状态")])
+        return 0
+    if ctx.args.revoke:
+        entry = users.revoke_token(name, ctx.args.revoke, actor=ctx.actor)
+        if ctx.json:
+            emit_json({"ok": True, "name": name, **asdict(entry)})
+        else:
+            print(f"已吊销用户 {name} 的 API 令牌 {entry.token_id}（已记入台账）")
+        return 0
+    issued = users.issue_token(name, ctx.args.label, ctx.args.days, actor=ctx.actor)
+    if ctx.json:
+        emit_json({"ok": True, **asdict(issued)})
+    else:
+        until = f"有效至 {issued.expires_at}" if issued.expires_at else "吊销前一直有效"
+        print(f"已为用户 {issued.name} 签发 API 令牌 {issued.token_id}（{until}，已记入台账）")
+        print(f"令牌（只显示这一次，请妥善保存）：{issued.token}")
+        print(f"用法：Authorization: Bearer {issued.token}")
     return 0

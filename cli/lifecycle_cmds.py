@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from dataclasses import asdict
 from typing import Any
 
 from cli.context import Context
-from cli.errors import EXIT_FAILURE, CliError
 from cli.output import emit_json, emit_table
-from ledger import clock
-from ledger.rules import ExpiryVerdict, Reason
-from ledger.rules.months import format_day, format_minute
-from media import lifecycle
 
-STATUS_LABELS = {"scratch": "空白", "active": "使用中", "full": "已满", "expired": "已过期", "retired": "已退役",
-                 "cleaning": "清洁带"}
-_FREE_WITHOUT_DATE = {Reason.SCRATCH: "现在（空白）", Reason.ACTIVE_GROUP: "所含备份组轮换后",
-                      Reason.UNKNOWN_GROUP: "所含备份组核实后"}
+# What `lifecycle status --json` shows of each cartridge, in this order.
+_STATUS_FIELDS = ("barcode", "status", "status_label", "label_sequence", "groups", "location", "retention_months",
+                  "retention_in_force", "reason", "expired", "free_at", "retention_ends_at", "free_when",
+                  "explanation")
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -31,36 +26,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         handler=lifecycle_check)
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def _free_when(verdict: ExpiryVerdict, now: datetime) -> str:
-    if verdict.free_at is not None:
-        day = format_day(verdict.free_at)
-        return f"现在（{day} 起）" if verdict.free_at <= now else day
-    return _FREE_WITHOUT_DATE.get(verdict.reason, "不适用")
-
-
 def lifecycle_status(ctx: Context) -> int:
-    services = ctx.services
-    now = clock.now()
-    default_retention = services.effective("default_retention_months")
-    rows = []
-    for row, verdict in lifecycle.status(services, now):
-        rows.append({
-            "barcode": row["barcode"], "status": row["status"], "status_label": STATUS_LABELS.get(row["status"]),
-            "label_sequence": row["label_sequence"],
-            "groups": row["groups"], "location": row["location"], "retention_months": row["retention_months"],
-            "retention_in_force": row["retention_months"] or default_retention,
-            "reason": verdict.reason.value, "expired": verdict.expired, "free_at": _iso(verdict.free_at),
-            "retention_ends_at": _iso(verdict.retention_ends_at), "free_when": _free_when(verdict, now),
-            "explanation": verdict.explanation,
-        })
-    groups = [{"name": g["name"], "active": bool(g["active"]), "runs": g["runs"], "opened_at": g["opened_at"],
-               "rotated_out_at": g["rotated_out_at"]} for g in services.groups.all()]
+    status = ctx.app.lifecycle.status()
+    rows = [{key: getattr(entry, key) for key in _STATUS_FIELDS} for entry in status.cartridges]
     if ctx.json:
-        emit_json({"cartridges": rows, "groups": groups})
+        emit_json({"cartridges": rows, "groups": [asdict(group) for group in status.groups]})
         return 0
     emit_table([{**r, "groups": "、".join(r["groups"]) or "—"} for r in rows],
                [("barcode", "条码"), ("status_label", "状态"), ("groups", "备份组"), ("free_when", "何时可释放"),
@@ -69,25 +39,18 @@ def lifecycle_status(ctx: Context) -> int:
 
 
 def lifecycle_preview(ctx: Context) -> int:
-    services = ctx.services
-    try:
-        shown = lifecycle.preview(services, clock.now())
-    except ValueError as error:  # a cron that never fires, groups that would run backwards
-        raise CliError(f"无法预览：{error}", EXIT_FAILURE) from None
+    shown = ctx.app.lifecycle.preview()
     if ctx.json:
         emit_json({
-            "next_backup_at": shown.next_backup_at, "group": shown.decision.group,
-            "action": shown.decision.action.value, "run_number": shown.decision.run_number,
-            "keep": shown.decision.keep, "auto_erase": bool(services.effective("auto_erase_expired")),
-            "rotating_out": list(shown.rotating_out), "erased": list(shown.erased),
-            "freed": [{"barcode": f.volser, "free_at": f.free_at} for f in shown.freed],
-            "items": [{"kind": i.kind.value, "subject": i.subject, "at": i.at, "sentence": i.sentence}
-                      for i in shown.items],
-            "alerts": list(shown.alerts), "explanation": shown.decision.explanation,
+            "next_backup_at": shown.next_backup_at, "group": shown.group, "action": shown.action,
+            "run_number": shown.run_number, "keep": shown.keep, "auto_erase": shown.auto_erase,
+            "rotating_out": shown.rotating_out, "erased": shown.erased,
+            "freed": [asdict(freed) for freed in shown.freed], "items": [asdict(item) for item in shown.items],
+            "alerts": shown.alerts, "explanation": shown.explanation,
         })
         return 0
-    print(f"下次月度备份：{format_minute(shown.next_backup_at)}（备份组 {shown.decision.group}）")
-    print(shown.decision.explanation)
+    print(f"下次月度备份：{shown.next_backup_text}（备份组 {shown.group}）")
+    print(shown.explanation)
     for item in shown.items:
         print(f"- {item.sentence}")
     if shown.alerts:
@@ -98,18 +61,17 @@ def lifecycle_preview(ctx: Context) -> int:
 
 
 def lifecycle_check(ctx: Context) -> int:
-    services = ctx.services
-    summary = lifecycle.check(services, clock.now(), by=ctx.actor)
+    summary = ctx.app.lifecycle.check(actor=ctx.actor)
     if ctx.json:
         emit_json({
             "ok": True, "checked": summary.checked,
             "expired": [{"barcode": b, "explanation": e} for b, e in summary.expired],
             "already_expired": summary.already_expired,
             "alerts": [{"barcode": b, "alert": a} for b, a in summary.alerts],
-            "notifications_queued": summary.notifications, "by": ctx.actor,
+            "notifications_queued": summary.notifications, "by": summary.by,
         })
         return 0
-    print(f"存活期检查完成（执行人 {ctx.actor}）：共 {summary.checked} 盘磁带，新标记过期 {len(summary.expired)} 盘，"
+    print(f"存活期检查完成（执行人 {summary.by}）：共 {summary.checked} 盘磁带，新标记过期 {len(summary.expired)} 盘，"
           f"此前已过期 {len(summary.already_expired)} 盘。")
     for barcode, explanation in summary.expired:
         print(f"- {barcode}：{explanation}")

@@ -1,4 +1,4 @@
-"""`restore plan|run|status|resume|cancel` — thin handlers over restore/service.py.
+"""`restore plan|run|status|resume|cancel` — thin handlers over `app.restores`.
 
 PATH arguments (see restore/selection.py): `/` is everything (use `--group` for one group); a path
 starting with `/` or a drive letter (`C:/…`, `C:\\…`) is that file or that folder with everything
@@ -20,18 +20,16 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from app.restores import CONFLICT_MODES, RestorePreview, RestoreStatus, RestoreSummary
 from cli.context import Context
 from cli.errors import EXIT_FAILURE
 from cli.output import emit_json, emit_table
-from cli.tape_cmds import device_errors
-from ledger.units import human_bytes
-from media.devices import device_spec
-from restore import messages, service
-from restore.execute import RestoreProgress, RestoreSummary
-from restore.files import CONFLICT_MODES
+from kernel.progress import Progress
+from ledger.units import human_bytes, human_duration
 
 _MAIN = Path(__file__).resolve().parents[1] / "main.py"
 
@@ -54,20 +52,20 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                      help="目标已有同名文件时：skip 跳过（默认）、rename 改名为“名 (恢复 N)”、overwrite 覆盖")
     run.add_argument("--key", default=None, help="幂等键：同一个键只会创建一个任务")
     run.add_argument("--wait", action="store_true", help="在本进程中运行并等待完成，打印摘要")
-    run.set_defaults(handler=device_errors(restore_run))
+    run.set_defaults(handler=restore_run)
     status = r.add_parser("status", parents=[common], help="查看恢复任务")
     status.add_argument("job")
     status.set_defaults(handler=restore_status)
     resume = r.add_parser("resume", parents=[device], help="在本进程中运行（或继续）一个恢复任务")
     resume.add_argument("job")
-    resume.set_defaults(handler=device_errors(restore_resume))
+    resume.set_defaults(handler=restore_resume)
     cancel = r.add_parser("cancel", parents=[common], help="取消恢复任务（已恢复的文件保留）")
     cancel.add_argument("job")
     cancel.add_argument("--reason", default="", help="取消原因")
     cancel.set_defaults(handler=restore_cancel)
 
 
-def _plan_payload(preview: service.Preview) -> dict[str, Any]:
+def _plan_payload(preview: RestorePreview) -> dict[str, Any]:
     plan = preview.plan
     return {
         "files": plan.files, "file_bytes": plan.file_bytes, "folders": preview.folders, "links": preview.links,
@@ -83,7 +81,7 @@ def _plan_payload(preview: service.Preview) -> dict[str, Any]:
     }
 
 
-def _print_plan(preview: service.Preview) -> None:
+def _print_plan(preview: RestorePreview) -> None:
     plan = preview.plan
     print(plan.summary)
     emit_table([{"order": s.order, "barcode": s.barcode, "location": s.location or "未登记",
@@ -96,16 +94,12 @@ def _print_plan(preview: service.Preview) -> None:
 
 
 def restore_plan(ctx: Context) -> int:
-    preview = service.plan_for(ctx.services, ctx.args.paths, ctx.args.group)
+    preview = ctx.app.restores.plan(ctx.args.paths, group=ctx.args.group)
     if ctx.json:
         emit_json({"ok": True, **_plan_payload(preview)})
     else:
         _print_plan(preview)
     return 0
-
-
-def _spec(ctx: Context) -> str:
-    return device_spec(ctx.settings, ctx.args.device)
 
 
 def _progress(ctx: Context) -> Any:
@@ -114,14 +108,17 @@ def _progress(ctx: Context) -> Any:
     shown_at = [0.0]
     shown = [""]
 
-    def show(state: RestoreProgress) -> None:
+    def show(state: Progress) -> None:
+        if state.finished:
+            return  # the summary says how it ended
         now = time.monotonic()
-        if state.message and state.message != shown[0]:
-            shown[0] = state.message
-            print(state.message, file=stream, flush=True)
+        note = state.request or state.message
+        if note and note != shown[0]:
+            shown[0] = note
+            print(note, file=stream, flush=True)
         elif now - shown_at[0] >= 1.0 and state.files_total:
-            print(f"进度：{state.files_done}/{state.files_total} 个文件，数据包 {state.packages_done}/"
-                  f"{state.packages_total}，已从磁带读取 {human_bytes(state.tape_bytes_read)}", file=stream, flush=True)
+            print(f"进度：{state.files_done}/{state.files_total} 个文件，数据包 {state.packages_read}/"
+                  f"{state.packages_total}，已从磁带读取 {human_bytes(state.bytes_read)}", file=stream, flush=True)
         else:
             return
         shown_at[0] = now
@@ -142,43 +139,43 @@ def _finish(ctx: Context, summary: RestoreSummary) -> int:
     return 0 if summary.status == "succeeded" else EXIT_FAILURE
 
 
-def _run_here(ctx: Context, job_id: str) -> int:
-    summary = service.run(ctx.services, job_id, device=_spec(ctx), actor=ctx.actor, changer=ctx.args.changer,
-                          progress=_progress(ctx))
+def _run_here(ctx: Context, job_id: str, device: str | None) -> int:
+    summary = ctx.app.restores.run(job_id, actor=ctx.actor, device=device, changer=ctx.args.changer,
+                                   observer=_progress(ctx))
     return _finish(ctx, summary)
 
 
 def restore_run(ctx: Context) -> int:
     a = ctx.args
-    job, created, preview = service.request(ctx.services, a.paths, a.target, on_conflict=a.on_conflict,
-                                            group=a.group, by=ctx.actor, key=a.key)
-    job_id = str(job.id)
-    if not created:
+    requested = ctx.app.restores.request(a.paths, a.target, actor=ctx.actor, on_conflict=a.on_conflict,
+                                         group=a.group, key=a.key, device=a.device)
+    job_id = requested.job_id
+    if not requested.created:
         # The same key names an existing job: never start a second runner for it here.
-        print(messages.text("job_exists", job=job_id, status=messages.status_name(job.status)),
+        print(f"这个幂等键对应的恢复任务已存在：{job_id}（{requested.status_text}）；如需继续请用 restore resume {job_id}",
               file=sys.stderr if ctx.json else sys.stdout)
     elif a.wait:
         if not ctx.json:
             print(f"恢复任务 {job_id}")
-            print(preview.plan.summary)
-        return _run_here(ctx, job_id)
+            print(requested.preview.plan.summary)
+        return _run_here(ctx, job_id, requested.device)
     else:
-        _launch(ctx, job_id)
+        _launch(ctx, job_id, requested.device)
     if ctx.json:
-        emit_json({"ok": True, "job_id": job_id, "created": created, "status": job.status,
-                   "plan": _plan_payload(preview)})
+        emit_json({"ok": True, "job_id": job_id, "created": requested.created, "status": requested.status,
+                   "plan": _plan_payload(requested.preview)})
     else:
         print(job_id)
-        if created:
-            print(messages.text("queued", job=job_id))
+        if requested.created:
+            print(f"恢复任务 {job_id} 已提交，正在后台运行（用 restore status {job_id} 查看进度）")
     return 0
 
 
-def _launch(ctx: Context, job_id: str) -> None:
+def _launch(ctx: Context, job_id: str, device: str) -> None:
     """Run the job in a process of its own that outlives this command (the job state is in the ledger)."""
     log_dir = ctx.settings.data_dir / "restore-jobs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, str(_MAIN), "restore", "resume", job_id, "--device", _spec(ctx)]
+    command = [sys.executable, str(_MAIN), "restore", "resume", job_id, "--device", device]
     if ctx.args.changer:
         command += ["--changer", ctx.args.changer]
     options: dict[str, Any] = {}
@@ -194,41 +191,62 @@ def _launch(ctx: Context, job_id: str) -> None:
 
 
 def restore_resume(ctx: Context) -> int:
-    return _run_here(ctx, ctx.args.job)
+    return _run_here(ctx, ctx.args.job, ctx.args.device)
+
+
+def _status_payload(status: RestoreStatus) -> dict[str, Any]:
+    payload = {field.name: getattr(status, field.name) for field in fields(status)}
+    payload["progress"] = status.progress.to_dict() if status.progress is not None else None
+    return payload
 
 
 def restore_status(ctx: Context) -> int:
-    row = service.status(ctx.services, ctx.args.job)
+    status = ctx.app.restores.status(ctx.args.job)
     if ctx.json:
-        emit_json({"ok": True, **row})
+        emit_json({"ok": True, **_status_payload(status)})
         return 0
-    print(f"恢复任务 {row['job_id']}：{row['status_text']}")
-    print(f"  提交人：{row['requested_by']}，提交时间：{row['requested_at']}")
-    print(f"  恢复内容：{'、'.join(row['selection'])}{'（备份组 ' + row['group'] + '）' if row['group'] else ''}")
-    print(f"  恢复到：{row['target']}（已有文件：{row['on_conflict']}）")
-    planned = row["planned"]
+    print(f"恢复任务 {status.job_id}：{status.status_text}")
+    print(f"  提交人：{status.requested_by}，提交时间：{status.requested_at}")
+    print(f"  恢复内容：{'、'.join(status.selection)}{'（备份组 ' + status.group + '）' if status.group else ''}")
+    print(f"  恢复到：{status.target}（已有文件：{status.on_conflict}）")
+    planned = status.planned
     if planned:
         print(f"  计划：{planned['files']} 个文件，{planned['packages']} 个数据包，"
               f"磁带 {'、'.join(planned['cartridges']) or '无'}")
-    print(f"  已完成数据包：{row['packages_done']}，已从磁带读取 {row['tape_bytes_read']} 字节")
-    if row["waiting_for"]:
-        print(f"  等待：{row['waiting_for']}")
-    if row["reason"]:
-        print(f"  原因：{row['reason']}")
-    figures = row["figures"]
+    print(f"  已完成数据包：{status.packages_done}，已从磁带读取 {status.tape_bytes_read} 字节")
+    if status.waiting_for:
+        print(f"  等待：{status.waiting_for}")
+    _print_live(status)
+    if status.reason:
+        print(f"  原因：{status.reason}")
+    figures = status.figures
     if figures:
         print(f"  结果：{figures.get('files', 0)} 个文件（{human_bytes(figures.get('bytes', 0))}），"
               f"跳过 {figures.get('skipped', 0)}，失败 {figures.get('failed', 0)}，拒绝 {figures.get('refused', 0)}，"
               f"从磁带读取 {figures.get('tape_bytes_read', 0)} 字节")
-    for warning in row["warnings"]:
+    for warning in status.warnings:
         print(f"  警告：{warning}")
     return 0
 
 
+def _print_live(status: RestoreStatus) -> None:
+    """The running job's progress line, as its process last published it."""
+    progress = status.progress
+    if progress is None or status.status not in {"running", "waiting_tape"}:
+        return
+    age = time.time() - progress.updated_at
+    eta = progress.eta_seconds
+    print(f"  进度：{progress.phase_label}，文件 {progress.files_done} / {progress.files_total}，"
+          f"已恢复 {human_bytes(progress.bytes_done)} / {human_bytes(progress.bytes_total)}，"
+          f"数据包 {progress.packages_read} / {progress.packages_total}，"
+          f"已从磁带读取 {human_bytes(progress.bytes_read)}，当前磁带 {progress.current_cartridge or '—'}，"
+          f"预计剩余 {'估算中' if eta is None else human_duration(eta)}（{age:.0f} 秒前更新）")
+
+
 def restore_cancel(ctx: Context) -> int:
-    job = service.cancel(ctx.services, ctx.args.job, by=ctx.actor, reason=ctx.args.reason)
+    job = ctx.app.restores.cancel(ctx.args.job, actor=ctx.actor, reason=ctx.args.reason)
     if ctx.json:
-        emit_json({"ok": True, "job_id": str(job.id), "status": job.status})
+        emit_json({"ok": True, "job_id": job.job_id, "status": job.status})
     else:
-        print(f"恢复任务 {job.id} 已取消（正在运行的进程会在当前数据包之后停止）")
+        print(f"恢复任务 {job.job_id} 已取消（正在运行的进程会在当前数据包之后停止）")
     return 0

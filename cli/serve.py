@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bootstrap import Services
 from cli.context import Context
 from projections.runner import ProjectionThread
 
@@ -60,7 +61,7 @@ def run_serve(ctx: Context) -> int:
             _stop_worker(worker)
 
 
-def _ensure_tape_library(services: Any) -> None:
+def _ensure_tape_library(services: Services) -> None:
     """A fresh installation with an emulated device gets its library now, not at the first tape act."""
     from media.devices import device_spec, ensure_emulated_library
 
@@ -70,7 +71,7 @@ def _ensure_tape_library(services: Any) -> None:
         log.warning("无法创建模拟磁带库：%s", error)
 
 
-def _run_web(ctx: Context, services: Any) -> int:
+def _run_web(ctx: Context, services: Services) -> int:
     import uvicorn
 
     from web.app import create_app
@@ -83,7 +84,7 @@ def _run_web(ctx: Context, services: Any) -> int:
     return 0
 
 
-def _run_projector(services: Any) -> int:
+def _run_projector(services: Services) -> int:
     thread = ProjectionThread(services.projector)
     thread.start()
     print("TAF 读模型进程已启动", flush=True)

@@ -1,36 +1,27 @@
 """`vtl …` (the emulated library, by hand) and `drive …` (tape acts through SCSI) commands.
 
-Thin: parse, call the use case in `media/`, print. Device errors become one Chinese line with the
-advice and exit code 7; refusals (a tape that is not ours, a write-protected cartridge …) exit 3,
-unknown barcodes 4, malformed input 2 — in every case nothing was changed.
+Thin: parse, call a verb of `app.tapes.Tapes`, print. Errors carry their own line and exit code
+(`kernel.errors`): device errors exit 7 with the advice; refusals (a tape that is not ours, a
+write-protected cartridge …) 3, unknown barcodes 4, malformed input 2 — in every case nothing was
+changed.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from app.tapes import Tapes
 from cli.context import Context
 from cli.errors import EXIT_DEVICE, EXIT_USAGE, CliError
 from cli.output import emit_json, emit_table
 from config.errors import ConfigError
 from config.parse import parse_size
 from ledger.units import human_bytes
-from media import operations, raw, vtl
-from media.devices import device_spec, ensure_emulated_library, list_devices, open_session
-from tape.devices import library_root
-from tape.discovery import InvalidDeviceSpec, parse_device_spec
-from tape.scsi.errors import TapeError
-from tape.transport import TransportError
-from tape.volume import FormatError
-from tape.volume_errors import VolumeError
-
-EXIT_REFUSED = 3
-Handler = Callable[[Context], int]
 
 
 def _size(text: str) -> int:
@@ -127,39 +118,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rawp.set_defaults(handler=drive_raw)
 
 
-def _device_errors(handler: Handler) -> Handler:
-    """Turn tape-layer failures into one line and the right exit code."""
-
-    @functools.wraps(handler)
-    def run(ctx: Context) -> int:
-        try:
-            return handler(ctx)
-        except VolumeError as error:
-            raise CliError(str(error), EXIT_REFUSED if error.refusal else EXIT_DEVICE) from error
-        except (TapeError, TransportError) as error:
-            raise CliError(str(error), EXIT_DEVICE) from error
-        except InvalidDeviceSpec as error:
-            raise CliError(str(error), EXIT_USAGE) from error
-        except FormatError as error:
-            raise CliError(f"磁带上的数据不是有效的 TAF 格式：{error.message}", EXIT_DEVICE) from error
-
-    return run
+def _tapes(ctx: Context) -> Tapes:
+    return ctx.app.tapes
 
 
-device_errors = _device_errors
-
-
-def _spec(ctx: Context) -> str:
-    return device_spec(ctx.settings, getattr(ctx.args, "device", None))
-
-
-def _library(ctx: Context) -> Path:
-    parsed = parse_device_spec(_spec(ctx))
-    return library_root(parsed, ctx.settings.vtl_dir) if parsed.kind == "emulated" else ctx.settings.vtl_dir
-
-
-def _session(ctx: Context) -> Any:
-    return open_session(ctx.services, _spec(ctx), ctx.actor, changer_spec=getattr(ctx.args, "changer", None))
+def _on(ctx: Context) -> dict[str, Any]:
+    """The devices a drive command names: --device (else the settings') and, for a real library, --changer."""
+    return {"device": getattr(ctx.args, "device", None), "changer": getattr(ctx.args, "changer", None),
+            "actor": ctx.actor}
 
 
 def _say(ctx: Context) -> Callable[[str], None]:
@@ -183,101 +149,99 @@ def _done(ctx: Context, payload: dict[str, Any], text: str) -> int:
     return 0
 
 
+def _ok(result: Any, *leave_out: str) -> dict[str, Any]:
+    """A result as the JSON scripts read it, "ok" first."""
+    return {"ok": True, **{key: value for key, value in asdict(result).items() if key not in leave_out}}
+
+
+def _medium_lifted(payload: dict[str, Any]) -> dict[str, Any]:
+    """The loaded cartridge's fields at the top level, where scripts have always found them."""
+    medium = payload.pop("medium") or {}
+    return {**payload, **medium}
+
+
 # -- vtl ------------------------------------------------------------------------------------------
 
 
-@_device_errors
 def vtl_create(ctx: Context) -> int:
-    s, a = ctx.settings, ctx.args
-    result = vtl.create(_library(ctx), drives=a.drives if a.drives is not None else s.vtl_drives,
-                        slots=a.slots if a.slots is not None else s.vtl_slots,
-                        capacity=a.capacity or s.vtl_capacity,
-                        early_warning_pct=a.early_warning if a.early_warning is not None else s.vtl_early_warning_pct)
-    return _done(ctx, result, f"已创建模拟磁带库 {result['root']}：{len(result['drives'])} 台驱动器，"
-                              f"{len(result['slots'])} 个槽位，{len(result['cartridges'])} 盘磁带")
+    a = ctx.args
+    made = _tapes(ctx).vtl_create(drives=a.drives, slots=a.slots, capacity=a.capacity,
+                                  early_warning_pct=a.early_warning, device=a.device)
+    return _done(ctx, _ok(made), f"已创建模拟磁带库 {made.root}：{len(made.drives)} 台驱动器，"
+                                 f"{len(made.slots)} 个槽位，{len(made.cartridges)} 盘磁带")
 
 
-@_device_errors
 def vtl_list(ctx: Context) -> int:
-    ensure_emulated_library(ctx.settings, _spec(ctx))
-    result = vtl.listing(_library(ctx))
+    library = _tapes(ctx).vtl_list(ctx.args.device)
     if ctx.json:
-        emit_json(result)
+        emit_json(asdict(library))
         return 0
-    print(f"模拟磁带库：{result['root']}（{'带机械手' if result['changer'] else '单机驱动器'}）")
-    emit_table([{"index": d["index"], "serial": d["serial"], "barcode": d["barcode"], "medium": d["medium"],
-                 "position": d["position"]} for d in result["drives"]],
+    print(f"模拟磁带库：{library.root}（{'带机械手' if library.changer else '单机驱动器'}）")
+    emit_table([{"index": d.index, "serial": d.serial, "barcode": d.barcode, "medium": d.medium,
+                 "position": d.position} for d in library.drives],
                [("index", "驱动器"), ("serial", "序列号"), ("barcode", "磁带"), ("medium", "状态"), ("position", "位置")])
-    slots = [{"where": f"槽位 {s['number']}", "barcode": s["barcode"]} for s in result["slots"]]
-    slots += [{"where": f"导入/导出口 {s['number']}", "barcode": s["barcode"]} for s in result["ie_slots"]]
+    slots = [{"where": f"槽位 {s.number}", "barcode": s.barcode} for s in library.slots]
+    slots += [{"where": f"导入/导出口 {s.number}", "barcode": s.barcode} for s in library.ie_slots]
     if slots:
         emit_table(slots, [("where", "位置"), ("barcode", "磁带")])
-    emit_table([{"barcode": c["barcode"], "media": c["media"], "used": human_bytes(c["used"]),
-                 "capacity": human_bytes(c["capacity"]), "wp": c["write_protect"], "location": c["location"]}
-                for c in result["cartridges"]],
+    emit_table([{"barcode": c.barcode, "media": c.media, "used": human_bytes(c.used),
+                 "capacity": human_bytes(c.capacity), "wp": c.write_protect, "location": c.location}
+                for c in library.cartridges],
                [("barcode", "条码"), ("media", "介质"), ("used", "已用"), ("capacity", "容量"), ("wp", "写保护"),
                 ("location", "位置")])
-    if result["faults"]:
-        print("已注入的故障：" + "；".join(f"#{f['id']} {f['kind']}" for f in result["faults"]))
+    if library.faults:
+        print("已注入的故障：" + "；".join(f"#{f.id} {f.kind}" for f in library.faults))
     return 0
 
 
-@_device_errors
 def vtl_insert(ctx: Context) -> int:
-    ensure_emulated_library(ctx.settings, _spec(ctx))
     a = ctx.args
-    result = vtl.insert(_library(ctx), ctx.services.ledger, a.barcode, by=ctx.actor, slot=a.slot, drive=a.drive,
-                        media=a.media, write_protect=a.write_protect)
-    made = "（新磁带）" if result["created"] else ""
-    return _done(ctx, result, f"磁带 {result['barcode']}{made} 已放入{result['where']}")
+    inserted = _tapes(ctx).vtl_insert(a.barcode, actor=ctx.actor, slot=a.slot, drive=a.drive, media=a.media,
+                                      write_protect=a.write_protect, device=a.device)
+    made = "（新磁带）" if inserted.created else ""
+    return _done(ctx, _ok(inserted), f"磁带 {inserted.barcode}{made} 已放入{inserted.where}")
 
 
-@_device_errors
 def vtl_eject(ctx: Context) -> int:
-    result = vtl.eject(_library(ctx), ctx.services.ledger, ctx.args.barcode, by=ctx.actor)
-    return _done(ctx, result, f"已取出磁带：{'、'.join(result['ejected'])}")
+    ejected = _tapes(ctx).vtl_eject(ctx.args.barcode, actor=ctx.actor, device=ctx.args.device)
+    return _done(ctx, _ok(ejected), f"已取出磁带：{'、'.join(ejected.ejected)}")
 
 
-@_device_errors
 def vtl_protect(ctx: Context) -> int:
-    result = vtl.protect(_library(ctx), ctx.args.barcode, not ctx.args.off)
-    state = "已拨上写保护" if result["write_protect"] else "已解除写保护"
-    return _done(ctx, result, f"磁带 {result['barcode']} {state}")
+    flipped = _tapes(ctx).vtl_protect(ctx.args.barcode, not ctx.args.off, ctx.args.device)
+    state = "已拨上写保护" if flipped.write_protect else "已解除写保护"
+    return _done(ctx, _ok(flipped), f"磁带 {flipped.barcode} {state}")
 
 
-@_device_errors
 def vtl_fault_set(ctx: Context) -> int:
     a = ctx.args
-    result = vtl.set_fault(_library(ctx), a.kind, drive=a.drive, changer=a.changer, barcode=a.barcode,
-                           at_object=a.at_object, operation=a.operation, seconds=a.seconds, limit=a.limit,
-                           asc=a.asc, ascq=a.ascq, once=a.once)
-    fault = result["fault"]
-    return _done(ctx, result, f"已注入故障 #{fault['id']}：{fault['kind']}")
+    injected = _tapes(ctx).vtl_set_fault(a.kind, drive=a.drive, changer=a.changer, barcode=a.barcode,
+                                         at_object=a.at_object, operation=a.operation, seconds=a.seconds,
+                                         limit=a.limit, asc=a.asc, ascq=a.ascq, once=a.once, device=a.device)
+    return _done(ctx, _ok(injected), f"已注入故障 #{injected.fault.id}：{injected.fault.kind}")
 
 
-@_device_errors
 def vtl_fault_clear(ctx: Context) -> int:
-    result = vtl.clear_faults(_library(ctx), kind=ctx.args.kind, drive=ctx.args.drive)
-    return _done(ctx, result, f"已清除 {result['removed']} 个故障")
+    cleared = _tapes(ctx).vtl_clear_faults(ctx.args.kind, drive=ctx.args.drive, device=ctx.args.device)
+    return _done(ctx, _ok(cleared), f"已清除 {cleared.removed} 个故障")
 
 
-@_device_errors
 def vtl_fault_list(ctx: Context) -> int:
-    result = vtl.list_faults(_library(ctx))
+    listed = _tapes(ctx).vtl_faults(ctx.args.device)
     if ctx.json:
-        emit_json(result)
+        emit_json(asdict(listed))
         return 0
-    emit_table(result["faults"], [("id", "编号"), ("kind", "类型"), ("drive", "驱动器"), ("barcode", "磁带"),
-                                  ("object", "对象号"), ("operation", "操作"), ("once", "一次性")])
+    emit_table([fault.to_json() for fault in listed.faults],
+               [("id", "编号"), ("kind", "类型"), ("drive", "驱动器"), ("barcode", "磁带"), ("object", "对象号"),
+                ("operation", "操作"), ("once", "一次性")])
     return 0
 
 
 # -- drive ----------------------------------------------------------------------------------------
 
 
-@_device_errors
 def drive_list(ctx: Context) -> int:
-    rows = list_devices(ctx.settings, _spec(ctx))
+    rows = [asdict(entry) for entry in _tapes(ctx).devices(ctx.args.device)]
     if ctx.json:
         emit_json({"devices": rows})
         return 0
@@ -286,45 +250,37 @@ def drive_list(ctx: Context) -> int:
     return 0
 
 
-@_device_errors
 def drive_status(ctx: Context) -> int:
-    with _session(ctx) as session:
-        result = operations.status(session)
+    report = _tapes(ctx).drive_status(**_on(ctx))
     if ctx.json:
-        emit_json(result)
+        emit_json(_medium_lifted(asdict(report)))
         return 0
-    print(f"驱动器 {result['device']}：{result['vendor']} {result['product']}（固件 {result['revision']}，"
-          f"序列号 {result['serial']}）")
-    print(f"状态：{result['state_text']}")
-    if result["state"] == "ready":
-        print(f"磁带 {result['barcode'] or '（条码未知）'}，介质类型 {result['medium_type']}，"
-              f"{'WORM，' if result['worm'] else ''}{'写保护，' if result['write_protected'] else ''}"
-              f"位置：对象 {result['block']}（磁带文件 {result['file']}）"
-              f"{'，已过早期告警' if result['beyond_early_warning'] else ''}")
+    print(f"驱动器 {report.device}：{report.vendor} {report.product}（固件 {report.revision}，"
+          f"序列号 {report.serial}）")
+    print(f"状态：{report.state_text}")
+    medium = report.medium
+    if medium is not None:
+        print(f"磁带 {medium.barcode or '（条码未知）'}，介质类型 {medium.medium_type}，"
+              f"{'WORM，' if medium.worm else ''}{'写保护，' if medium.write_protected else ''}"
+              f"位置：对象 {medium.block}（磁带文件 {medium.file}）"
+              f"{'，已过早期告警' if medium.beyond_early_warning else ''}")
     return 0
 
 
-@_device_errors
 def drive_load(ctx: Context) -> int:
-    say = _say(ctx)
-    with _session(ctx) as session:
-        result = operations.load(session, ctx.args.barcode, on_state=lambda state: say(state.message))
-    swapped = f"（先卸出了 {result['unloaded']}）" if result["unloaded"] else ""
-    return _done(ctx, result, f"磁带 {result['barcode']} 已装入驱动器 {result['drive']}{swapped}")
+    loaded = _tapes(ctx).load(ctx.args.barcode, on_message=_say(ctx), **_on(ctx))
+    swapped = f"（先卸出了 {loaded.unloaded}）" if loaded.unloaded else ""
+    return _done(ctx, _medium_lifted(_ok(loaded)), f"磁带 {loaded.barcode} 已装入驱动器 {loaded.drive}{swapped}")
 
 
-@_device_errors
 def drive_unload(ctx: Context) -> int:
-    with _session(ctx) as session:
-        result = operations.unload(session)
-    return _done(ctx, result, f"磁带 {result['barcode'] or ''} 已卸出，放到 {result['location'] or '—'}")
+    unloaded = _tapes(ctx).unload(**_on(ctx))
+    return _done(ctx, _ok(unloaded), f"磁带 {unloaded.barcode or ''} 已卸出，放到 {unloaded.location or '—'}")
 
 
-@_device_errors
 def drive_rewind(ctx: Context) -> int:
-    with _session(ctx) as session:
-        result = operations.rewind(session)
-    return _done(ctx, result, f"已倒带（磁带 {result['barcode'] or '条码未知'}）")
+    rewound = _tapes(ctx).rewind(**_on(ctx))
+    return _done(ctx, _ok(rewound), f"已倒带（磁带 {rewound.barcode or '条码未知'}）")
 
 
 def _ask(prompt: str) -> str:
@@ -333,68 +289,60 @@ def _ask(prompt: str) -> str:
     return sys.stdin.readline()
 
 
-@_device_errors
 def drive_label(ctx: Context) -> int:
     a = ctx.args
     if a.confirm is not None and not a.force:
         raise CliError("--confirm 只能与 --force 一起使用", EXIT_USAGE)
-    with _session(ctx) as session:
-        result = operations.label(session, pool=a.pool, barcode=a.barcode, force=a.force, confirm=a.confirm,
-                                  ask=_ask, block_size=a.block_size or ctx.settings.default_block_size)
-    return _done(ctx, result, f"磁带 {result['barcode']} 已写入标签 {result['volume_serial']}"
-                              f"（第 {result['label_sequence']} 次，池 {result['pool']}，块大小 {result['block_size']}）")
+    labelled = _tapes(ctx).label(pool=a.pool, barcode=a.barcode, block_size=a.block_size, force=a.force,
+                                 confirm=a.confirm, ask=_ask, **_on(ctx))
+    return _done(ctx, _ok(labelled), f"磁带 {labelled.barcode} 已写入标签 {labelled.volume_serial}"
+                                     f"（第 {labelled.label_sequence} 次，池 {labelled.pool}，"
+                                     f"块大小 {labelled.block_size}）")
 
 
-@_device_errors
 def drive_erase(ctx: Context) -> int:
     if not ctx.args.yes:
         raise CliError("擦除会清除磁带上的全部数据，请加 --yes 确认", EXIT_USAGE)
     say = _say(ctx)
-    with _session(ctx) as session:
-        result = operations.erase(session, long=ctx.args.long, confirm=ctx.args.confirm, ask=_ask,
-                                  progress=lambda fraction: say(f"擦除进度：{fraction:.0%}"))
-    kind = "长擦除" if result["mode"] == "long" else "短擦除"
-    return _done(ctx, result, f"磁带 {result['barcode']} 已完成{kind}")
+    erased = _tapes(ctx).erase(acknowledged=True, long=ctx.args.long, confirm=ctx.args.confirm, ask=_ask,
+                               on_progress=lambda state: say(f"擦除进度：{state.fraction:.0%}"), **_on(ctx))
+    kind = "长擦除" if erased.mode == "long" else "短擦除"
+    return _done(ctx, _ok(erased, "progress_id"), f"磁带 {erased.barcode} 已完成{kind}")
 
 
-@_device_errors
 def drive_health(ctx: Context) -> int:
-    with _session(ctx) as session:
-        result = operations.health(session)
+    health = _tapes(ctx).health(**_on(ctx))
     if ctx.json:
-        emit_json(result)
+        emit_json(_ok(health))
         return 0
-    print(f"磁带 {result['barcode']} 健康状况（驱动器 {result['drive_serial']}）")
-    print(f"装带次数 {result['load_count']}，剩余 {result['remaining_mib']} MiB / 共 {result['maximum_mib']} MiB，"
-          f"写入 {result['host_bytes_written']} 字节，压缩比 {result['compression_ratio'] or '—'}，"
-          f"需要清洗：{'是' if result['cleaning_required'] else '否'}")
-    if not result["alerts"]:
+    print(f"磁带 {health.barcode} 健康状况（驱动器 {health.drive_serial}）")
+    print(f"装带次数 {health.load_count}，剩余 {health.remaining_mib} MiB / 共 {health.maximum_mib} MiB，"
+          f"写入 {health.host_bytes_written} 字节，压缩比 {health.compression_ratio or '—'}，"
+          f"需要清洗：{'是' if health.cleaning_required else '否'}")
+    if not health.alerts:
         print("TapeAlert：无告警")
-    for alert in result["alerts"]:
-        print(f"TapeAlert {alert['code']:02X}h {alert['title']}（{alert['severity']}）：{alert['description']}。"
-              f"{alert['advice']}")
+    for alert in health.alerts:
+        print(f"TapeAlert {alert.code:02X}h {alert.title}（{alert.severity}）：{alert.description}。{alert.advice}")
     return 0
 
 
-@_device_errors
 def drive_raw(ctx: Context) -> int:
     a = ctx.args
-    with _session(ctx) as session:
-        result = raw.raw_command(session, " ".join(a.cdb), data_in=a.data_in, data_out=a.data_out)
+    reply = _tapes(ctx).raw(" ".join(a.cdb), data_in=a.data_in, data_out=a.data_out, **_on(ctx))
     if ctx.json:
-        emit_json({key: result[key] for key in ("status", "sense", "residue", "data")})
+        emit_json({"status": reply.status, "sense": reply.sense, "residue": reply.residue, "data": reply.data})
     else:
-        print(f"状态：0x{result['status']:02X}（{result['status_name']}）")
-        if result["sense"]:
-            print(f"检测数据：{result['sense']}")
-            print(f"含义：{result['sense_text']}")
-        print(f"残余：{result['residue']}")
-        data = bytes.fromhex(result["data"])
+        print(f"状态：0x{reply.status:02X}（{reply.status_name}）")
+        if reply.sense:
+            print(f"检测数据：{reply.sense}")
+            print(f"含义：{reply.sense_text}")
+        print(f"残余：{reply.residue}")
+        data = bytes.fromhex(reply.data)
         if data:
             print(f"数据（{len(data)} 字节）：")
             for offset in range(0, len(data), 16):
                 print(f"  {offset:06x}  {data[offset:offset + 16].hex(' ')}")
-    if result["failed"]:
-        print(f"错误：{result['sense_text'] or result['status_name']}", file=sys.stderr)
+    if reply.failed:
+        print(f"错误：{reply.sense_text or reply.status_name}", file=sys.stderr)
         return EXIT_DEVICE
     return 0

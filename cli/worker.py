@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 from typing import Any
 
 from cli.context import Context
@@ -18,39 +17,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     worker.set_defaults(handler=run_worker)
 
 
-def touch(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
-
-
 def run_worker(ctx: Context) -> int:
-    from bootstrap import make_queue, scheduled_handlers
-    from jobs.tasks import ScheduledWork
+    from bootstrap import make_queue
+    from jobs.worker import Worker
 
     services = ctx.services
-    huey = make_queue(services.settings)
-    heartbeat = services.settings.data_dir / "worker.heartbeat"
-    handlers = scheduled_handlers()
-    work = ScheduledWork(huey, lambda: services, handlers,
-                         claim_ttl=2 * 86400 if services.settings.redis_url else None)
-
-    @huey.pre_execute()
-    def _beat(task: Any) -> None:
-        touch(heartbeat)
-
-    touch(heartbeat)
+    settings = services.settings
+    worker = Worker(make_queue(settings), services)
     _follow_supervisor()
-    resumed = work.resume_unfinished()
-    if resumed:
-        log.warning("继续执行上次未完成的任务：%s", "、".join(resumed))
-    print(f"TAF 后台任务进程已启动（队列：{'Redis' if services.settings.redis_url else 'SQLite'}，"
-          f"主机 {services.settings.host_name}，计划任务{'开启' if services.settings.scheduler_enabled else '关闭'}）",
-          flush=True)
-    consumer = huey.create_consumer(workers=max(1, ctx.args.workers), worker_type="thread",
-                                    periodic=services.settings.scheduler_enabled, flush_locks=True,
-                                    check_worker_health=True)
-    assert work.tick_task is not None
-    consumer.run()
+    worker.resume()
+    print(f"TAF 后台任务进程已启动（队列：{'Redis' if settings.redis_url else 'SQLite'}，"
+          f"主机 {settings.host_name}，计划任务{'开启' if settings.scheduler_enabled else '关闭'}）", flush=True)
+    worker.run(ctx.args.workers)
     return 0
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from kernel.errors import EXIT_CONFIG, TafError
 
-class ConfigError(Exception):
+
+class ConfigError(TafError):
     """A setting has a value TAF cannot use; start-up stops with this message."""
 
-    exit_code = 78  # EX_CONFIG
+    exit_code = EXIT_CONFIG
+    default_message = "配置项无效"
 
     def __init__(self, key: str, problem: str, fix: str) -> None:
         self.key = key

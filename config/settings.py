@@ -50,6 +50,8 @@ class Settings:
     auto_erase_expired: bool
     active_groups: int
     redis_url: str
+    redis_key_prefix: str
+    """Redis 键名前缀：同一台 Redis 上的多套 TAF（或并行的测试）各用各的前缀。"""
     host_name: str
     """驱动器主机名：多主机部署时每台主机一个任务队列。"""
     web_host: str
@@ -97,6 +99,7 @@ DEFAULTS: dict[str, str] = {
     "AUTO_ERASE_EXPIRED": "true",
     "ACTIVE_GROUPS": "6",
     "REDIS_URL": "",
+    "REDIS_KEY_PREFIX": "taf",
     "HOST_NAME": "",
     "WEB_HOST": "127.0.0.1",
     "WEB_PORT": "8000",
@@ -166,6 +169,7 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         auto_erase_expired=parse.parse_bool("AUTO_ERASE_EXPIRED", raw["AUTO_ERASE_EXPIRED"]),
         active_groups=parse.parse_int("ACTIVE_GROUPS", raw["ACTIVE_GROUPS"], minimum=1, maximum=120),
         redis_url=parse.parse_redis_url("REDIS_URL", raw["REDIS_URL"]),
+        redis_key_prefix=_parse_key_prefix(raw["REDIS_KEY_PREFIX"]),
         host_name=host_name,
         web_host=raw["WEB_HOST"].strip() or "127.0.0.1",
         web_port=parse.parse_int("WEB_PORT", raw["WEB_PORT"], minimum=1, maximum=65535),
@@ -186,6 +190,13 @@ def _parse_algorithm(raw: str) -> str:
     value = raw.strip().upper()
     if value not in {"HS256", "HS384", "HS512"}:
         raise ConfigError("ALGORITHM", f"不支持的签名算法“{raw}”", "请使用 HS256、HS384 或 HS512")
+    return value
+
+
+def _parse_key_prefix(raw: str) -> str:
+    value = raw.strip() or "taf"
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
+        raise ConfigError("REDIS_KEY_PREFIX", f"“{raw}”含有不允许的字符", "请只用字母、数字、点、冒号、下划线和短横线")
     return value
 
 

@@ -6,12 +6,13 @@ import shutil
 from datetime import datetime
 from typing import Any
 
+from jobs.ports import JobServices
 from ledger import clock
 from ledger.units import human_bytes
 from notify.outbox import notify_event
 
 
-def check_capacity(services: Any, slot: datetime) -> list[dict[str, Any]]:
+def check_capacity(services: JobServices, slot: datetime) -> list[dict[str, Any]]:
     """Queue a capacity_threshold notice for each resource over its threshold (once a day each)."""
     threshold = int(services.effective("capacity_alert_pct") or 90)
     alerts: list[dict[str, Any]] = []

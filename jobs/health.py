@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from jobs.ports import JobServices
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -43,6 +45,11 @@ def check_drive(probe: Callable[[], str] | None) -> Finding:
         return Finding("驱动器", False, str(error))
 
 
+def heartbeat_path(data_dir: Path) -> Path:
+    """The file the worker touches before each task (jobs/worker.py)."""
+    return data_dir / "worker.heartbeat"
+
+
 def check_heartbeat(path: Path, max_age_seconds: float = 180) -> Finding:
     """The worker writes a heartbeat file each tick; an old one means no worker is running."""
     if not path.exists():
@@ -53,13 +60,13 @@ def check_heartbeat(path: Path, max_age_seconds: float = 180) -> Finding:
     return Finding("后台任务进程", True, f"后台任务进程正常（{age:.0f} 秒前有心跳）")
 
 
-def run_checks(services: Any, drive_probe: Callable[[], str] | None = None) -> list[Finding]:
+def run_checks(services: JobServices, drive_probe: Callable[[], str] | None = None) -> list[Finding]:
     settings = services.settings
     alert_pct = int(services.effective("capacity_alert_pct") or 90)
     return [
         check_database(services.ledger.head_id),
         check_drive(drive_probe),
-        check_heartbeat(settings.data_dir / "worker.heartbeat"),
+        check_heartbeat(heartbeat_path(settings.data_dir)),
         check_free_space("暂存区空间", settings.staging_dir, alert_pct),
         check_free_space("数据目录空间", settings.data_dir, alert_pct),
     ]

@@ -9,24 +9,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from huey import crontab
 from huey.api import Huey
 
+from jobs.ports import Handler, JobServices
 from jobs.schedule import FIXED, SCHEDULES, Schedule, catch_up_slot, due, slot_key
 from ledger import clock
 
 log = logging.getLogger("taf.jobs")
 
-Handler = Callable[[Any, datetime], Any]
-"""handler(services, slot) does one scheduled piece of work."""
-
 
 class ScheduledWork:
     """Registers TAF's periodic work on a Huey instance."""
 
-    def __init__(self, huey: Huey, services: Callable[[], Any], handlers: dict[str, Handler], *,
+    def __init__(self, huey: Huey, services: Callable[[], JobServices], handlers: dict[str, Handler], *,
                  claim_ttl: int | None = None) -> None:
         self.huey = huey
         self.services = services
@@ -77,7 +76,7 @@ class ScheduledWork:
             if not schedule.catch_up or ran is None or schedule.name not in self.handlers:
                 continue
             slot, sentence = catch_up_slot(schedule, self.cron_of(schedule), now, window,
-                                           lambda s, ran=ran: bool(ran(services, s)))
+                                           partial(_ran, ran, services))
             log.info(sentence)
             if slot is not None and self.claim(slot_key(schedule, slot)):
                 self.run_task(schedule.name, slot.isoformat())
@@ -107,3 +106,7 @@ class ScheduledWork:
         slot = datetime.fromisoformat(slot_iso)
         log.info("开始执行计划任务 %s（计划时间 %s）", name, slot_iso)
         return handler(self.services(), slot)
+
+
+def _ran(ran: Handler, services: JobServices, slot: datetime) -> bool:
+    return bool(ran(services, slot))

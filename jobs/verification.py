@@ -10,21 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from backup.verify import DAMAGED, UNRESTORABLE, verify_job
+from jobs.ports import JobServices
 from ledger import clock
 from notify.outbox import notify_event
+from restore.verify import DAMAGED, UNRESTORABLE, verify_job
 
 _ALERTS = {DAMAGED: "verification_mismatch", UNRESTORABLE: "verification_unrestorable"}
 
 
-def _tape_file(services: Any, barcode: str, package_id: str) -> Any:
+def _tape_file(services: JobServices, barcode: str, package_id: str) -> Any:
     for event in services.ledger.packages_on(barcode):
         if event.package_id == package_id:
             return event
     return None
 
 
-def alert_findings(services: Any, result: dict[str, Any], cause: str) -> int:
+def alert_findings(services: JobServices, result: dict[str, Any], cause: str) -> int:
     """Queue one alert per package found wrong; returns how many."""
     queued = 0
     for number, finding in enumerate(result["findings"]):
@@ -42,7 +43,7 @@ def alert_findings(services: Any, result: dict[str, Any], cause: str) -> int:
     return queued
 
 
-def verify_latest(services: Any, slot: datetime, sample: int = 1) -> dict[str, Any] | None:
+def verify_latest(services: JobServices, slot: datetime, sample: int = 1) -> dict[str, Any] | None:
     services.projector.catch_up(["jobs"])
     done = [row for row in services.jobs.rows(limit=200) if row["kind"] != "restore"
             and row["status"] in {"succeeded", "partial"}]

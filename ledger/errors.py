@@ -1,21 +1,21 @@
-"""Domain errors. Each class carries its Chinese message template and its CLI exit code."""
+"""Domain errors. Each class carries its Chinese message template and its exit code; the HTTP
+status follows the exit code (`kernel.errors`)."""
 
 from __future__ import annotations
 
+from kernel.errors import TafError
 
-class LedgerError(Exception):
+
+class LedgerError(TafError):
     """Base of every refusal the ledger gives."""
 
     template = "台账拒绝了该操作"
+    default_message = template
     exit_code = 1
 
     def __init__(self, **details: object) -> None:
         self.details = details
         super().__init__(self.template.format(**details))
-
-    @property
-    def message(self) -> str:
-        return str(self)
 
 
 class NotFound(LedgerError):
@@ -66,3 +66,9 @@ class AlreadyExists(LedgerError):
 class CartridgeBusy(LedgerError):
     template = "磁带 {barcode} 已被任务 {job} 占用，一盘磁带同一时间只属于一个任务"
     exit_code = 5
+
+
+class ConcurrentChange(LedgerError):
+    template = "台账中的{what}正被其他进程同时修改，重试 {attempts} 次仍未成功，请稍后再试"
+    exit_code = 5
+    http_status = 409  # try again: nothing is held, someone else was faster

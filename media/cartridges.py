@@ -1,9 +1,10 @@
 """Cartridges as the ledger knows them: registration on first sight, and the erase interlock.
 
-`active_groups_on(ledger, cartridge)` is the helper the erase safety check uses until backup jobs
-exist: the active backup groups a cartridge holds are the groups in its own `groups` list (filled
-by Cartridge.PackageWritten) whose BackupGroup aggregate is still active. A group the ledger has
-no aggregate for counts as active — when in doubt, the tape is not erased.
+The erase safety check asks which active backup groups a cartridge holds: the groups in its own
+`groups` list (filled by Cartridge.PackageWritten) whose BackupGroup aggregate is still active. A
+group the ledger has no aggregate for counts as active — when in doubt, the tape is not erased.
+The rule lives in the ledger (`Ledger.active_groups_on`), which checks it again when it records an
+erase.
 """
 
 from __future__ import annotations
@@ -44,13 +45,3 @@ def ensure_cartridge(ledger: Ledger, barcode: str, medium: MediumInfo | None, *,
         barcode, media_type=media_type_of(barcode, medium), capacity_bytes=capacity,
         worm=bool(medium and medium.worm), location=location, by=by,
     )
-
-
-def active_groups_on(ledger: Ledger, cartridge: Cartridge) -> list[str]:
-    """The active backup groups `cartridge` holds (see the module note for the rule)."""
-    active = []
-    for name in cartridge.groups:
-        group = ledger.find_group(name)
-        if group is None or group.active:
-            active.append(name)
-    return active

@@ -5,6 +5,8 @@ r"""Which tape device to use, opening it, and keeping the ledger informed of wha
 - `ensure_emulated_library(settings, spec)`: the first use of an emulated device creates the
   library under VTL_DIR with VTL_DRIVES / VTL_SLOTS / VTL_CAPACITY / VTL_EARLY_WARNING_PCT, so a
   fresh installation has a usable library.
+- `library_folder(settings, spec)`: the folder of the emulated library `spec` names (VTL_DIR for a
+  real device, where `vtl create` would put one).
 - `open_session(services, spec, actor)`: the drive (and its library's changer, if any) opened
   through the command log, the drive registered in the ledger, and every SCSI failure recorded as
   `Drive.CommandFailed` the moment it happens.
@@ -18,12 +20,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from config import Settings
 from ledger.application import Ledger
 from ledger.domain import Drive as DriveAggregate
 from ledger.errors import NotFound as LedgerNotFound
+from media.ports import SessionServices
+from media.results import DeviceEntry
 from tape.changer import Changer
 from tape.devices import library_root, open_changer, open_device
-from tape.discovery import device_from_drive_letter, parse_device_spec
+from tape.discovery import device_from_drive_letter, discover, parse_device_spec
 from tape.drive import Drive
 from tape.drive_ready import StateCallback
 from tape.drive_types import DrivePolicy, MediumInfo
@@ -38,7 +43,7 @@ EMULATED_POLICY = DrivePolicy(retry_max=0.5, ready_poll_max=0.5, erase_poll=0.2)
 _PROBES = ("LOG SENSE", "READ ATTRIBUTE")
 
 
-def device_spec(settings: Any, override: str | None = None) -> str:
+def device_spec(settings: Settings, override: str | None = None) -> str:
     """The normalised device name to use (raises `InvalidDeviceSpec` for one we cannot use)."""
     if override:
         value = override
@@ -55,7 +60,13 @@ def is_emulated(spec: str) -> bool:
     return parse_device_spec(spec).kind == "emulated"
 
 
-def ensure_emulated_library(settings: Any, spec: str) -> Path | None:
+def library_folder(settings: Settings, spec: str) -> Path:
+    """Where the emulated library `spec` names lives; VTL_DIR itself for any other device."""
+    parsed = parse_device_spec(spec)
+    return library_root(parsed, settings.vtl_dir) if parsed.kind == "emulated" else settings.vtl_dir
+
+
+def ensure_emulated_library(settings: Settings, spec: str) -> Path | None:
     """Create the emulated library `spec` names if it does not exist yet; its root, or None."""
     parsed = parse_device_spec(spec)
     if parsed.kind != "emulated":
@@ -109,14 +120,13 @@ class FailureRecorder:
         """Write what is pending; before the drive is registered, records wait in memory."""
         if not self.pending:
             return
+        failures = [{"command": record.command, "cdb": record.cdb_hex,
+                     "sense": str(record.sense) if record.sense else "", "message": record.outcome}
+                    for record in self.pending]
         try:
-            aggregate = self.ledger.drive(self.host, self.device)
+            self.ledger.drive_commands_failed(self.host, self.device, failures)
         except LedgerNotFound:
             return
-        for record in self.pending:
-            aggregate.command_failed(command=record.command, cdb=record.cdb_hex,
-                                     sense=str(record.sense) if record.sense else "", message=record.outcome)
-        self.ledger.save(aggregate)
         self.recorded.extend(self.pending)
         self.pending.clear()
 
@@ -134,7 +144,7 @@ class DeviceSession:
     recorder: FailureRecorder
     vtl_root: Path | None = None
     transports: list[Any] = field(default_factory=list)
-    services: Any = None
+    services: SessionServices | None = None  # the progress store and the outbox an erase reports to
 
     def drive_aggregate(self) -> DriveAggregate:
         """The drive's ledger aggregate, read fresh (failure events may have been saved meanwhile)."""
@@ -169,9 +179,10 @@ class DeviceSession:
         self.close()
 
 
-def open_session(services: Any, spec: str, actor: str, *, changer_spec: str | None = None) -> DeviceSession:
+def open_session(services: SessionServices, spec: str, actor: str, *,
+                 changer_spec: str | None = None) -> DeviceSession:
     settings = services.settings
-    ledger: Ledger = services.ledger
+    ledger = services.ledger
     root = ensure_emulated_library(settings, spec)
     recorder = FailureRecorder(ledger, settings.host_name, spec)
     transport = open_device(spec, settings.vtl_dir, on_failure=recorder)
@@ -198,30 +209,19 @@ def open_session(services: Any, spec: str, actor: str, *, changer_spec: str | No
                          services)
 
 
-def list_devices(settings: Any, spec: str) -> list[dict[str, Any]]:
+def list_devices(settings: Settings, spec: str) -> list[DeviceEntry]:
     """The drives and changers this host can use: the emulated library's, or those discovered."""
     root = ensure_emulated_library(settings, spec)
-    if root is not None:
-        prefix = spec.rsplit(":", 1)[0]
-        with Library.open(root) as library:
-            status = library.status()
-            loaded = {d.index: d for d in status.drives}
-            rows = []
-            for device in library.devices():
-                drive = loaded.get(device.index) if device.kind == "drive" else None
-                rows.append({
-                    "path": f"{prefix}:{device.index}" if device.kind == "drive" else f"{prefix}（机械手）",
-                    "kind": device.kind, "vendor": device.vendor, "product": device.product,
-                    "revision": device.revision, "serial": device.serial,
-                    "barcode": drive.barcode if drive else None, "medium": drive.medium if drive else None,
-                    "problem": None,
-                })
-            return rows
-    from tape.devices import open_device as opener
-    from tape.discovery import discover
-
-    return [
-        {"path": d.path, "kind": d.kind, "vendor": d.vendor, "product": d.product, "revision": d.revision,
-         "serial": d.serial, "barcode": None, "medium": None, "problem": d.problem}
-        for d in discover(lambda path: opener(path))
-    ]
+    if root is None:
+        return [DeviceEntry(d.path, d.kind, d.vendor, d.product, d.revision, d.serial, None, None, d.problem)
+                for d in discover(open_device)]
+    prefix = spec.rsplit(":", 1)[0]
+    with Library.open(root) as library:
+        loaded = {d.index: d for d in library.status().drives}
+        rows = []
+        for device in library.devices():
+            drive = loaded.get(device.index) if device.kind == "drive" else None
+            path = f"{prefix}:{device.index}" if device.kind == "drive" else f"{prefix}（机械手）"
+            rows.append(DeviceEntry(path, device.kind, device.vendor, device.product, device.revision, device.serial,
+                                    drive.barcode if drive else None, drive.medium if drive else None, None))
+        return rows

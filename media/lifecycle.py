@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger.rules import (
     CartridgeKind,
@@ -26,11 +26,9 @@ from ledger.rules import (
 )
 from ledger.rules import preview as preview_rules
 from ledger.rules.months import format_day
+from media.ports import LifecycleServices
 from notify.outbox import notify_event
 from notify.templates import EventKind
-
-if TYPE_CHECKING:
-    from bootstrap import Services
 
 CHECK_COMPONENT = "磁带存活期检查"
 
@@ -43,7 +41,7 @@ def _moment(text: str | None) -> datetime | None:
     return local(datetime.fromisoformat(text)) if text else None
 
 
-def refresh(services: Services, *also: str) -> None:
+def refresh(services: LifecycleServices, *also: str) -> None:
     """Bring the views this module reads (and ``also`` those it wrote through) up to the ledger."""
     services.projector.catch_up(["inventory", "groups", *also])
 
@@ -65,18 +63,18 @@ def cartridge_state(row: dict[str, Any], default_retention: int) -> CartridgeSta
     )
 
 
-def group_states(services: Services) -> list[GroupState]:
+def group_states(services: LifecycleServices) -> list[GroupState]:
     return [GroupState(name=row["name"], opened_at=local(datetime.fromisoformat(row["opened_at"])),
                        active=row["active"], runs=row["runs"], rotated_out_at=_moment(row["rotated_out_at"]))
             for row in services.groups.all()]
 
 
-def _cartridges(services: Services) -> list[tuple[dict[str, Any], CartridgeState]]:
+def _cartridges(services: LifecycleServices) -> list[tuple[dict[str, Any], CartridgeState]]:
     default_retention = int(services.effective("default_retention_months"))
     return [(row, cartridge_state(row, default_retention)) for row in services.inventory.all()]
 
 
-def status(services: Services, now: datetime) -> list[tuple[dict[str, Any], ExpiryVerdict]]:
+def status(services: LifecycleServices, now: datetime) -> list[tuple[dict[str, Any], ExpiryVerdict]]:
     """Every cartridge with when it becomes free and why, in barcode order."""
     refresh(services)
     groups = group_states(services)
@@ -84,7 +82,7 @@ def status(services: Services, now: datetime) -> list[tuple[dict[str, Any], Expi
     return [(row, expiry_of(state, groups, at)) for row, state in _cartridges(services)]
 
 
-def preview(services: Services, now: datetime) -> Preview:
+def preview(services: LifecycleServices, now: datetime) -> Preview:
     """What the next monthly backup will open, rotate out, free and erase."""
     refresh(services)
     at = local(now)
@@ -103,9 +101,10 @@ class CheckSummary:
     already_expired: list[str]
     alerts: list[tuple[str, str]]  # interlock conflicts: (barcode, alert)
     notifications: int  # newly queued
+    by: str  # who ran the check
 
 
-def check(services: Services, now: datetime, by: str) -> CheckSummary:
+def check(services: LifecycleServices, now: datetime, by: str) -> CheckSummary:
     """The retention check: mark newly expired cartridges, and report interlock conflicts.
 
     Each conflict queues a system_exception notification once per cartridge and day, so the daily
@@ -125,20 +124,18 @@ def check(services: Services, now: datetime, by: str) -> CheckSummary:
         if verdict.expired and row["status"] == "expired":
             already.append(barcode)
         elif verdict.expired:
-            cartridge = services.ledger.cartridge(barcode)
             # Cartridge.Expired has no actor field; the reason names who ran the check.
-            cartridge.expire(reason=f"{verdict.explanation}（存活期检查，执行人 {by}）")
-            services.ledger.save(cartridge)
+            services.ledger.expire_cartridge(barcode, f"{verdict.explanation}（存活期检查，执行人 {by}）")
             expired.append((barcode, verdict.explanation))
         alert = erase_allowed(state, groups, at).alert
         if alert is not None:
             alerts.append((barcode, alert))
             queued += _raise_alert(services, barcode, alert, at)
     refresh(services, "notifications")
-    return CheckSummary(len(cartridges), expired, already, alerts, queued)
+    return CheckSummary(len(cartridges), expired, already, alerts, queued, by)
 
 
-def _raise_alert(services: Services, barcode: str, alert: str, at: datetime) -> int:
+def _raise_alert(services: LifecycleServices, barcode: str, alert: str, at: datetime) -> int:
     """Queue the interlock conflict as a system exception; returns how many messages were new."""
     context = {"component": CHECK_COMPONENT, "host": services.settings.host_name, "occurred_at": at,
                "message": alert}

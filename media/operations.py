@@ -2,23 +2,28 @@
 
 load / unload (Cartridge.Loaded/Unloaded + Drive.CartridgeLoaded/Unloaded, one atomic save),
 label (Cartridge.Labelled), erase (Cartridge.Erased, refused by the domain while the cartridge
-holds an active group), health (Cartridge.HealthRecorded), plus rewind and status, which change
-nothing worth a ledger entry. SCSI failures reach the ledger on their own, through the session's
-command-log hook. Every refusal happens before the tape or the ledger is touched.
+holds an active group; its progress published as job `erase-<barcode>`), health
+(Cartridge.HealthRecorded), plus rewind and status, which change nothing worth a ledger entry.
+Every record goes through a `Ledger` verb. SCSI failures reach the ledger on their own, through
+the session's command-log hook. Every refusal happens before the tape or the ledger is touched.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from importlib import metadata
-from typing import Any
 
+from kernel.progress import ERASE, Observer, ProgressBoard
 from ledger import clock
-from media.cartridges import active_groups_on, ensure_cartridge, volume_serial_of
+from media.cartridges import ensure_cartridge, volume_serial_of
 from media.devices import DeviceSession
 from media.errors import BadInput, NotFound, Refused
+from media.results import DriveReport, Erased, Labelled, Loaded, MediumView, Rewound, Unloaded
+from notify.outbox import notify_event
 from tape import drive_mam, volume_io
+from tape.drive_health import HealthSnapshot
 from tape.drive_messages import text
 from tape.drive_ready import StateCallback
 from tape.drive_types import MediumInfo
@@ -27,6 +32,7 @@ from tape.volume import MIN_BLOCK_SIZE, Label
 from tape.volume_errors import ForeignTape, TapeHoldsData, WriteProtectedTape
 
 Ask = Callable[[str], str]
+log = logging.getLogger("taf.media")
 
 
 def program_version() -> str:
@@ -36,16 +42,15 @@ def program_version() -> str:
         return "0.1.0"
 
 
-def _medium_row(session: DeviceSession, medium: MediumInfo) -> dict[str, Any]:
+def _medium_view(session: DeviceSession, medium: MediumInfo) -> MediumView:
     position = medium.position
-    return {
-        "barcode": session.barcode(medium), "medium_serial": medium.serial, "medium_type": f"{medium.medium_type:02X}h",
-        "generation": medium.generation, "worm": medium.worm, "write_protected": medium.write_protected,
-        "compression": medium.compression, "block": position.block if position else None,
-        "file": position.file if position else None,
-        "beyond_early_warning": bool(position and position.beyond_early_warning),
-        "mam": medium.mam,
-    }
+    return MediumView(
+        barcode=session.barcode(medium), medium_serial=medium.serial, medium_type=f"{medium.medium_type:02X}h",
+        generation=medium.generation, worm=medium.worm, write_protected=medium.write_protected,
+        compression=medium.compression, block=position.block if position else None,
+        file=position.file if position else None,
+        beyond_early_warning=bool(position and position.beyond_early_warning), mam=medium.mam,
+    )
 
 
 def _require_barcode(session: DeviceSession, medium: MediumInfo, given: str | None = None) -> str:
@@ -55,10 +60,17 @@ def _require_barcode(session: DeviceSession, medium: MediumInfo, given: str | No
     return barcode
 
 
+def _confirmed(code: str, confirm: str | None, ask: Ask | None, prompt: str, advice: str) -> None:
+    """The barcode typed back (`confirm`, else asked through `ask`), or a refusal that changed nothing."""
+    typed = confirm if confirm is not None else (ask(prompt) if ask else "")
+    if (typed or "").strip().upper() != code:
+        raise Refused(f"确认条码不符，未做任何改动（需要输入 {code}）", advice)
+
+
 # -- load and unload --------------------------------------------------------------------------------
 
 
-def load(session: DeviceSession, barcode: str, on_state: StateCallback | None = None) -> dict[str, Any]:
+def load(session: DeviceSession, barcode: str, on_state: StateCallback | None = None) -> Loaded:
     changer = session.changer
     if changer is None:
         entry = text("no_changer")
@@ -72,23 +84,18 @@ def load(session: DeviceSession, barcode: str, on_state: StateCallback | None = 
     home = inventory.describe(element) if previous else ""
     medium = changer.load(barcode, session.drive, on_state=on_state)
     ledger, by, device = session.ledger, session.actor, session.spec
-    changed: list[Any] = []
-    aggregate = session.drive_aggregate()
+    put_back = ""
     if previous:
         after = changer.inventory()
         found = after.find(previous)
-        old = ensure_cartridge(ledger, previous, None, location=home, by=by)
-        old.unloaded(drive=device, location=after.describe(found) if found else "", by=by)
-        aggregate.cartridge_unloaded(barcode=previous, by=by)
-        changed.append(old)
-    cartridge = ensure_cartridge(ledger, barcode, medium, location=f"drive:{device}", by=by)
-    cartridge.loaded(drive=device, by=by)
-    aggregate.cartridge_loaded(barcode=barcode, by=by)
-    ledger.save(aggregate, cartridge, *changed)
-    return {"ok": True, "barcode": barcode, "drive": device, "unloaded": previous, **_medium_row(session, medium)}
+        put_back = after.describe(found) if found else ""
+        ensure_cartridge(ledger, previous, None, location=home, by=by)
+    ensure_cartridge(ledger, barcode, medium, location=f"drive:{device}", by=by)
+    ledger.cartridge_loaded(session.host, device, barcode, by=by, replacing=previous, replaced_to=put_back)
+    return Loaded(barcode, device, previous, _medium_view(session, medium))
 
 
-def unload(session: DeviceSession) -> dict[str, Any]:
+def unload(session: DeviceSession) -> Unloaded:
     drive, changer = session.drive, session.changer
     try:
         medium: MediumInfo | None = session.mount()
@@ -109,45 +116,45 @@ def unload(session: DeviceSession) -> dict[str, Any]:
         drive.unload()
         location = f"drive:{session.spec}:ejected"
     if not barcode:
-        return {"ok": True, "barcode": None, "location": location}
+        return Unloaded(None, location)
     ledger, by = session.ledger, session.actor
-    cartridge = ensure_cartridge(ledger, barcode, medium, location=location, by=by)
-    cartridge.unloaded(drive=session.spec, location=location, by=by)
-    aggregate = session.drive_aggregate()
-    aggregate.cartridge_unloaded(barcode=barcode, by=by)
-    ledger.save(aggregate, cartridge)
-    return {"ok": True, "barcode": barcode, "location": location}
+    ensure_cartridge(ledger, barcode, medium, location=location, by=by)
+    ledger.cartridge_unloaded(session.host, session.spec, barcode, location=location, by=by)
+    return Unloaded(barcode, location)
 
 
-def rewind(session: DeviceSession) -> dict[str, Any]:
+def rewind(session: DeviceSession) -> Rewound:
     session.mount()
     session.drive.rewind()
     position = session.drive.read_position()
-    return {"ok": True, "barcode": session.barcode(), "block": position.block, "file": position.file}
+    return Rewound(session.barcode(), position.block, position.file)
 
 
-def status(session: DeviceSession) -> dict[str, Any]:
+def status(session: DeviceSession) -> DriveReport:
     """What the drive is doing, without moving the tape."""
     drive = session.drive
     identity = drive.identify()
-    row: dict[str, Any] = {"device": session.spec, "vendor": identity.vendor, "product": identity.product,
-                           "revision": identity.revision, "serial": identity.serial}
+
+    def report(state: str, text: str, medium: MediumView | None = None) -> DriveReport:
+        return DriveReport(session.spec, identity.vendor, identity.product, identity.revision, identity.serial,
+                           state, text, medium)
+
     try:
         medium = drive.refresh_medium()
     except NoMedium:
-        return {**row, "state": "empty", "state_text": "驱动器中没有磁带"}
+        return report("empty", "驱动器中没有磁带")
     except LoadRequired:
-        return {**row, "state": "unloaded", "state_text": "磁带已插入但未装载"}
+        return report("unloaded", "磁带已插入但未装载")
     except NotReadyBecoming as waiting:
-        return {**row, "state": "loading", "state_text": waiting.message}
-    return {**row, "state": "ready", "state_text": "已就绪", **_medium_row(session, medium)}
+        return report("loading", waiting.message)
+    return report("ready", "已就绪", _medium_view(session, medium))
 
 
 # -- label, erase, health ---------------------------------------------------------------------------
 
 
 def label(session: DeviceSession, *, pool: str, block_size: int, barcode: str | None = None,
-          force: bool = False, confirm: str | None = None, ask: Ask | None = None) -> dict[str, Any]:
+          force: bool = False, confirm: str | None = None, ask: Ask | None = None) -> Labelled:
     """Write a TAF label at BOT (format v1), mirror it into MAM, record Cartridge.Labelled.
 
     A foreign tape or one holding data needs `force` and the barcode typed back (`confirm`, or
@@ -163,7 +170,7 @@ def label(session: DeviceSession, *, pool: str, block_size: int, barcode: str | 
     ledger, by = session.ledger, session.actor
     cartridge = ensure_cartridge(ledger, code, medium, location=f"drive:{session.spec}", by=by)
     cartridge.check_usable("贴标签")
-    held = active_groups_on(ledger, cartridge)
+    held = ledger.active_groups_on(cartridge)
     if held:
         # Relabelling truncates the tape at BOT: the same interlock as an erase, --force or not.
         raise Refused(f"拒绝重新贴标签磁带 {code}：它仍保存活动备份组 {'、'.join(held)}",
@@ -180,28 +187,25 @@ def label(session: DeviceSession, *, pool: str, block_size: int, barcode: str | 
     with drive.removal_prevented():
         try:
             before = volume_io.write_label(drive, tape_label, identity)
-        except (ForeignTape, TapeHoldsData) as refusal:
+        except (ForeignTape, TapeHoldsData):
             if not force:
                 raise
-            typed = confirm if confirm is not None else (ask(f"请输入条码 {code} 以确认清除这盘磁带：") if ask else "")
-            if typed.strip().upper() != code:
-                raise Refused(f"确认条码不符，未做任何改动（需要输入 {code}）",
-                              "请核对磁带条码后重试") from refusal
+            _confirmed(code, confirm, ask, f"请输入条码 {code} 以确认清除这盘磁带：", "请核对磁带条码后重试")
             before = volume_io.write_label(drive, tape_label, identity, force=True)
-    cartridge.label(volume_serial=volser, pool=pool, block_size=block_size, by=by)
-    ledger.save(cartridge)
-    return {"ok": True, "barcode": code, "volume_serial": volser, "label_sequence": sequence, "pool": pool,
-            "block_size": block_size, "previous": before.kind.value,
-            "previous_label": asdict(before.label) if before.label else None}
+    ledger.label_cartridge(code, volume_serial=volser, pool=pool, block_size=block_size, by=by)
+    return Labelled(code, volser, sequence, pool, block_size, before.kind.value,
+                    asdict(before.label) if before.label else None)
 
 
-def erase(session: DeviceSession, *, long: bool, progress: Callable[[float], None] | None = None,
+def erase(session: DeviceSession, *, long: bool, progress: Observer | None = None,
           confirm: str | None = None, ask: Ask | None = None, require_confirmation: bool = True,
-          reason: str = "") -> dict[str, Any]:
+          reason: str = "") -> Erased:
     """Rewind and erase the whole cartridge; the domain refuses first if it holds an active group.
 
     A cartridge that holds packages is erased only after its barcode is typed back (`confirm`, or
-    asked through `ask`), unless the caller is the automatic erase of an expired cartridge.
+    asked through `ask`), unless the caller is the automatic erase of an expired cartridge. How far
+    the drive is goes on the progress board `erase-<barcode>`; `progress` is told of each step the
+    drive reports, and of the end.
     """
     medium = session.mount()
     code = _require_barcode(session, medium)
@@ -209,46 +213,45 @@ def erase(session: DeviceSession, *, long: bool, progress: Callable[[float], Non
     cartridge = ensure_cartridge(ledger, code, medium, location=f"drive:{session.spec}", by=by)
     mode = "long" if long else "short"
     held_before = list(cartridge.groups)
-    cartridge.erase(mode, active_groups=active_groups_on(ledger, cartridge), by=by)
+    # The interlock, asked of this copy before the tape is touched; the ledger asks again when it records.
+    cartridge.erase(mode, active_groups=ledger.active_groups_on(cartridge), by=by)
     if medium.write_protected:
         raise WriteProtectedTape(barcode=code)
     if require_confirmation and held_before:
-        typed = confirm if confirm is not None else (ask(f"磁带 {code} 上有备份数据，请输入条码确认擦除：") if ask else "")
-        if (typed or "").strip().upper() != code:
-            raise Refused(f"确认条码不符，未做任何改动（需要输入 {code}）", "请核对磁带条码后重试，或用 --confirm 条码")
+        _confirmed(code, confirm, ask, f"磁带 {code} 上有备份数据，请输入条码确认擦除：",
+                   "请核对磁带条码后重试，或用 --confirm 条码")
     drive = session.drive
-    with drive.removal_prevented():
-        drive.rewind()
-        drive.erase(long=long, progress=progress)
-        drive.write_attributes(drive_mam.cleared_label())
-    ledger.save(cartridge)
+    progress_id = f"erase-{code}"
+    board = ProgressBoard(session.services.progress if session.services else None, progress_id, ERASE)
+    with board.running(phase="erase", current_cartridge=code):
+        board.observer = progress
+        with drive.removal_prevented():
+            drive.rewind()
+            drive.erase(long=long, progress=lambda fraction: board.update(device_fraction=fraction))
+            drive.write_attributes(drive_mam.cleared_label())
+        erased = ledger.erase_cartridge(code, mode, by=by)
     _notify_erased(session, code, mode, held_before, reason or "手动擦除")
-    return {"ok": True, "barcode": code, "mode": mode, "label_sequence": cartridge.label_sequence}
+    return Erased(code, mode, erased.label_sequence, progress_id)
 
 
 def _notify_erased(session: DeviceSession, barcode: str, mode: str, groups: list[str], reason: str) -> None:
-    services = getattr(session, "services", None)
-    if services is None:
+    if session.services is None:
         return
-    from notify.outbox import notify_event
-
     try:
-        notify_event(services, "erase_done", {"cartridge": barcode, "mode": "长擦除" if mode == "long" else "快速擦除",
-                                              "erased_at": clock.now(), "groups": groups, "reason": reason},
+        notify_event(session.services, "erase_done",
+                     {"cartridge": barcode, "mode": "长擦除" if mode == "long" else "快速擦除",
+                      "erased_at": clock.now(), "groups": groups, "reason": reason},
                      cause=f"erase:{barcode}:{clock.now():%Y-%m-%dT%H:%M:%S}")
     except Exception:  # a notification problem never undoes an erase that happened
-        import logging
-
-        logging.getLogger("taf.media").exception("擦除通知排队失败")
+        log.exception("擦除通知排队失败")
 
 
-def health(session: DeviceSession) -> dict[str, Any]:
+def health(session: DeviceSession) -> HealthSnapshot:
+    """The drive's and the cartridge's health (TapeAlert explained in Chinese), recorded on the cartridge."""
     medium = session.mount()
     code = _require_barcode(session, medium)
-    snapshot = session.drive.health().to_dict()
-    snapshot["barcode"] = code
+    snapshot = replace(session.drive.health(), barcode=code)
     ledger, by = session.ledger, session.actor
-    cartridge = ensure_cartridge(ledger, code, medium, location=f"drive:{session.spec}", by=by)
-    cartridge.record_health(snapshot=snapshot, by=by)
-    ledger.save(cartridge)
-    return {"ok": True, **snapshot}
+    ensure_cartridge(ledger, code, medium, location=f"drive:{session.spec}", by=by)
+    ledger.record_health(code, snapshot.to_dict(), by=by)
+    return snapshot

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from media.devices import DeviceSession
 from media.errors import BadInput
+from media.results import RawReply
 from tape.scsi.errors import TapeError
 from tape.scsi.outcomes import check, describe
 from tape.scsi.sense import parse_sense
@@ -35,7 +35,7 @@ def parse_cdb(text: str) -> bytes:
 
 
 def raw_command(session: DeviceSession, cdb_text: str, *, data_in: int = 0,
-                data_out: Path | None = None) -> dict[str, Any]:
+                data_out: Path | None = None) -> RawReply:
     cdb = parse_cdb(cdb_text)
     if data_in and data_out is not None:
         raise BadInput("--in 与 --data-out 不能同时使用", "一条命令只能有一个方向的数据")
@@ -58,13 +58,6 @@ def raw_command(session: DeviceSession, cdb_text: str, *, data_in: int = 0,
         failed = False
     except TapeError:
         failed = True  # CHECK CONDITION with an error, not a completion with flags (filemark, EOM …)
-    return {
-        "failed": failed,
-        "status": result.status,
-        "status_name": status_name(result.status),
-        "sense": result.sense.hex(),
-        "sense_text": describe(sense) if sense else "",
-        "residue": result.residue,
-        "data": result.data.hex(),
-        "cdb": cdb.hex(),
-    }
+    return RawReply(failed=failed, status=result.status, status_name=status_name(result.status),
+                    sense=result.sense.hex(), sense_text=describe(sense) if sense else "", residue=result.residue,
+                    data=result.data.hex(), cdb=cdb.hex())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from ledger import clock
 from ledger.errors import LedgerError
@@ -18,6 +17,7 @@ from media import operations
 from media.devices import DeviceSession
 from media.errors import MediaError
 from media.lifecycle import status as lifecycle_status
+from media.ports import LifecycleServices
 from tape.drive_errors import DriveApiError
 from tape.scsi.errors import LoadRequired, NoMedium, TapeError
 
@@ -30,14 +30,14 @@ class ReuseReport:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-def _erasable(services: Any) -> dict[str, str]:
+def _erasable(services: LifecycleServices) -> dict[str, str]:
     """Expired cartridges the rules allow to erase, with the sentence explaining each."""
     verdicts = lifecycle_status(services, clock.now())
     return {row["barcode"]: verdict.explanation for row, verdict in verdicts
             if row["status"] == "expired" and verdict.expired}
 
 
-def erase_expired(services: Any, session: DeviceSession, *, pool: str = "default",
+def erase_expired(services: LifecycleServices, session: DeviceSession, *, pool: str = "default",
                   block_size: int | None = None, long: bool = False) -> ReuseReport:
     report = ReuseReport()
     candidates = _erasable(services)

@@ -8,15 +8,64 @@ cartridges are registered when a drive first sees them.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ledger.application import Ledger
-from ledger.domain import Cartridge
 from media.errors import NotFound, Refused
 from tape.emulator import FAULT_KINDS, Library, LibraryError
+from tape.emulator.faults import Fault
 from tape.emulator.library_state import LIBRARY_FILE
+from tape.emulator.library_views import CartridgeInfo, DriveStatus, SlotStatus
+
+
+@dataclass(frozen=True)
+class LibraryView:
+    """Everything in the library: drives, slots, import/export slots, the shelf, cartridges, faults."""
+
+    root: Path
+    changer: bool  # False: a standalone drive
+    drives: tuple[DriveStatus, ...]
+    slots: tuple[SlotStatus, ...]
+    ie_slots: tuple[SlotStatus, ...]
+    shelf: tuple[str, ...]  # cartridges outside the library
+    cartridges: tuple[CartridgeInfo, ...]
+    faults: tuple[Fault, ...]
+
+
+@dataclass(frozen=True)
+class Inserted:
+    barcode: str
+    where: str  # in the operator's words: 导入/导出口 1, 槽位 3, 驱动器 0
+    created: bool  # a barcode the library had never seen: a new cartridge
+
+
+@dataclass(frozen=True)
+class Ejected:
+    ejected: list[str]
+
+
+@dataclass(frozen=True)
+class Protected:
+    barcode: str
+    write_protect: bool
+
+
+@dataclass(frozen=True)
+class FaultSet:
+    fault: Fault
+
+
+@dataclass(frozen=True)
+class FaultsCleared:
+    removed: int
+
+
+@dataclass(frozen=True)
+class FaultList:
+    faults: list[Fault]
+    kinds: list[str]  # every kind that can be injected
 
 
 def library_exists(root: Path) -> bool:
@@ -29,46 +78,30 @@ def open_library(root: Path) -> Library:
     return Library.open(root)
 
 
-def create(root: Path, *, drives: int, slots: int, capacity: int, early_warning_pct: float) -> dict[str, Any]:
+def create(root: Path, *, drives: int, slots: int, capacity: int, early_warning_pct: float) -> LibraryView:
     if library_exists(root):
         raise Refused(f"模拟磁带库已存在：{root}", "如需重建请先删除该目录")
     try:
         with Library.create(root, drives=drives, slots=slots, capacity=capacity,
                             early_warning_pct=early_warning_pct) as library:
-            return {"ok": True, **describe(library)}
+            return describe(library)
     except LibraryError as error:
         raise Refused(str(error)) from error
 
 
-def describe(library: Library) -> dict[str, Any]:
+def describe(library: Library) -> LibraryView:
     status = library.status()
-    cartridges = {c.barcode: c for c in library.cartridges()}
-    return {
-        "root": str(status.root),
-        "changer": status.changer,
-        "drives": [asdict(d) for d in status.drives],
-        "slots": [asdict(s) for s in status.slots],
-        "ie_slots": [asdict(s) for s in status.ie_slots],
-        "shelf": list(status.shelf),
-        "cartridges": [asdict(c) for c in cartridges.values()],
-        "faults": [f.to_json() for f in status.faults],
-    }
+    return LibraryView(status.root, status.changer, status.drives, status.slots, status.ie_slots, status.shelf,
+                       tuple(library.cartridges()), status.faults)
 
 
-def listing(root: Path) -> dict[str, Any]:
+def listing(root: Path) -> LibraryView:
     with open_library(root) as library:
         return describe(library)
 
 
-def _moved(ledger: Ledger, barcode: str, location: str, by: str) -> None:
-    cartridge = ledger.find(Cartridge, Cartridge.create_id(barcode))
-    if cartridge is not None:
-        cartridge.move(location=location, by=by)
-        ledger.save(cartridge)
-
-
 def insert(root: Path, ledger: Ledger, barcode: str, *, by: str, slot: int | None = None,
-           drive: int | None = None, media: str | None = None, write_protect: bool = False) -> dict[str, Any]:
+           drive: int | None = None, media: str | None = None, write_protect: bool = False) -> Inserted:
     """Put a cartridge into the library; a barcode the library has never seen is a new cartridge."""
     code = barcode.strip().upper()
     with open_library(root) as library:
@@ -82,11 +115,11 @@ def insert(root: Path, ledger: Ledger, barcode: str, *, by: str, slot: int | Non
             where = library.insert(code, slot=slot, drive=drive)
         except LibraryError as error:
             raise Refused(str(error)) from error
-    _moved(ledger, code, f"vtl:{where}", by)
-    return {"ok": True, "barcode": code, "where": where, "created": created}
+    ledger.move_cartridge(code, f"vtl:{where}", by)
+    return Inserted(code, where, created)
 
 
-def eject(root: Path, ledger: Ledger, barcode: str | None, *, by: str) -> dict[str, Any]:
+def eject(root: Path, ledger: Ledger, barcode: str | None, *, by: str) -> Ejected:
     """Take a cartridge out; without a barcode, whatever waits in the import/export slots
     (or, for a standalone drive, the cartridge in the drive)."""
     with open_library(root) as library:
@@ -107,21 +140,21 @@ def eject(root: Path, ledger: Ledger, barcode: str | None, *, by: str) -> dict[s
         except LibraryError as error:
             raise Refused(str(error)) from error
     for code in codes:
-        _moved(ledger, code, "shelf", by)
-    return {"ok": True, "ejected": codes}
+        ledger.move_cartridge(code, "shelf", by)
+    return Ejected(codes)
 
 
-def protect(root: Path, barcode: str, protected: bool) -> dict[str, Any]:
+def protect(root: Path, barcode: str, protected: bool) -> Protected:
     code = barcode.strip().upper()
     with open_library(root) as library:
         try:
             library.set_write_protect(code, protected)
         except LibraryError as error:
             raise NotFound(str(error)) from error
-    return {"ok": True, "barcode": code, "write_protect": protected}
+    return Protected(code, protected)
 
 
-def set_fault(root: Path, kind: str, **options: Any) -> dict[str, Any]:
+def set_fault(root: Path, kind: str, **options: Any) -> FaultSet:
     if kind not in FAULT_KINDS:
         raise Refused(f"未知的故障类型：{kind}", f"可用：{'、'.join(FAULT_KINDS)}")
     with open_library(root) as library:
@@ -129,17 +162,17 @@ def set_fault(root: Path, kind: str, **options: Any) -> dict[str, Any]:
             fault = library.set_fault(kind, **{k: v for k, v in options.items() if v is not None})
         except LibraryError as error:
             raise Refused(str(error)) from error
-    return {"ok": True, "fault": fault.to_json()}
+    return FaultSet(fault)
 
 
-def clear_faults(root: Path, *, kind: str | None = None, drive: int | None = None) -> dict[str, Any]:
+def clear_faults(root: Path, *, kind: str | None = None, drive: int | None = None) -> FaultsCleared:
     if kind is not None and kind not in FAULT_KINDS:
         raise Refused(f"未知的故障类型：{kind}", f"可用：{'、'.join(FAULT_KINDS)}")
     with open_library(root) as library:
         removed = library.clear_faults(kind=kind, drive=drive)
-    return {"ok": True, "removed": removed}
+    return FaultsCleared(removed)
 
 
-def list_faults(root: Path) -> dict[str, Any]:
+def list_faults(root: Path) -> FaultList:
     with open_library(root) as library:
-        return {"faults": [f.to_json() for f in library.faults()], "kinds": list(FAULT_KINDS)}
+        return FaultList(library.faults(), list(FAULT_KINDS))

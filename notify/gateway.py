@@ -6,7 +6,9 @@ Every failure is raised as one of two families so callers can decide without ins
   * PermanentGatewayError — 401/403 (bad token), 400/422 (bad request), other 4xx, or an answer
     with ``success: false``: repeating the same request will not help.
 Messages are Chinese, for the notification log and the settings page. The token is never part of
-any message or repr; use ``mask_token`` to show which token is configured.
+any message or repr; use ``mask_token`` to show which token is configured. As `TafError`s they
+answer HTTP 502 (503 while a retry may help or nothing is configured); a request refused before it
+was sent is bad input (exit code 2, HTTP 400), a missing configuration exit code 78.
 """
 
 from __future__ import annotations
@@ -19,49 +21,21 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from notify.gateway_errors import (
+    GatewayAuthError,
+    GatewayBadRequest,
+    GatewayError,
+    GatewayNotConfigured,
+    PermanentGatewayError,
+    RetryableGatewayError,
+)
+
+__all__ = ["DEFAULT_TIMEOUT", "MESSAGE_TYPES", "GatewayAuthError", "GatewayBadRequest", "GatewayClient",
+           "GatewayError", "GatewayNotConfigured", "Health", "PermanentGatewayError", "RetryableGatewayError",
+           "SendResult", "Statistics", "TaskStatus", "mask_token"]
+
 MESSAGE_TYPES = ("text", "markdown", "action_card")
 DEFAULT_TIMEOUT = 10.0
-
-
-class GatewayError(Exception):
-    """Base of every gateway failure; ``str()`` is a Chinese sentence for the user."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-class RetryableGatewayError(GatewayError):
-    """A failure worth retrying later.
-
-    ``ambiguous`` is True when the gateway may have accepted the request before the failure (the
-    reply was lost or late), so a resend could duplicate a message unless checked first.
-    ``retry_after`` carries the gateway's Retry-After seconds when it sent one.
-    """
-
-    def __init__(
-        self, message: str, *, status: int | None = None, ambiguous: bool = False, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message, status=status)
-        self.ambiguous = ambiguous
-        self.retry_after = retry_after
-
-
-class PermanentGatewayError(GatewayError):
-    """A failure that repeating the same request will not cure."""
-
-
-class GatewayAuthError(PermanentGatewayError):
-    """401/403: the token is missing, wrong or not allowed."""
-
-
-class GatewayBadRequest(PermanentGatewayError):
-    """400/422 or a request refused before it was sent: the request itself is wrong."""
-
-
-class GatewayNotConfigured(PermanentGatewayError):
-    """No gateway URL or token is set: notifications are off."""
 
 
 def mask_token(token: str | None) -> str:

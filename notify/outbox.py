@@ -14,14 +14,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from notify.dispatch import IN_FLIGHT_NOTE, DispatchReport, PendingNotification, RetryPolicy, dispatch_once
 from notify.gateway import DEFAULT_TIMEOUT, GatewayClient, GatewayNotConfigured
+from notify.ports import NotifyServices, SettingsInForce
 from notify.templates import DEFAULT_TEMPLATES, EventKind, MessageTemplate, render, subscription
-
-if TYPE_CHECKING:
-    from bootstrap import Services
 
 log = logging.getLogger("taf.notify")
 
@@ -34,7 +32,7 @@ class LedgerOutbox:
     """``notify.dispatch.OutboxStore`` over the ledger: reads from the notification log view,
     records every mark as a Notification event."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: NotifyServices) -> None:
         self.services = services
 
     def list_pending(self, now: datetime) -> Sequence[PendingNotification]:
@@ -52,23 +50,17 @@ class LedgerOutbox:
         ]
 
     def mark_delivered(self, notification_id: str, task_id: str | None) -> None:
-        note = self.services.ledger.notification(notification_id)
-        note.deliver(task_id or "")
-        self.services.ledger.save(note)
+        self.services.ledger.notification_delivered(notification_id, task_id or "")
 
     def mark_retry(self, notification_id: str, attempts: int, next_attempt_at: datetime, error: str) -> None:
-        note = self.services.ledger.notification(notification_id)
+        ledger = self.services.ledger
         if error == IN_FLIGHT_NOTE:
-            # The dispatcher's write-ahead record: an attempt going out, not a failure.
-            note.start_attempt(attempts, next_attempt_at.isoformat())
+            ledger.notification_attempt_started(notification_id, attempts, next_attempt_at.isoformat())
         else:
-            note.attempt_failed(attempts, error, next_attempt_at.isoformat())
-        self.services.ledger.save(note)
+            ledger.notification_attempt_failed(notification_id, attempts, error, next_attempt_at.isoformat())
 
     def mark_failed(self, notification_id: str, error: str) -> None:
-        note = self.services.ledger.notification(notification_id)
-        note.fail(error)
-        self.services.ledger.save(note)
+        self.services.ledger.notification_failed(notification_id, error)
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -90,7 +82,7 @@ class QueuedNotice:
     fallback_reason: str | None = None
 
 
-def user_template(services: Services, kind: EventKind | str) -> MessageTemplate | None:
+def user_template(services: SettingsInForce, kind: EventKind | str) -> MessageTemplate | None:
     """The user's template for ``kind`` from the settings, or None for the built-in one.
 
     ``template.<kind>`` holds the content (Markdown with Jinja), or a JSON object with ``title``
@@ -119,7 +111,7 @@ def user_template(services: Services, kind: EventKind | str) -> MessageTemplate 
                            message_type=default.message_type)
 
 
-def queue_message(services: Services, kind: EventKind | str, context: Mapping[str, Any], cause: str,
+def queue_message(services: NotifyServices, kind: EventKind | str, context: Mapping[str, Any], cause: str,
                   phones: Sequence[str]) -> list[QueuedNotice]:
     """Render the message for ``kind`` once and queue it to each phone (each phone once)."""
     kind = EventKind(kind)
@@ -135,7 +127,7 @@ def queue_message(services: Services, kind: EventKind | str, context: Mapping[st
     return queued
 
 
-def notify_event(services: Services, kind: EventKind | str, context: Mapping[str, Any],
+def notify_event(services: NotifyServices, kind: EventKind | str, context: Mapping[str, Any],
                  cause: str) -> list[QueuedNotice]:
     """Queue the message for ``kind`` to every recipient who asked for it.
 
@@ -159,13 +151,13 @@ class DispatchRun:
     message: str = ""
 
 
-def gateway_client(services: Services, timeout: float = DEFAULT_TIMEOUT) -> GatewayClient:
+def gateway_client(services: SettingsInForce, timeout: float = DEFAULT_TIMEOUT) -> GatewayClient:
     """A client for the gateway in force; raises GatewayNotConfigured when notifications are off."""
     url = str(services.effective("dingtalk_api_url") or "")
     return GatewayClient(url, services.secret("dingtalk_api_key"), timeout=timeout)
 
 
-def dispatch_pending(services: Services, now: datetime, *, policy: RetryPolicy | None = None,
+def dispatch_pending(services: NotifyServices, now: datetime, *, policy: RetryPolicy | None = None,
                      timeout: float = DEFAULT_TIMEOUT) -> DispatchRun:
     """Deliver every pending notification that is due at ``now``."""
     try:

@@ -21,6 +21,8 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from kernel.errors import EXIT_USAGE, TafError
+
 
 class EventKind(StrEnum):
     BACKUP_SUCCEEDED = "backup_succeeded"
@@ -60,8 +62,11 @@ def subscription(kind: EventKind | str) -> EventKind:
     return SUBSCRIBED_AS.get(kind, kind)
 
 
-class TemplateError(ValueError):
-    """A template that cannot be used; the message says why in Chinese."""
+class TemplateError(TafError):
+    """A template that cannot be used; the message says why in Chinese (exit code 2, HTTP 400)."""
+
+    exit_code = EXIT_USAGE
+    default_message = "通知模板无法使用"
 
 
 @dataclass(frozen=True)
@@ -283,10 +288,11 @@ SAMPLE_CONTEXTS: Mapping[EventKind, Mapping[str, Any]] = {
 
 def variables(kind: EventKind | str) -> tuple[str, ...]:
     """Names a template for ``kind`` may use (shown next to the editor)."""
-    return tuple(SAMPLE_CONTEXTS[_kind(kind)])
+    return tuple(SAMPLE_CONTEXTS[event_kind(kind)])
 
 
-def _kind(kind: EventKind | str) -> EventKind:
+def event_kind(kind: EventKind | str) -> EventKind:
+    """``kind`` as an EventKind; an unknown name is a TemplateError naming the known ones."""
     try:
         return EventKind(kind)
     except ValueError:
@@ -326,7 +332,7 @@ def render(
     (``used_fallback``, ``fallback_reason``) for the notification log. The default itself failing
     is a programming error and raises TemplateError.
     """
-    kind = _kind(kind)
+    kind = event_kind(kind)
     default = DEFAULT_TEMPLATES[kind]
     if template is None or template == default:
         return _render_template(kind, default, context)
@@ -346,14 +352,14 @@ def preview(
 
     Unlike ``render`` this never falls back: the user wants to see their own template or its error.
     """
-    kind = _kind(kind)
+    kind = event_kind(kind)
     values = {**SAMPLE_CONTEXTS[kind], **(context or {})}
     return _render_template(kind, template or DEFAULT_TEMPLATES[kind], values)
 
 
 def validate_template(kind: EventKind | str, template: MessageTemplate) -> MessageTemplate:
     """Check a user-edited template; return it unchanged or raise TemplateError in Chinese."""
-    kind = _kind(kind)
+    kind = event_kind(kind)
     if template.message_type not in ("text", "markdown", "action_card"):
         raise TemplateError(f"不支持的消息类型“{template.message_type}”")
     known = set(SAMPLE_CONTEXTS[kind])

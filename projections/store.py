@@ -15,12 +15,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from kernel.errors import TafError
+
 _TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS view_tracking ("
                  "view_name VARCHAR(200) PRIMARY KEY, notification_id BIGINT NOT NULL)")
 
 
-class DuplicateTracking(Exception):
-    """The position was already applied: the whole batch is rolled back."""
+class DuplicateTracking(TafError):
+    """The position was already applied: the whole batch is rolled back (the runner's own signal)."""
+
+    default_message = "投影已处理过这个位置"
 
 
 class Cursor(Protocol):
@@ -250,7 +254,7 @@ class PostgresViewStore(ViewStore):
         for row in rows:
             writer.writerow(["\\N" if value is None else value for value in row])
         buffer.seek(0)
-        raw = cursor.raw if isinstance(cursor, _PgCursor) else cursor
+        raw: Any = cursor.raw if isinstance(cursor, _PgCursor) else cursor  # psycopg2's cursor
         raw.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
 
     def close(self) -> None:

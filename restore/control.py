@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
-
 from ledger.application import Ledger
 from ledger.domain import RestoreJob
 from restore.errors import Stopped
@@ -37,6 +35,13 @@ class JobControl:
     def job(self) -> RestoreJob:
         return self.ledger.restore_job(self.job_id)
 
+    def live_job(self) -> RestoreJob:
+        """The job as the ledger has it now; `Stopped` if it was cancelled or paused."""
+        job = self.job()
+        if job.status in _STOPPED:
+            raise Stopped(job.status)
+        return job
+
     def check(self, *, force: bool = False) -> None:
         """Raise `Stopped` if the job was cancelled or paused (or this process was asked to stop)."""
         if self.stop is not None and self.stop.is_set():
@@ -56,17 +61,9 @@ class JobControl:
         Raises `Stopped` if the job was stopped meanwhile (unless `allow_stopped`, for the
         bookkeeping a stopped job still needs, like releasing its drive).
         """
-        for attempt in range(_ATTEMPTS):
-            job = self.job()
-            if job.status in _STOPPED and not allow_stopped:
-                raise Stopped(job.status)
+        def act() -> tuple[Any, ...]:
+            job = self.job() if allow_stopped else self.live_job()
             change(job)
-            extra = [make() for make in others]
-            try:
-                self.ledger.save(job, *[aggregate for aggregate in extra if aggregate is not None])
-            except IntegrityError:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-                continue
-            return job
-        raise AssertionError("unreachable")
+            return (job, *[make() for make in others])
+
+        return self.ledger.change(act, what=f"恢复任务 {self.job_id}", attempts=_ATTEMPTS)[0]

@@ -6,6 +6,10 @@ the wanted members with py7zr, check every file against the manifest and give it
 record `RestoreJob.PackageRestored`. A resumed job skips the packages already recorded, so a
 cancelled, paused or killed restore goes on where it stopped.
 
+How far it is (files, bytes, packages, the cartridge, a request to bring one) goes on a
+`kernel.progress` board under the job's id: `restore status`, the web and the TUI see it from any
+process, any host with Redis; `progress`, if given, is told of every change in this process.
+
 A package that cannot be read or unpacked costs its own files (warnings, outcome "partial"); a
 device failure ends the job as failed with its reason. The drive is booked for the job while it
 runs (the ledger's one-job-per-drive guard) and released however it ends.
@@ -19,21 +23,24 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kernel.errors import TafError
+from kernel.progress import RESTORE, Heartbeat, Observer, ProgressBoard, remaining_seconds
 from ledger import clock
 from ledger.errors import DriveBusy
 from media.devices import DeviceSession
 from notify.outbox import notify_event
 from restore import messages
 from restore.control import JobControl
-from restore.errors import Refused, RestoreError, Stopped
+from restore.errors import Refused, Stopped
 from restore.files import FileTask, Work, discard_partials, finish_folders_and_links
 from restore.files import prepare as prepare_work
 from restore.mounting import Mounter
 from restore.plan import FileRow, PackageRead, RestorePlan, make_plan
+from restore.ports import RestoreServices
 from restore.reading import CountingDrive, read_header, read_payload
 from restore.selection import file_rows, resolve
 from restore.unpack import unpack_package
@@ -45,24 +52,7 @@ log = logging.getLogger("taf.restore")
 SessionFactory = Callable[[], DeviceSession]
 
 
-@dataclass
-class RestoreProgress:
-    files_done: int = 0
-    files_total: int = 0
-    bytes_done: int = 0
-    bytes_total: int = 0
-    packages_done: int = 0
-    packages_total: int = 0
-    cartridge: str = ""
-    package_id: str = ""
-    tape_bytes_read: int = 0
-    message: str = ""
-
-
-ProgressCallback = Callable[[RestoreProgress], None]
-
-
-@dataclass
+@dataclass(frozen=True)
 class RestoreSummary:
     job_id: str
     status: str
@@ -96,19 +86,20 @@ class RestoreSummary:
 class _Run:
     """One attempt at a job: the state shared by its steps."""
 
-    def __init__(self, services: Any, control: JobControl, open_session: SessionFactory,
-                 progress: ProgressCallback | None, poll_seconds: float, sleep: Callable[[float], None]) -> None:
+    def __init__(self, services: RestoreServices, control: JobControl, open_session: SessionFactory,
+                 progress: Observer | None, poll_seconds: float, sleep: Callable[[float], None]) -> None:
         self.services = services
         self.control = control
         self.open_session = open_session
-        self.progress_callback = progress
+        self.board = ProgressBoard(services.progress, control.job_id, RESTORE, observer=progress)
+        self.heartbeat: Heartbeat | None = None
+        self.busy_seconds = 0.0  # time spent reading and unpacking packages, for the rates and the ETA
         self.poll_seconds = poll_seconds
         self.sleep = sleep
         self.started = False
         self.tape_pause_seconds = 0.0
         self.session: DeviceSession | None = None
         self.counting: CountingDrive | None = None
-        self.progress = RestoreProgress()
         self.used: list[str] = []
         self.packages_read = 0
         self.done: set[str] = set()
@@ -116,12 +107,23 @@ class _Run:
         self.staging = Path(services.settings.data_dir) / "restore-staging" / control.job_id
 
     # -- progress -------------------------------------------------------------------------------
-    def report(self, message: str = "") -> None:
+    def report(self, force: bool = False, **changes: Any) -> None:
+        """Publish `changes`, with the tape bytes read so far (this run's)."""
         if self.counting is not None:
-            self.progress.tape_bytes_read = self.counting.bytes_read
-        self.progress.message = message
-        if self.progress_callback is not None:
-            self.progress_callback(self.progress)
+            changes["bytes_read"] = self.counting.bytes_read
+        self.board.update(force, **changes)
+
+    def measured(self, bytes_done: int) -> dict[str, Any]:
+        """The tape's rate and the ETA, per second of package work (waits for cartridges do not count)."""
+        busy, counting = self.busy_seconds, self.counting
+        if busy <= 0 or counting is None:
+            return {}
+        return {"read_rate": counting.bytes_read / busy,
+                "eta_seconds": remaining_seconds(self.board.state.bytes_total - bytes_done, bytes_done / busy)}
+
+    def end(self, phase: str, message: str) -> None:
+        """Publish how the run ended (done, paused, cancelled or failed)."""
+        self.report(force=True, phase=phase, message=message, request="")
 
     # -- the drive ------------------------------------------------------------------------------
     def start(self, needs_tape: bool) -> None:
@@ -132,17 +134,7 @@ class _Run:
             return
         self.session = self.open_session()
         self.counting = CountingDrive(self.session.drive)
-        session = self.session
-
-        def reserve() -> Any:
-            drive = session.drive_aggregate()
-            drive.reserve(self.control.job_id)
-            return drive
-
-        job = self.control.job()
-        job.start(host)
-        drive = reserve()
-        self.services.ledger.save_reserving(drive, job)
+        self.services.ledger.start_job_on_drive(host, self.session.spec, self.control.live_job)
         self.started = True
 
     def release(self) -> Callable[[], Any] | None:
@@ -172,6 +164,8 @@ class _Run:
             self.booked.remove(barcode)
 
     def close(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         for barcode in list(self.booked):
             with suppress(Exception):
                 self.unbook(barcode)
@@ -183,8 +177,9 @@ class _Run:
     def restore_package(self, work: Work, barcode: str, package: PackageRead, tasks: list[tuple[FileTask, int]]) -> None:
         assert self.counting is not None
         before = self.counting.bytes_read
-        self.progress.package_id = package.package_id
-        self.report(messages.text("progress_package", package=package.package_id, barcode=barcode))
+        started = time.monotonic()
+        self.report(phase="read", current_package=package.package_id,
+                    message=messages.text("progress_package", package=package.package_id, barcode=barcode))
         staging = self.staging / f"{package.package_id.replace('/', '_')}.7z"
         try:
             header, manifest = read_header(self.counting, barcode, package)
@@ -194,6 +189,7 @@ class _Run:
                 self.report()
 
             read_payload(self.counting, package, header, staging, on_block)
+            self.report(phase="unpack")
             unpacked = unpack_package(work, package.package_id, manifest, staging, self.staging / "scratch",
                                       tasks, self.done)
         except (VolumeError, FormatError, Refused) as error:
@@ -204,17 +200,18 @@ class _Run:
             return
         finally:
             staging.unlink(missing_ok=True)
+            self.busy_seconds += time.monotonic() - started
         self.packages_read += 1
         self.done.add(package.package_id)
         tape_bytes = self.counting.bytes_read - before
         self.control.update(lambda job: job.package_restored(package.package_id, unpacked.files, tape_bytes))
-        self.progress.packages_done += 1
-        self.progress.files_done += unpacked.files
-        self.progress.bytes_done += unpacked.bytes_written
-        self.report()
+        state = self.board.state
+        bytes_done = state.bytes_done + unpacked.bytes_written
+        self.report(force=True, packages_read=self.packages_read, files_done=state.files_done + unpacked.files,
+                    bytes_done=bytes_done, **self.measured(bytes_done))
 
 
-def execute(services: Any, job_id: str, open_session: SessionFactory, *, progress: ProgressCallback | None = None,
+def execute(services: RestoreServices, job_id: str, open_session: SessionFactory, *, progress: Observer | None = None,
             poll_seconds: float = 2.0, stop: threading.Event | None = None,
             sleep: Callable[[float], None] = time.sleep, actor: str = "system",
             tape_pause_seconds: float | None = None) -> RestoreSummary:
@@ -239,6 +236,8 @@ def execute(services: Any, job_id: str, open_session: SessionFactory, *, progres
     summary = RestoreSummary(job_id=job_id, status="running", target=str(target))
     work: Work | None = None
     try:
+        run.report(force=True, phase="prepare")
+        run.heartbeat = run.board.heartbeat()
         services.projector.catch_up(["catalog", "inventory"])
         rows = resolve(services.catalog, job.selection, job.group, as_of=job.as_of)
         run.start(needs_tape=any(r["package_id"] not in done for r in file_rows(rows)))
@@ -249,11 +248,11 @@ def execute(services: Any, job_id: str, open_session: SessionFactory, *, progres
         plan = make_plan([FileRow.from_catalog(r) for r in work.file_rows()], whereabouts(services),
                          block_size=services.settings.default_block_size)
         _read_everything(run, work, plan)
-        summary = _summarise(run, work, summary, earlier_tape_bytes, started)
-        summary.folders, summary.links = finish_folders_and_links(work)
-        summary.refused, summary.warnings = work.refused, list(work.warnings)
+        folders, links = finish_folders_and_links(work)
+        summary = replace(_summarise(run, work, summary, earlier_tape_bytes, started), folders=folders, links=links)
         final = control.update(lambda j: j.complete(summary.figures(), summary.warnings), *_present(run.release()))
-        summary.status = final.status
+        summary = replace(summary, status=final.status)
+        run.end("done", summary.text)
         return summary
     except Stopped as stopped:
         if work is not None and stopped.status == "cancelled":
@@ -265,12 +264,14 @@ def execute(services: Any, job_id: str, open_session: SessionFactory, *, progres
             with suppress(Exception):
                 control.update(lambda j: j.pause(by=actor, reason=reason), *_present(run.release()))
         _release_quietly(control, run)
-        summary = _summarise(run, work, summary, earlier_tape_bytes, started) if work else summary
-        summary.status = control.job().status
+        summary = replace(_summarise(run, work, summary, earlier_tape_bytes, started) if work else summary,
+                          status=control.job().status)
+        run.end(summary.status, stopped.reason or messages.status_name(summary.status))
         return summary
     except KeyboardInterrupt:
         with suppress(Exception):
             control.update(lambda j: j.pause(by=actor, reason=messages.text("interrupted")), *_present(run.release()))
+        run.end("paused", messages.text("interrupted"))
         raise
     except Exception as error:
         if isinstance(error, DriveBusy) and not run.started:
@@ -278,19 +279,16 @@ def execute(services: Any, job_id: str, open_session: SessionFactory, *, progres
         reason = _reason(error)
         with suppress(Exception):
             control.update(lambda j: j.fail(reason), *_present(run.release()), allow_stopped=True)
+        run.end("failed", reason)
         raise
     finally:
         run.close()
 
 
 def _reason(error: Exception) -> str:
-    """The Chinese sentence a failed job keeps: the error's own message where it has one."""
-    if isinstance(error, RestoreError):
-        return str(error)
-    message = getattr(error, "message", None)
-    if isinstance(message, str) and message:
-        advice = getattr(error, "advice", "")
-        return f"{message}（{advice}）" if advice else message
+    """The Chinese sentence a failed job keeps: a TAF error's own line, else what kind of fault it was."""
+    if isinstance(error, TafError):
+        return error.text
     return messages.text("internal_error", kind=type(error).__name__, detail=str(error))
 
 
@@ -310,24 +308,26 @@ def _read_everything(run: _Run, work: Work, plan: RestorePlan) -> None:
             for index, chunk in enumerate(task.chunks):
                 if chunk.row["package_id"] not in run.done:
                     by_package.setdefault(chunk.row["package_id"], []).append((task, index))
-    progress = run.progress
     pending_files = [t for t in work.files if t.state == "pending"]
-    progress.files_total, progress.bytes_total = len(pending_files), sum(t.size for t in pending_files)
-    progress.packages_total = sum(1 for p in plan.packages if p.package_id in by_package)
+    run.report(force=True, files_total=len(pending_files), bytes_total=sum(t.size for t in pending_files),
+               packages_total=sum(1 for p in plan.packages if p.package_id in by_package),
+               cartridges_total=sum(1 for step in plan.steps if any(p.package_id in by_package for p in step.packages)))
     for step in plan.steps:
         packages = [p for p in step.packages if p.package_id in by_package and p.package_id not in run.done]
         if not packages:
             continue
         run.control.check(force=True)
         run.book(step.barcode)
+        run.report(phase="load")
         _bring(run, step.barcode)
-        progress.cartridge = step.barcode
+        run.report(current_cartridge=step.barcode)
         if step.barcode not in run.used:
             run.used.append(step.barcode)
         for package in packages:
             run.control.check()
             run.restore_package(work, step.barcode, package, by_package[package.package_id])
         run.unbook(step.barcode)
+        run.report(cartridges_done=run.board.state.cartridges_done + 1)
     for task in work.files:
         if task.state == "pending":
             task.state = "failed"
@@ -341,13 +341,13 @@ def _bring(run: _Run, barcode: str) -> None:
 
     def waiting(code: str, instruction: str) -> None:
         run.control.update(lambda job: job.request_tape(code, instruction))
-        run.report(instruction)
+        run.report(phase="wait_tape", request=instruction)
         log.info(instruction)
         _notify_tape_wanted(run, code)
 
     def arrived(code: str) -> None:
         run.control.update(lambda job: job.tape_arrived(code))
-        run.report(messages.text("tape_arrived", barcode=code))
+        run.report(phase="load", request="", message=messages.text("tape_arrived", barcode=code))
 
     Mounter(run.session, run.counting, waiting, arrived, lambda: run.control.check(force=True),
             run.poll_seconds, run.sleep, give_up_after=run.tape_pause_seconds or None).bring(barcode)
@@ -372,16 +372,11 @@ def _notify_tape_wanted(run: _Run, barcode: str) -> None:
 def _summarise(run: _Run, work: Work | None, summary: RestoreSummary, earlier_tape_bytes: int,
                started: float) -> RestoreSummary:
     if work is not None:
-        summary.files = work.count("restored", "renamed", "done_before")
-        summary.bytes = work.bytes("restored", "renamed", "done_before")
-        summary.skipped = work.count("skipped", "identical")
-        summary.renamed = work.count("renamed")
-        summary.failed = work.count("failed")
-        summary.refused = work.refused
-        summary.warnings = list(work.warnings)
-        summary.notes = list(work.notes)
-    summary.cartridges = list(run.used)
-    summary.packages_read = run.packages_read
-    summary.tape_bytes_read = earlier_tape_bytes + (run.counting.bytes_read if run.counting else 0)
-    summary.seconds = round(time.monotonic() - started, 3)
-    return summary
+        summary = replace(summary, files=work.count("restored", "renamed", "done_before"),
+                          bytes=work.bytes("restored", "renamed", "done_before"),
+                          skipped=work.count("skipped", "identical"), renamed=work.count("renamed"),
+                          failed=work.count("failed"), refused=work.refused, warnings=list(work.warnings),
+                          notes=list(work.notes))
+    return replace(summary, cartridges=list(run.used), packages_read=run.packages_read,
+                   tape_bytes_read=earlier_tape_bytes + (run.counting.bytes_read if run.counting else 0),
+                   seconds=round(time.monotonic() - started, 3))

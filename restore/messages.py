@@ -60,11 +60,22 @@ TEXTS: dict[str, str] = {
     "interrupted": "操作员中断",
     "internal_error": "内部错误：{kind}: {detail}",
     "nothing_left": "目录中已没有与 {selection} 匹配的文件（磁带可能已被擦除或重新贴标签）",
-    "job_exists": "这个幂等键对应的恢复任务已存在：{job}（{status}）；如需继续请用 restore resume {job}",
-    "queued": "恢复任务 {job} 已提交，正在后台运行（用 restore status {job} 查看进度）",
     "summary": ("恢复{status}：{files} 个文件（{bytes}），跳过 {skipped} 个，改名 {renamed} 个，失败 {failed} 个，"
                 "拒绝 {refused} 个；文件夹 {folders} 个，链接 {links} 个；用了 {cartridges} 盘磁带"
                 "（{barcodes}），读取 {packages} 个数据包，从磁带读取 {tape_bytes}；用时 {seconds:.1f} 秒"),
+    # read-back verification
+    "verify_no_cartridge": "驱动器中没有磁带，请装入该磁带后重新校验",
+    "verify_cannot_load": "无法装入：{error}",
+    "verify_other_cartridge": "驱动器中是磁带 {loaded}，请装入该磁带后重新校验",
+    "verify_no_barcode": "（无条码）",
+    "verify_unreadable": "{barcode} 无法读取：{problem}（{count} 个数据包未能检查）",
+    "verify_damaged": "{barcode} 数据包 {package}：{detail}",
+    "verify_manifest_differs": "{barcode} 数据包 {package}：磁带上的清单与台账记录的不一致",
+    "verify_files_differ": "{count} 个成员解出后与清单不符（共 {total} 个）",
+    "verify_unrestorable": "{barcode} 数据包 {package}：数据完好，但文件无法按清单恢复——{detail}；涉及 {paths}。"
+                           "请重新备份这些文件",
+    "verify_other_tools_fail": "{barcode} 数据包 {package}：TAF 可以恢复，但它的 7z 头记录的成员大小有误"
+                               "（由有缺陷的旧版本写入），其他 7z 工具无法正确解出。建议重新备份",
     # recovery
     "recover_nothing": "没有读到任何本系统的磁带，台账与目录没有改动",
     "recover_no_tape": "驱动器中没有磁带，带库中也没有可读的磁带",
@@ -77,7 +88,6 @@ TEXTS: dict[str, str] = {
     "recover_cartridge": "磁带 {barcode}：标签序号 {sequence}，{packages} 个数据包（新登记 {new} 个）",
     "recover_summary": ("从 {cartridges} 盘磁带重建：新登记磁带 {registered} 盘，数据包 {packages} 个，"
                         "备份组 {groups} 个，目录现有 {files} 个文件版本"),
-    "catalog_rebuilt": "已从台账重建文件目录：{files} 个文件版本",
 }
 
 

@@ -19,6 +19,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from backup.names import root_tag
+from kernel.errors import EXIT_STATE, TafError
 from restore import messages
 
 _WINDOWS_ROOT = re.compile(r"^([A-Za-z]:[\\/]|\\\\)")
@@ -26,8 +27,12 @@ _DRIVE_START = re.compile(r"^[A-Za-z]:")
 _WINDOWS = os.name == "nt"
 
 
-class UnsafePath(Exception):
-    """An entry whose name would leave the target folder; `reason` is a Chinese explanation."""
+class UnsafePath(TafError):
+    """An entry whose name would leave the target folder; `reason` is a Chinese explanation.
+    Nothing is written there (exit code 3, HTTP 409)."""
+
+    exit_code = EXIT_STATE
+    default_message = "拒绝写到目标文件夹以外"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

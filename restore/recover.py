@@ -14,6 +14,8 @@ no index) and the last tape index, then record what the ledger does not know yet
 Idempotent: what the ledger already knows (same label sequence, same package id) is left alone,
 so running it twice records nothing new the second time. A cartridge whose label is older than
 the ledger's record of it (erased or relabelled since) is skipped with a warning.
+
+How far it is (cartridges read, packages found) is published as job `catalog-rebuild`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kernel.progress import REBUILD, ProgressBoard
+from ledger.application import Ledger
 from ledger.domain import BackupGroup, Cartridge
+from ledger.domain.base import TafAggregate
 from ledger.domain.group import check_group_name
 from ledger.errors import InvalidValue
 from media import operations
@@ -31,24 +36,29 @@ from media.cartridges import ensure_cartridge
 from media.devices import DeviceSession
 from media.errors import MediaError
 from restore import messages
+from restore.ports import RecoveryServices
 from tape import volume_io
 from tape.drive_types import MediumInfo
 from tape.scsi.errors import TapeError
 from tape.volume import Label, TapeIndex
 from tape.volume_errors import ForeignTape, VolumeError
+from tape.volume_packages import ScannedPackage
 
 Say = Callable[[str], None]
+PROGRESS_ID = "catalog-rebuild"
 
 
-@dataclass
+@dataclass(frozen=True)
 class CartridgeFindings:
+    """What one cartridge's tape told the ledger."""
+
     barcode: str
     label_sequence: int = 0
     packages: int = 0
-    new_packages: int = 0
-    registered: bool = False
-    chain_head: str = ""
-    skipped: str = ""
+    new_packages: int = 0  # recorded now; the ledger knew the rest
+    registered: bool = False  # the ledger had never seen the cartridge
+    chain_head: str = ""  # the ledger's hash-chain head its last tape index recorded
+    skipped: str = ""  # why it was left alone, if it was
 
 
 @dataclass
@@ -78,36 +88,55 @@ class Recovery:
                              packages=self.new_packages, groups=len(self.groups_opened), files=self.files)
 
 
-def recover_from_tapes(services: Any, session: DeviceSession, *, actor: str, say: Say | None = None) -> Recovery:
+def recover_from_tapes(services: RecoveryServices, session: DeviceSession, *, actor: str, say: Say | None = None) -> Recovery:
+    board = ProgressBoard(services.progress, PROGRESS_ID, REBUILD)
+    with board.running(phase="load"):
+        return _recover(services, session, actor, say or (lambda _message: None), board)
+
+
+def _recover(services: RecoveryServices, session: DeviceSession, actor: str, say: Say, board: ProgressBoard) -> Recovery:
     recovery = Recovery()
-    tell = say or (lambda _message: None)
+
+    def tell(message: str) -> None:
+        say(message)
+        board.update(message=message)
+
+    def read(medium: MediumInfo, barcode: str, unknown: bool) -> None:
+        board.update(phase="read", current_cartridge=barcode)
+        _read_cartridge(services, session, medium, barcode, recovery, actor, tell, unknown)
+        board.update(cartridges_done=board.state.cartridges_done + 1,
+                     packages_read=sum(c.packages for c in recovery.cartridges))
+
     changer = session.changer
     if changer is None:
+        board.update(cartridges_total=1)
         medium = session.mount()
         barcode = session.barcode(medium) or ""
-        _read_cartridge(services, session, medium, barcode, recovery, actor, tell, _unknown(services, barcode))
+        read(medium, barcode, _unknown(services, barcode))
     else:
         inventory = changer.inventory()
         drive_element = changer.drive_element(session.drive, inventory)
         was_empty = not drive_element.full
         elements = [drive_element, *inventory.slots, *inventory.ie_slots]
-        barcodes = [e.barcode for e in elements if e.full and e.barcode and not _cleaning(e.barcode)]
-        for barcode in dict.fromkeys(barcodes):
+        barcodes = list(dict.fromkeys(e.barcode for e in elements if e.full and e.barcode and not _cleaning(e.barcode)))
+        board.update(cartridges_total=len(barcodes))
+        for barcode in barcodes:
             unknown = _unknown(services, barcode)  # before loading, which registers it
+            board.update(phase="load", current_cartridge=barcode)
             operations.load(session, barcode)
-            medium = session.mount()
-            _read_cartridge(services, session, medium, barcode, recovery, actor, tell, unknown)
+            read(session.mount(), barcode, unknown)
         if was_empty and barcodes:
             with contextlib.suppress(MediaError, TapeError):
                 operations.unload(session)
     if not recovery.cartridges and not recovery.blank:
         recovery.warnings.append(messages.text("recover_no_tape"))
+    board.update(phase="catalog")
     services.projector.catch_up()
     recovery.files = services.catalog.count()
     return recovery
 
 
-def _unknown(services: Any, barcode: str) -> bool:
+def _unknown(services: RecoveryServices, barcode: str) -> bool:
     return not barcode or services.ledger.find(Cartridge, Cartridge.create_id(barcode.strip().upper())) is None
 
 
@@ -116,7 +145,7 @@ def _cleaning(barcode: str) -> bool:
     return code.startswith("CLN") or code.endswith("CU")
 
 
-def _read_cartridge(services: Any, session: DeviceSession, medium: MediumInfo, barcode: str,
+def _read_cartridge(services: RecoveryServices, session: DeviceSession, medium: MediumInfo, barcode: str,
                     recovery: Recovery, actor: str, tell: Say, unknown: bool) -> None:
     drive = session.drive
     try:
@@ -129,60 +158,114 @@ def _read_cartridge(services: Any, session: DeviceSession, medium: MediumInfo, b
         tell(messages.text("recover_blank", barcode=barcode or "（无条码）"))
         return
     barcode = (barcode or label.barcode).strip().upper()
-    findings = CartridgeFindings(barcode, label.label_sequence)
-    recovery.cartridges.append(findings)
     scanned = volume_io.scan_packages(drive)
     index, index_file, index_block = _last_index(session)
-    findings.chain_head = index.chain_head if index else ""
-    ledger = services.ledger
-    findings.registered = unknown
-    cartridge = ensure_cartridge(ledger, barcode, medium, location=f"drive:{session.spec}", by=actor)
-    if cartridge.label_sequence > label.label_sequence:
-        findings.skipped = messages.text("recover_older_label", barcode=barcode, tape=label.label_sequence,
+    cartridge = ensure_cartridge(services.ledger, barcode, medium, location=f"drive:{session.spec}", by=actor)
+    recording = _Recording(services.ledger, cartridge, label, scanned, (index, index_file, index_block), actor)
+    services.ledger.change(recording, what=f"磁带 {barcode}")
+    recovery.cartridges.append(CartridgeFindings(barcode, label.label_sequence, recording.packages,
+                                                 recording.new_packages, unknown, index.chain_head if index else "",
+                                                 recording.skipped))
+    recovery.warnings.extend(recording.warnings)
+    recovery.groups_opened.extend(recording.groups_opened)
+    if not recording.skipped:
+        tell(messages.text("recover_cartridge", barcode=barcode, sequence=label.label_sequence,
+                           packages=recording.packages, new=recording.new_packages))
+
+
+class _Recording:
+    """What one cartridge's tape says, recorded in the ledger in one save: its labelling, each
+    complete package it holds that the ledger does not know, its tape index, and the groups seen.
+
+    Called by `Ledger.change`, again on fresh copies if another process saved meanwhile; what it
+    learns (counts, warnings) is therefore worked out anew on each call.
+    """
+
+    def __init__(self, ledger: Ledger, cartridge: Cartridge, label: Label, scanned: list[ScannedPackage],
+                 index: tuple[TapeIndex | None, int, int], actor: str) -> None:
+        self.ledger = ledger
+        self.barcode = cartridge.barcode
+        self.label = label
+        self.scanned = scanned
+        self.index = index
+        self.actor = actor
+        self._loaded: list[Cartridge] = [cartridge]  # the copy just read, used by the first call only
+        self.skipped = ""
+        self.packages = self.new_packages = 0
+        self.warnings: list[str] = []
+        self.groups_opened: list[str] = []
+
+    def __call__(self) -> tuple[TafAggregate, ...] | None:
+        self.skipped, self.packages, self.new_packages = "", 0, 0
+        self.warnings, self.groups_opened = [], []
+        cartridge = self._loaded.pop() if self._loaded else self.ledger.cartridge(self.barcode)
+        label, barcode = self.label, self.barcode
+        if cartridge.label_sequence > label.label_sequence:
+            self.skipped = messages.text("recover_older_label", barcode=barcode, tape=label.label_sequence,
                                          ledger=cartridge.label_sequence)
-        recovery.warnings.append(findings.skipped)
-        return
-    if cartridge.label_sequence < label.label_sequence:
-        _labelled(cartridge, label, actor)
-    known = set(cartridge.packages)
-    groups: dict[str, BackupGroup] = {}
-    for package in scanned:
-        positions = package.positions
-        if not package.complete:
-            recovery.warnings.append(messages.text("recover_incomplete", barcode=barcode, package=positions.package_id))
-            continue
-        findings.packages += 1
-        header = positions.header
-        group = str(header.get("group", ""))
-        if group and group not in groups:
-            opened = _group(ledger, group, positions.package_id, recovery, actor)
-            if opened is not None:
-                groups[group] = opened
-        if positions.package_id in known:
-            continue
-        cartridge.record_package(
-            job_id=str(header.get("job_id", "")), package_id=positions.package_id, group=group,
-            sequence=int(header.get("sequence", 0)), tape_file=positions.tape_file,
-            header_block=positions.header_block, payload_block=positions.payload_block,
-            payload_blocks=positions.payload_blocks, payload_bytes=positions.payload_bytes,
-            payload_sha256=positions.payload_sha256, compression=str(header.get("compression", "")),
-            manifest=package.manifest, extra={**dict(header.get("extra") or {}), "recovered_from_tape": True})
-        known.add(positions.package_id)
-        findings.new_packages += 1
-    if index is not None:
-        found = {p.positions.package_id for p in scanned}
+            self.warnings.append(self.skipped)
+            return None
+        if cartridge.label_sequence < label.label_sequence:
+            _labelled(cartridge, label, self.actor)
+        groups = self._packages(cartridge)
+        self._index(cartridge)
+        for aggregate in groups.values():
+            aggregate.add_cartridge(barcode)
+        return (*groups.values(), cartridge)
+
+    def _packages(self, cartridge: Cartridge) -> dict[str, BackupGroup]:
+        known = set(cartridge.packages)
+        groups: dict[str, BackupGroup] = {}
+        for package in self.scanned:
+            positions = package.positions
+            if not package.complete:
+                self.warnings.append(messages.text("recover_incomplete", barcode=self.barcode,
+                                                   package=positions.package_id))
+                continue
+            self.packages += 1
+            header = positions.header
+            group = str(header.get("group", ""))
+            if group and group not in groups:
+                opened = self._group(group, positions.package_id)
+                if opened is not None:
+                    groups[group] = opened
+            if positions.package_id in known:
+                continue
+            cartridge.record_package(
+                job_id=str(header.get("job_id", "")), package_id=positions.package_id, group=group,
+                sequence=int(header.get("sequence", 0)), tape_file=positions.tape_file,
+                header_block=positions.header_block, payload_block=positions.payload_block,
+                payload_blocks=positions.payload_blocks, payload_bytes=positions.payload_bytes,
+                payload_sha256=positions.payload_sha256, compression=str(header.get("compression", "")),
+                manifest=package.manifest, extra={**dict(header.get("extra") or {}), "recovered_from_tape": True})
+            known.add(positions.package_id)
+            self.new_packages += 1
+        return groups
+
+    def _index(self, cartridge: Cartridge) -> None:
+        index, index_file, index_block = self.index
+        if index is None:
+            return
+        found = {p.positions.package_id for p in self.scanned}
         for entry in index.packages:
             if entry.package_id not in found:
-                recovery.warnings.append(messages.text("recover_index_missing", barcode=barcode,
-                                                       package=entry.package_id))
+                self.warnings.append(messages.text("recover_index_missing", barcode=self.barcode,
+                                                   package=entry.package_id))
         if index_file >= cartridge.next_tape_file and not cartridge.index_written:
             cartridge.record_index(tape_file=index_file, block=index_block, packages=len(index.packages),
                                    chain_head=index.chain_head)
-    for aggregate in groups.values():
-        aggregate.add_cartridge(barcode)
-    ledger.save(*groups.values(), cartridge)
-    tell(messages.text("recover_cartridge", barcode=barcode, sequence=label.label_sequence,
-                       packages=findings.packages, new=findings.new_packages))
+
+    def _group(self, name: str, package_id: str) -> BackupGroup | None:
+        try:
+            check_group_name(name)
+        except InvalidValue:
+            self.warnings.append(messages.text("recover_bad_group", package=package_id, group=name))
+            return None
+        group = self.ledger.find_group(name)
+        if group is None:
+            group = BackupGroup(name=name, by=self.actor)
+            self.groups_opened.append(name)
+        return group
 
 
 def _labelled(cartridge: Cartridge, label: Label, actor: str) -> None:
@@ -190,19 +273,6 @@ def _labelled(cartridge: Cartridge, label: Label, actor: str) -> None:
     # which knows nothing of this tape's history. The event itself is the same one a labelling records.
     cartridge._labelled(volume_serial=label.volume_serial, label_sequence=label.label_sequence, pool=label.pool,
                         block_size=label.block_size, by=actor)
-
-
-def _group(ledger: Any, name: str, package_id: str, recovery: Recovery, actor: str) -> BackupGroup | None:
-    try:
-        check_group_name(name)
-    except InvalidValue:
-        recovery.warnings.append(messages.text("recover_bad_group", package=package_id, group=name))
-        return None
-    group = ledger.find_group(name)
-    if group is None:
-        group = BackupGroup(name=name, by=actor)
-        recovery.groups_opened.append(name)
-    return group
 
 
 def _last_index(session: DeviceSession) -> tuple[TapeIndex | None, int, int]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from restore.plan import Whereabouts
+from restore.ports import Locations
 
 
-def whereabouts(services: Any) -> list[Whereabouts]:
+def whereabouts(services: Locations) -> list[Whereabouts]:
     """Every cartridge's recorded location ("drive:…", "slot:3", "shelf", "offsite:…")."""
     return [Whereabouts(row["barcode"], row["location"] or "", int(row["bytes_written"]))
             for row in services.inventory.all() if row["location"]]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: 7-Zip (to open our packages independently of py7zr), Chromium
-# (web tests, driven by Playwright) and tmux (the TUI in a real terminal). Installed when missing
-# and this user may install; otherwise stop with the command to run, never skip a test.
+# (web tests, driven by Playwright) with the Noto CJK fonts, and tmux (the TUI in a real terminal).
+# Installed when missing and this user may install; otherwise stop with the command to run, never
+# skip a test.
 set -euo pipefail
 
 declare -A package_of=([7zz]=7zip [chromium]=chromium [tmux]=tmux)
@@ -9,6 +10,10 @@ missing=()
 for command in "${!package_of[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${package_of[$command]}")
 done
+# Chinese glyphs for the browser tests' screenshots (without them every 汉字 is a box).
+if ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; }; then
+  missing+=(fonts-noto-cjk)
+fi
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from kernel.errors import EXIT_USAGE, TafError
 from tape.scsi import cdb
 from tape.scsi.errors import TapeError
 from tape.scsi.inquiry import CHANGER, TAPE, InquiryError, StandardInquiry, parse_inquiry, parse_unit_serial
@@ -241,15 +242,17 @@ def discover(
     return discover_linux(sysfs_root, open_transport=open_transport)
 
 
-class InvalidDeviceSpec(ValueError):
-    """A device name from configuration that this system cannot use."""
+class InvalidDeviceSpec(TafError):
+    """A device name from configuration that this system cannot use (exit code 2, HTTP 400)."""
+
+    exit_code = EXIT_USAGE
+    default_message = "无法使用这个磁带设备名"
 
     def __init__(self, key: str, value: str = "") -> None:
-        self.message, self.advice = render(key, value=value)
-        super().__init__(self.message)
+        super().__init__(*render(key, value=value))
 
     def __str__(self) -> str:
-        return f"{self.message}（{self.advice}）"
+        return self.text
 
 
 SpecKind = Literal["emulated", "linux_sg", "windows_tape", "windows_changer"]

@@ -14,7 +14,8 @@ raises `CartridgeChanged` (another cartridge) or `PositionLost` (same cartridge,
 other commands are simply sent again.
 
 Neighbours: `drive_ready` (waiting, media optimisation), `drive_erase` (erase with progress),
-`drive_health` (health snapshot), `drive_mam` (cartridge memory), `drive_types` (the values).
+`drive_health` (health snapshot), `drive_mam` (cartridge memory), `drive_medium` (what is loaded),
+`drive_types` (the values).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 
-from tape import drive_erase, drive_health, drive_mam, drive_ready
+from tape import drive_erase, drive_health, drive_mam, drive_medium, drive_ready
 from tape.drive_errors import BlockTooLarge, CartridgeChanged, NotMounted, PositionLost
 from tape.drive_exec import CommandRunner, Outcome
 from tape.drive_types import (
@@ -49,16 +50,10 @@ from tape.scsi.errors import (
     TapeError,
     UnitAttention,
 )
-from tape.scsi.inquiry import parse_inquiry, parse_unit_serial
+from tape.scsi.inquiry import InquiryError, parse_inquiry, parse_unit_serial
 from tape.scsi.modepages import (
-    ALL_PAGES,
     DATA_COMPRESSION,
-    BlockDescriptor,
     DataCompression,
-    ModeData,
-    build_mode_select,
-    decode_lto_medium_type,
-    parse_mode_sense10,
 )
 from tape.scsi.opcodes import TimeoutTable
 from tape.scsi.position import Position, parse_long
@@ -155,7 +150,7 @@ class Drive:
             try:
                 reply = self.command(cdb.inquiry_vpd(0x80), Direction.FROM_DEVICE, length=255)
                 serial = parse_unit_serial(reply.data) or None
-            except (TapeError, ValueError):
+            except (TapeError, InquiryError):
                 serial = None
             self.identity = DriveIdentity(standard.vendor, standard.product, standard.revision, serial)
         return self.identity
@@ -201,64 +196,11 @@ class Drive:
         return self.medium
 
     def _identify_medium(self, *, restore_settings: bool, read_alerts: bool = False) -> MediumInfo:
-        mode = self._mode_sense()
-        self._limits = parse_block_limits(self.command(cdb.read_block_limits(), Direction.FROM_DEVICE, length=6).data)
-        if restore_settings:
-            self._select_modes(mode)
-            mode = self._mode_sense()
-        page = mode.page(DATA_COMPRESSION)
-        compression = DataCompression.from_page(page).compress if page is not None else None
-        attributes = drive_mam.read_attributes(self, drive_mam.MOUNT_ATTRIBUTES)
-        volume = self._volume_statistics()
-        alerts = tuple(self.tape_alerts()) if read_alerts else ()
-        self._unreported_alerts.extend(alerts)
-        header = mode.header
-        kind = decode_lto_medium_type(header.medium_type)
-        descriptor = mode.descriptor
-        host_barcode = attributes.get(m.BARCODE)
-        barcode = (host_barcode.as_text if host_barcode else "") or (volume.barcode if volume else "") or None
-        serial = attributes.get(m.MEDIUM_SERIAL)
-        mam_type = attributes.get(m.MEDIUM_TYPE)
-        return MediumInfo(
-            medium_type=header.medium_type,
-            generation=kind.generation if kind else None,
-            worm=bool((kind and kind.worm) or (mam_type and mam_type.as_int == 0x80)),
-            write_protected=header.write_protected,
-            density=descriptor.density if descriptor else 0,
-            serial=(serial.as_text if serial else "") or None,
-            barcode=barcode,
-            mam=drive_mam.described(attributes),
-            block_limits=self._limits,
-            compression=compression,
-            position=self.read_position(),
-            capacity_mb=volume.native_capacity_mb if volume else None,
-            used_mb=volume.used_native_capacity_mb if volume else None,
-            alerts_at_mount=alerts,
-        )
-
-    def _mode_sense(self) -> ModeData:
-        reply = self.command(cdb.mode_sense10(ALL_PAGES, length=_MODE_ALLOCATION), Direction.FROM_DEVICE,
-                             length=_MODE_ALLOCATION)
-        return parse_mode_sense10(reply.data)
-
-    def _select_modes(self, mode: ModeData) -> None:
-        """Variable-block mode, and compression as asked (page 0Fh DCE); only what differs is sent."""
-        descriptor = mode.descriptor
-        pages = []
-        page = mode.page(DATA_COMPRESSION)
-        if page is not None and self._compression is not None:
-            current = DataCompression.from_page(page)
-            if current.compress != self._compression:
-                pages.append(current.with_compression(self._compression).to_page())
-        if descriptor is not None and descriptor.block_length == 0 and not pages:
-            return
-        # Density 0 keeps the drive's choice for the loaded cartridge (LTO-9 or LTO-8 format).
-        payload = build_mode_select(pages, BlockDescriptor(0, 0, 0), ten=True)
-        self.command(cdb.mode_select10(len(payload)), Direction.TO_DEVICE, data=payload)
-
-    def _volume_statistics(self) -> lp.VolumeStatistics | None:
-        page = self.log_page(lp.VOLUME_STATISTICS)
-        return lp.VolumeStatistics.from_page(page) if page is not None else None
+        medium = drive_medium.identify(self, compression=self._compression if restore_settings else None,
+                                       restore_settings=restore_settings, read_alerts=read_alerts)
+        self._limits = medium.block_limits
+        self._unreported_alerts.extend(medium.alerts_at_mount)
+        return medium
 
     # -- configuration ----------------------------------------------------------------------------
 
@@ -271,10 +213,10 @@ class Drive:
     def set_compression(self, enabled: bool) -> None:
         """Drive compression on or off (mode page 0Fh, DCE); kept across re-identification."""
         self._compression = enabled
-        self._select_modes(self._mode_sense())
+        drive_medium.select_modes(self, drive_medium.mode_sense(self), enabled)
 
     def compression_enabled(self) -> bool | None:
-        page = self._mode_sense().page(DATA_COMPRESSION)
+        page = drive_medium.mode_sense(self).page(DATA_COMPRESSION)
         return DataCompression.from_page(page).compress if page is not None else None
 
     def log_page(self, code: int) -> lp.LogPage | None:

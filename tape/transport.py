@@ -14,6 +14,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from kernel.errors import EXIT_DEVICE, TafError
+
 # SCSI status bytes (SAM-5).
 GOOD = 0x00
 CHECK_CONDITION = 0x02
@@ -50,20 +52,21 @@ class ScsiResult:
         return self.status == GOOD
 
 
-class TransportError(Exception):
+class TransportError(TafError):
     """The command could not be delivered at all (host adapter, driver or OS error).
 
-    Carries a Chinese message for the operator and the next step to take.
+    Carries a Chinese message for the operator and the next step to take; exit code 7, HTTP 502.
     """
 
+    exit_code = EXIT_DEVICE
+    default_message = "无法把命令送到磁带设备"
+
     def __init__(self, message: str, advice: str = "", *, errno: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.advice = advice
+        super().__init__(message, advice)
         self.errno = errno
 
     def __str__(self) -> str:
-        return f"{self.message}{'（' + self.advice + '）' if self.advice else ''}"
+        return self.text
 
 
 class TransferTooLarge(TransportError):
@@ -90,6 +93,8 @@ class PermissionDenied(TransportError):
 
 class DeviceInUse(TransportError):
     """Another program holds the device open exclusively (EBUSY, ERROR_SHARING_VIOLATION)."""
+
+    http_status = 423
 
 
 class TransportTimeout(TransportError):

@@ -30,6 +30,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kernel.errors import EXIT_DEVICE, TafError
+
 FORMAT_NAME = "TAF-TAPE"
 FORMAT_VERSION = 1
 LABEL_MAGIC = b"TAFLABEL"
@@ -43,12 +45,22 @@ PREFIX_SIZE = _PREFIX.size  # 52
 MIN_BLOCK_SIZE = 4096
 
 
-class FormatError(Exception):
-    """A block that is not what TAF format v1 says it should be."""
+class FormatError(TafError):
+    """A block that is not what TAF format v1 says it should be.
+
+    `message` says what is wrong with the block; `text`, what a face shows, says first that the
+    data on the tape is not TAF format.
+    """
+
+    exit_code = EXIT_DEVICE
+    default_message = "磁带上的数据不是有效的 TAF 格式"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.message = message
+
+    @property
+    def text(self) -> str:
+        return f"{self.default_message}：{self.message}"
 
 
 def encode_frame(magic: bytes, body: dict[str, Any], *, compress: bool = False) -> bytes:

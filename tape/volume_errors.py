@@ -1,63 +1,66 @@
 """What reading and writing TAF format v1 through a drive can refuse or find wrong.
 
-`VolumeError` carries a Chinese message and advice like the SCSI errors do. `refusal` is True
-for the cases where nothing was changed because the request was unsafe (a tape that is not
-ours, a tape holding data, a write-protected or WORM cartridge): the caller reports them as bad
-input, not as a device failure.
+`VolumeError` carries a Chinese message and advice like the SCSI errors do, and exit code 7
+(HTTP 502). `VolumeRefused` are the cases where nothing was changed because the request was unsafe
+(a tape that is not ours, a tape holding data, a write-protected or WORM cartridge): `refusal` is
+True and they are reported as refusals (exit code 3, HTTP 409), not as a device failure.
 """
 
 from __future__ import annotations
 
+from kernel.errors import EXIT_DEVICE, EXIT_STATE, TafError
 from tape.drive_messages import text
 
 
-class VolumeError(Exception):
+class VolumeError(TafError):
     text_id = ""
     refusal = False
+    exit_code = EXIT_DEVICE
+    default_message = "磁带上的数据与 TAF 格式不符"
 
     def __init__(self, **fields: object) -> None:
         entry = text(self.text_id, **fields)
-        super().__init__(entry.message)
-        self.message = entry.message
-        self.advice = entry.advice
+        super().__init__(entry.message, entry.advice)
         self.fields = fields
 
     def __str__(self) -> str:
-        return f"{self.message}（{self.advice}）" if self.advice else self.message
+        return self.text
 
 
-class ForeignTape(VolumeError):
+class VolumeRefused(VolumeError):
+    """Refused before anything was written: the cartridge is not one this act may change."""
+
+    refusal = True
+    exit_code = EXIT_STATE
+    default_message = "拒绝改动这盘磁带"
+
+
+class ForeignTape(VolumeRefused):
     """The first block is not a TAF label: another program's tape. Never overwrite without force."""
 
     text_id = "foreign_tape"
-    refusal = True
 
 
-class TapeHoldsData(VolumeError):
+class TapeHoldsData(VolumeRefused):
     text_id = "tape_holds_data"
-    refusal = True
 
 
-class WormNotBlank(VolumeError):
+class WormNotBlank(VolumeRefused):
     text_id = "worm_not_blank"
-    refusal = True
 
 
-class WriteProtectedTape(VolumeError):
+class WriteProtectedTape(VolumeRefused):
     text_id = "write_protected"
-    refusal = True
 
 
-class BlankTape(VolumeError):
+class BlankTape(VolumeRefused):
     """An operation that needs a labelled tape found a blank one."""
 
     text_id = "blank_tape"
-    refusal = True
 
 
-class NotLabelled(VolumeError):
+class NotLabelled(VolumeRefused):
     text_id = "not_labelled"
-    refusal = True
 
 
 class PackageOverflow(VolumeError):

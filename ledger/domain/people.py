@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from ledger.domain.base import TafAggregate, stable_id
-from ledger.errors import InvalidValue
+from ledger.errors import InvalidValue, NotFound
 
 ROLES = {"admin": "管理员", "operator": "操作员", "auditor": "审计员"}
 _ROLE_ALIASES = {**{v: k for k, v in ROLES.items()}, **{k: k for k in ROLES}}
@@ -53,6 +53,7 @@ class User(TafAggregate):
         self.password_hash = password_hash
         self.enabled = True
         self.failed_logins = 0
+        self.tokens: dict[str, dict[str, Any]] = {}  # API tokens by id: only their SHA-256, never the token
 
     @event("PasswordChanged")
     def change_password(self, password_hash: str, by: str) -> None:
@@ -76,6 +77,24 @@ class User(TafAggregate):
     @event("Disabled")
     def disable(self, by: str) -> None:
         self.enabled = False
+
+    @event("TokenIssued")
+    def issue_token(self, token_id: str, token_hash: str, label: str, issued_at: str, expires_at: str | None,
+                    by: str) -> None:
+        self.tokens[token_id] = {"hash": token_hash, "label": label, "issued_at": issued_at,
+                                 "expires_at": expires_at, "by": by, "revoked": False}
+
+    def revoke_token(self, token_id: str, by: str) -> None:
+        """Revoke one of this user's tokens; revoking it again changes nothing."""
+        token = self.tokens.get(token_id)
+        if token is None:
+            raise NotFound(what=f"用户 {self.name} 的 API 令牌", key=token_id)
+        if not token["revoked"]:
+            self._token_revoked(token_id=token_id, by=by)
+
+    @event("TokenRevoked")
+    def _token_revoked(self, token_id: str, by: str) -> None:
+        self.tokens[token_id] = {**self.tokens[token_id], "revoked": True}
 
 
 class Recipient(TafAggregate):

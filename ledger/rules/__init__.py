@@ -7,6 +7,7 @@ for the user. That keeps the rules exhaustively testable and usable from project
 web alike.
 """
 
+from ledger.rules.errors import RuleError
 from ledger.rules.months import add_months
 from ledger.rules.preview import Preview, PreviewItem, PreviewKind, preview
 from ledger.rules.retention import (
@@ -64,6 +65,7 @@ __all__ = [
     "RotationAction",
     "RotationDecision",
     "RotationError",
+    "RuleError",
     "add_months",
     "apply_rotation",
     "decide_rotation",

@@ -17,17 +17,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from ledger.rules.errors import RuleError
+
 DEFAULT_KEEP_GROUPS = 6
 
 _GROUP_NAME = re.compile(r"(\d{4})-(\d{2})")
 
 
-class GroupNameError(ValueError):
+class GroupNameError(RuleError):
     """A group name that is not ``YYYY-MM`` with a month 01–12; the message is Chinese."""
 
+    default_message = "备份组名称无效"
 
-class RotationError(ValueError):
+
+class RotationError(RuleError):
     """A rotation request that cannot be honoured (bad keep count, group moving backwards…)."""
+
+    default_message = "无法按要求轮换备份组"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
+from ledger.rules.errors import RuleError
 from ledger.rules.months import format_minute
 
 _FIELDS = (
@@ -34,8 +35,10 @@ _ALIASES = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "
 MAX_COUNTED_MISSED = 1000
 
 
-class CronError(ValueError):
+class CronError(RuleError):
     """An invalid cron expression; the message names the problem in Chinese."""
+
+    default_message = "cron 表达式无效"
 
 
 def validate_cron(expr: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tape.emulator import faults as fault_kinds
 from tape.emulator.codec import ascii_field, be, u16, u24, u32
-from tape.emulator.commands import CHANGER_COMMANDS, Reply, trim
+from tape.emulator.commands import CommandTable, Reply, trim
 from tape.emulator.drive import Drive
 from tape.emulator.drive_info import (
     PRODUCT,
@@ -46,6 +46,8 @@ DESTINATION_FULL = Sense(ILLEGAL_REQUEST, 0x3B, 0x0D)
 DRIVE_BUSY = Sense(NOT_READY, 0x04, 0x07)
 VOLTAG_LENGTH = 36
 DVCID_LENGTH = 34  # vendor (8) + product (16) + serial (10), as IBM libraries report it
+# The robot's commands: one family, registered below in this module.
+COMMANDS = CommandTable()
 
 
 class Changer:
@@ -57,7 +59,7 @@ class Changer:
         self.now = runtime.now()
 
     def execute(self, cdb: bytes, data: bytes | memoryview | None, length: int) -> Reply:
-        spec = CHANGER_COMMANDS.lookup(cdb)
+        spec = COMMANDS.lookup(cdb)
         if spec is None:
             reply = Reply(sense=INVALID_OPCODE)
         else:
@@ -120,12 +122,12 @@ class Changer:
             Drive(self.rt, to_drive).thread(announce=True)
 
 
-@CHANGER_COMMANDS.register(0x00, "TEST UNIT READY", 6)
+@COMMANDS.register(0x00, "TEST UNIT READY", 6)
 def test_unit_ready(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     return Reply()
 
 
-@CHANGER_COMMANDS.register(0x03, "REQUEST SENSE", 6)
+@COMMANDS.register(0x03, "REQUEST SENSE", 6)
 def request_sense(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     if cdb[1] & 0x01:
         raise invalid_field_in_cdb(1, 0)
@@ -138,7 +140,7 @@ def request_sense(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     return Reply(data=trim(sense, cdb[4]))
 
 
-@CHANGER_COMMANDS.register(0x12, "INQUIRY", 6)
+@COMMANDS.register(0x12, "INQUIRY", 6)
 def inquiry(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     standard = inquiry_header(0x08, VENDOR, CHANGER_PRODUCT, c.library.changer_revision)
     standard[55] = 0x01  # barcode reader present
@@ -151,27 +153,27 @@ def inquiry(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     return inquiry_reply(cdb, bytes(standard), vpd)
 
 
-@CHANGER_COMMANDS.register(0xA0, "REPORT LUNS", 12)
+@COMMANDS.register(0xA0, "REPORT LUNS", 12)
 def report_luns(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     return report_luns_reply(cdb)
 
 
-@CHANGER_COMMANDS.register(0xA3, "REPORT SUPPORTED OPERATION CODES", 12, service_action=0x0C)
+@COMMANDS.register(0xA3, "REPORT SUPPORTED OPERATION CODES", 12, service_action=0x0C)
 def report_supported_opcodes(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
-    return Reply(data=trim(CHANGER_COMMANDS.report_supported(cdb), u32(cdb, 6)))
+    return Reply(data=trim(COMMANDS.report_supported(cdb), u32(cdb, 6)))
 
 
-@CHANGER_COMMANDS.register(0x07, "INITIALIZE ELEMENT STATUS", 6, timeout=1200)
+@COMMANDS.register(0x07, "INITIALIZE ELEMENT STATUS", 6, timeout=1200)
 def initialize_element_status(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     return Reply()  # the inventory is always exact
 
 
-@CHANGER_COMMANDS.register(0x37, "INITIALIZE ELEMENT STATUS WITH RANGE", 10, timeout=1200)
+@COMMANDS.register(0x37, "INITIALIZE ELEMENT STATUS WITH RANGE", 10, timeout=1200)
 def initialize_element_status_range(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     return Reply()
 
 
-@CHANGER_COMMANDS.register(0x1E, "PREVENT ALLOW MEDIUM REMOVAL", 6)
+@COMMANDS.register(0x1E, "PREVENT ALLOW MEDIUM REMOVAL", 6)
 def prevent_allow(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     mode = cdb[4] & 0x03
     if mode > 1:
@@ -181,14 +183,14 @@ def prevent_allow(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     return Reply()
 
 
-@CHANGER_COMMANDS.register(0x2B, "POSITION TO ELEMENT", 10)
+@COMMANDS.register(0x2B, "POSITION TO ELEMENT", 10)
 def position_to_element(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     if c.library.element(u16(cdb, 4)) is None:
         raise CheckCondition(INVALID_ELEMENT)
     return Reply()
 
 
-@CHANGER_COMMANDS.register(0xA5, "MOVE MEDIUM", 12, timeout=600)
+@COMMANDS.register(0xA5, "MOVE MEDIUM", 12, timeout=600)
 def move_medium(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     if u16(cdb, 2) not in (0, TRANSPORT_ADDRESS):
         raise CheckCondition(INVALID_ELEMENT)
@@ -207,7 +209,7 @@ def move_medium(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     return Reply()
 
 
-@CHANGER_COMMANDS.register(0xB8, "READ ELEMENT STATUS", 12, timeout=600)
+@COMMANDS.register(0xB8, "READ ELEMENT STATUS", 12, timeout=600)
 def read_element_status(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     voltag, kind = bool(cdb[1] & 0x10), cdb[1] & 0x0F
     start, wanted, dvcid = u16(cdb, 2), u16(cdb, 4), bool(cdb[6] & 0x01)
@@ -297,12 +299,12 @@ def _mode_sense(c: Changer, cdb: bytes, ten: bool) -> Reply:
     return Reply(data=trim(bytes([len(body) + 3, 0, 0, 0]) + body, cdb[4]))
 
 
-@CHANGER_COMMANDS.register(0x1A, "MODE SENSE(6)", 6)
+@COMMANDS.register(0x1A, "MODE SENSE(6)", 6)
 def mode_sense6(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     return _mode_sense(c, cdb, ten=False)
 
 
-@CHANGER_COMMANDS.register(0x5A, "MODE SENSE(10)", 10)
+@COMMANDS.register(0x5A, "MODE SENSE(10)", 10)
 def mode_sense10(c: Changer, cdb: bytes, data: object, length: int) -> Reply:
     return _mode_sense(c, cdb, ten=True)
 
@@ -327,11 +329,11 @@ def _mode_select(c: Changer, buf: bytes, header: int) -> Reply:
     return Reply()
 
 
-@CHANGER_COMMANDS.register(0x15, "MODE SELECT(6)", 6)
+@COMMANDS.register(0x15, "MODE SELECT(6)", 6)
 def mode_select6(c: Changer, cdb: bytes, data: bytes | None, length: int) -> Reply:
     return _mode_select(c, bytes((data or b"")[: cdb[4]]), 4)
 
 
-@CHANGER_COMMANDS.register(0x55, "MODE SELECT(10)", 10)
+@COMMANDS.register(0x55, "MODE SELECT(10)", 10)
 def mode_select10(c: Changer, cdb: bytes, data: bytes | None, length: int) -> Reply:
     return _mode_select(c, bytes((data or b"")[: u16(cdb, 7)]), 8)

@@ -1,8 +1,11 @@
 """Command tables: which opcodes a device answers, with what preconditions and timeouts.
 
-Handlers register themselves with a decorator; the device looks the CDB up, applies the common
-checks (unit attention, medium ready) and calls the handler. The same table answers REPORT
-SUPPORTED OPERATION CODES, so what the device claims and what it does cannot drift apart.
+Each command family (a module) keeps its own table and registers its handlers in it with a
+decorator; a device builds its table by naming each family it answers (`CommandTable.joined`),
+so which commands a device has is written in one place, not left to the order of imports. The
+device looks the CDB up, applies the common checks (unit attention, medium ready) and calls the
+handler. The same table answers REPORT SUPPORTED OPERATION CODES, so what the device claims and
+what it does cannot drift apart.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kernel.errors import EXIT_DEVICE, TafError
 from tape.emulator.codec import u16
 from tape.emulator.sense import Sense, invalid_field_in_cdb
 
@@ -38,11 +42,14 @@ class Reply:
 Handler = Callable[..., Reply]
 
 
-class DataPhaseError(Exception):
+class DataPhaseError(TafError):
     """The host sent less data than the CDB announces (an SG_IO underrun, not a SCSI status)."""
 
+    exit_code = EXIT_DEVICE
+    default_message = "发给设备的数据比命令声明的少"
+
     def __init__(self, needed: int, given: int) -> None:
-        super().__init__(f"{needed} > {given}")
+        super().__init__(detail=f"{needed} > {given}")
         self.needed = needed
         self.given = given
 
@@ -63,6 +70,18 @@ class CommandTable:
 
     def __init__(self) -> None:
         self._specs: dict[tuple[int, int | None], CommandSpec] = {}
+
+    @classmethod
+    def joined(cls, *families: CommandTable) -> CommandTable:
+        """One device's table from the tables of the families it answers; an opcode claimed by two
+        families is a programming error, found when the device's module is imported."""
+        table = cls()
+        for family in families:
+            for key, spec in family._specs.items():
+                if key in table._specs:
+                    raise ValueError(f"opcode {spec.opcode:02X}h registered twice ({spec.name})")
+                table._specs[key] = spec
+        return table
 
     def register(
         self,
@@ -138,8 +157,3 @@ def _timeouts(spec: CommandSpec) -> bytes:
 def trim(data: bytes, limit: int) -> bytes:
     """Data-in cut to an allocation length."""
     return data if len(data) <= limit else data[:limit]
-
-
-# The two devices of the emulated library; handler modules register into these.
-DRIVE_COMMANDS = CommandTable()
-CHANGER_COMMANDS = CommandTable()

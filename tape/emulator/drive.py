@@ -4,7 +4,7 @@ command shares.
 A `Drive` is built for one command inside a runtime session; it reads and changes the shared
 state and the loaded cartridge, and returns a `Reply`. The command families live in their own
 modules (drive_info, drive_media, drive_io, drive_position, drive_mode, drive_log, drive_mam),
-which register their handlers in `DRIVE_COMMANDS`.
+each with its own command table; `DRIVE_COMMANDS` below joins them, naming each family.
 
 Medium states: empty → (insert) loading → ready ⇄ (UNLOAD / LOAD) unloaded → (removed) empty.
 "loading" lasts the load time, or the first-load optimisation of a new LTO-9 cartridge; when it
@@ -13,9 +13,18 @@ ends, a cartridge that was inserted (not loaded by command) raises 6/28/00 once.
 
 from __future__ import annotations
 
+from tape.emulator import (
+    drive_info,
+    drive_io,
+    drive_log,
+    drive_mam,
+    drive_media,
+    drive_mode,
+    drive_position,
+)
 from tape.emulator import faults as fault_kinds
 from tape.emulator.cartridge import Cartridge
-from tape.emulator.commands import DRIVE_COMMANDS, Reply, Wait
+from tape.emulator.commands import CommandTable, Reply, Wait
 from tape.emulator.drive_log import (
     TA_CLEANING_MEDIA,
     TA_CLEANING_REQUESTED,
@@ -52,10 +61,22 @@ REQUEST_SENSE = 0x03
 REPORT_LUNS = 0xA0
 # Commands a unit attention does not interrupt (SPC-4 §5.14).
 ATTENTION_EXEMPT = (INQUIRY, REPORT_LUNS, REQUEST_SENSE)
+# Every command the drive answers, family by family.
+DRIVE_COMMANDS = CommandTable.joined(
+    drive_media.COMMANDS,
+    drive_info.COMMANDS,
+    drive_io.COMMANDS,
+    drive_position.COMMANDS,
+    drive_mode.COMMANDS,
+    drive_log.COMMANDS,
+    drive_mam.COMMANDS,
+)
 
 
 class Drive:
     """One drive of the library, as seen by one command."""
+
+    commands = DRIVE_COMMANDS
 
     def __init__(self, runtime: Runtime, index: int) -> None:
         self.rt = runtime
@@ -103,7 +124,7 @@ class Drive:
 
     def execute(self, cdb: bytes, data: bytes | memoryview | None, length: int) -> Reply:
         self.advance()
-        spec = DRIVE_COMMANDS.lookup(cdb)
+        spec = self.commands.lookup(cdb)
         if spec is None:
             reply = Reply(sense=INVALID_OPCODE)
         else:
@@ -305,14 +326,3 @@ class Drive:
         self.cold.medium = "empty"
         self.cold.pending_partitions = None
 
-
-# Register the command families (import for their side effect on DRIVE_COMMANDS).
-from tape.emulator import (  # noqa: E402,F401
-    drive_info,
-    drive_io,
-    drive_log,
-    drive_mam,
-    drive_media,
-    drive_mode,
-    drive_position,
-)

@@ -11,12 +11,15 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from tape.emulator.codec import ascii_field, be, u16, u32
-from tape.emulator.commands import DRIVE_COMMANDS, Reply, trim
+from tape.emulator.commands import CommandTable, Reply, trim
 from tape.emulator.media import DRIVE_DENSITIES, MEDIA, MediaType
 from tape.emulator.sense import invalid_field_in_cdb
 
 if TYPE_CHECKING:
     from tape.emulator.drive import Drive
+
+# This family's commands; the drive names each family when it builds its table.
+COMMANDS = CommandTable()
 
 VENDOR = "IBM"
 PRODUCT = "ULT3580-HH9"
@@ -118,7 +121,7 @@ def inquiry_reply(cdb: bytes, standard: bytes, vpd: dict[int, bytes]) -> Reply:
     return Reply(data=trim(page, allocation))
 
 
-@DRIVE_COMMANDS.register(0x12, "INQUIRY", 6)
+@COMMANDS.register(0x12, "INQUIRY", 6)
 def inquiry(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     standard = inquiry_header(0x01, VENDOR, PRODUCT, d.library.drive_revision)
     standard[5] = 0x01  # PROTECT: logical block protection supported
@@ -142,7 +145,7 @@ def _alerts_page() -> bytes:
     return bytes([0x01, 0xB2, 0x00, 0x0C]) + bits.to_bytes(8, "big") + bytes(4)
 
 
-@DRIVE_COMMANDS.register(0x05, "READ BLOCK LIMITS", 6)
+@COMMANDS.register(0x05, "READ BLOCK LIMITS", 6)
 def read_block_limits(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     if cdb[1] & 0x01:  # MLOI: report the maximum logical object identifier instead
         return Reply(data=bytes(12) + be(0xFFFFFFFF, 8))
@@ -178,7 +181,7 @@ def medium_type_descriptor(media: MediaType) -> bytes:
     return bytes(out)
 
 
-@DRIVE_COMMANDS.register(0x44, "REPORT DENSITY SUPPORT", 10)
+@COMMANDS.register(0x44, "REPORT DENSITY SUPPORT", 10)
 def report_density_support(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     only_loaded = bool(cdb[1] & 0x01)
     by_medium_type = bool(cdb[1] & 0x02)
@@ -202,9 +205,9 @@ def report_density_support(d: Drive, cdb: bytes, data: object, length: int) -> R
     return Reply(data=trim(reply, u16(cdb, 7)))
 
 
-@DRIVE_COMMANDS.register(0xA3, "REPORT SUPPORTED OPERATION CODES", 12, service_action=0x0C)
+@COMMANDS.register(0xA3, "REPORT SUPPORTED OPERATION CODES", 12, service_action=0x0C)
 def report_supported_opcodes(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
-    return Reply(data=trim(DRIVE_COMMANDS.report_supported(cdb), u32(cdb, 6)))
+    return Reply(data=trim(d.commands.report_supported(cdb), u32(cdb, 6)))
 
 
 def report_luns_reply(cdb: bytes) -> Reply:
@@ -215,6 +218,6 @@ def report_luns_reply(cdb: bytes) -> Reply:
     return Reply(data=trim(be(8, 4) + bytes(4) + bytes(8), u32(cdb, 6)))
 
 
-@DRIVE_COMMANDS.register(0xA0, "REPORT LUNS", 12)
+@COMMANDS.register(0xA0, "REPORT LUNS", 12)
 def report_luns(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return report_luns_reply(cdb)

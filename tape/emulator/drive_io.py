@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from tape.emulator import faults as fault_kinds
 from tape.emulator.codec import u24
-from tape.emulator.commands import DRIVE_COMMANDS, DataPhaseError, Reply, Wait
+from tape.emulator.commands import CommandTable, DataPhaseError, Reply, Wait
 from tape.emulator.drive_log import TA_HARD_ERROR, TA_READ_FAILURE, TA_WRITE_FAILURE
 from tape.emulator.partition import FILEMARK, CorruptBlock
 from tape.emulator.sense import (
@@ -34,6 +34,9 @@ from tape.emulator.sense import (
 if TYPE_CHECKING:
     from tape.emulator.drive import Drive
 
+# This family's commands; the drive names each family when it builds its table.
+COMMANDS = CommandTable()
+
 
 def _early_warning(information: int = 0) -> Sense:
     return Sense(NO_SENSE, 0x00, 0x02, eom=True, information=information)
@@ -42,7 +45,7 @@ def _early_warning(information: int = 0) -> Sense:
 # -- READ ----------------------------------------------------------------------------------------
 
 
-@DRIVE_COMMANDS.register(0x08, "READ(6)", 6, medium=True, timeout=2340)
+@COMMANDS.register(0x08, "READ(6)", 6, medium=True, timeout=2340)
 def read6(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     sili, fixed = bool(cdb[1] & 0x02), bool(cdb[1] & 0x01)
     count = u24(cdb, 2)
@@ -112,7 +115,7 @@ def _read_failure(d: Drive, residue: int) -> NoReturn:
 # -- WRITE ---------------------------------------------------------------------------------------
 
 
-@DRIVE_COMMANDS.register(0x0A, "WRITE(6)", 6, medium=True, timeout=1560)
+@COMMANDS.register(0x0A, "WRITE(6)", 6, medium=True, timeout=1560)
 def write6(d: Drive, cdb: bytes, data: bytes | memoryview | None, length: int) -> Reply:
     fixed = bool(cdb[1] & 0x01)
     count = u24(cdb, 2)
@@ -164,7 +167,7 @@ def _write_faults(d: Drive, residue: int) -> None:
         raise CheckCondition(Sense(VOLUME_OVERFLOW, 0x00, 0x02, eom=True, information=residue))
 
 
-@DRIVE_COMMANDS.register(0x10, "WRITE FILEMARKS(6)", 6, medium=True, timeout=1680)
+@COMMANDS.register(0x10, "WRITE FILEMARKS(6)", 6, medium=True, timeout=1680)
 def write_filemarks6(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     immed = bool(cdb[1] & 0x01)
     if cdb[1] & 0x02:
@@ -187,7 +190,7 @@ def write_filemarks6(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
 # -- ERASE and FORMAT -----------------------------------------------------------------------------
 
 
-@DRIVE_COMMANDS.register(0x19, "ERASE(6)", 6, medium=True, timeout=166370)
+@COMMANDS.register(0x19, "ERASE(6)", 6, medium=True, timeout=166370)
 def erase6(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     long_erase, immed = bool(cdb[1] & 0x01), bool(cdb[1] & 0x02)
     d.check_writable()
@@ -202,7 +205,7 @@ def erase6(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return Reply() if immed else Reply(wait=Wait(cold.busy_end, "erase"))
 
 
-@DRIVE_COMMANDS.register(0x04, "FORMAT MEDIUM", 6, medium=True, timeout=3240)
+@COMMANDS.register(0x04, "FORMAT MEDIUM", 6, medium=True, timeout=3240)
 def format_medium(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     immed = bool(cdb[1] & 0x01)
     kind = cdb[2] & 0x0F

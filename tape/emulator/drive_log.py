@@ -10,12 +10,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tape.emulator.codec import ascii_field, be, u16
-from tape.emulator.commands import DRIVE_COMMANDS, Reply, trim
+from tape.emulator.commands import CommandTable, Reply, trim
 from tape.emulator.library_state import DRIVE_BUFFER
 from tape.emulator.sense import invalid_field_in_cdb
 
 if TYPE_CHECKING:
     from tape.emulator.drive import Drive
+
+# This family's commands; the drive names each family when it builds its table.
+COMMANDS = CommandTable()
 
 COUNTER, ASCII_PARAM, BINARY_LIST = 0x00, 0x01, 0x03
 
@@ -140,7 +143,7 @@ PAGES: dict[int, Callable[[Drive], list[Parameter]]] = {
 }
 
 
-@DRIVE_COMMANDS.register(0x4D, "LOG SENSE", 10)
+@COMMANDS.register(0x4D, "LOG SENSE", 10)
 def log_sense(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     if cdb[1] & 0x03:
         raise invalid_field_in_cdb(1, 1 if cdb[1] & 0x02 else 0)  # PPC and SP are not supported
@@ -166,7 +169,7 @@ def log_sense(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return Reply(data=trim(reply, u16(cdb, 7)))
 
 
-@DRIVE_COMMANDS.register(0x4C, "LOG SELECT", 10)
+@COMMANDS.register(0x4C, "LOG SELECT", 10)
 def log_select(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     if cdb[1] & 0x01:
         raise invalid_field_in_cdb(1, 0)  # SP: no saved values

@@ -10,11 +10,14 @@ from typing import TYPE_CHECKING
 
 from tape.emulator import mam
 from tape.emulator.codec import be, u16, u32
-from tape.emulator.commands import DRIVE_COMMANDS, Reply, trim
+from tape.emulator.commands import CommandTable, Reply, trim
 from tape.emulator.sense import PARAMETER_LIST_LENGTH_ERROR, CheckCondition, invalid_field_in_cdb
 
 if TYPE_CHECKING:
     from tape.emulator.drive import Drive
+
+# This family's commands; the drive names each family when it builds its table.
+COMMANDS = CommandTable()
 
 VALUES, ATTRIBUTE_LIST, VOLUME_LIST, PARTITION_LIST, SUPPORTED = 0x00, 0x01, 0x02, 0x03, 0x05
 
@@ -23,7 +26,7 @@ def _load_facts(d: Drive) -> mam.LoadFacts:
     return mam.LoadFacts(d.hot.medium_written, d.hot.medium_read, d.cold.alerts)
 
 
-@DRIVE_COMMANDS.register(0x8C, "READ ATTRIBUTE", 16, medium=True, timeout=132)
+@COMMANDS.register(0x8C, "READ ATTRIBUTE", 16, medium=True, timeout=132)
 def read_attribute(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     action, volume, partition = cdb[1] & 0x1F, cdb[5], cdb[7]
     first, allocation = u16(cdb, 8), u32(cdb, 10)
@@ -52,7 +55,7 @@ def read_attribute(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     raise invalid_field_in_cdb(1, 4)
 
 
-@DRIVE_COMMANDS.register(0x8D, "WRITE ATTRIBUTE", 16, medium=True, timeout=132)
+@COMMANDS.register(0x8D, "WRITE ATTRIBUTE", 16, medium=True, timeout=132)
 def write_attribute(d: Drive, cdb: bytes, data: bytes | memoryview | None, length: int) -> Reply:
     volume, partition, declared = cdb[5], cdb[7], u32(cdb, 10)
     cart = d.loaded

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tape.emulator import faults as fault_kinds
-from tape.emulator.commands import DRIVE_COMMANDS, Reply, Wait, trim
+from tape.emulator.commands import CommandTable, Reply, Wait, trim
 from tape.emulator.drive_log import TA_NO_REMOVAL
 from tape.emulator.media import drive_accepts
 from tape.emulator.sense import (
@@ -26,13 +26,16 @@ from tape.emulator.sense import (
 if TYPE_CHECKING:
     from tape.emulator.drive import Drive
 
+# This family's commands; the drive names each family when it builds its table.
+COMMANDS = CommandTable()
 
-@DRIVE_COMMANDS.register(0x00, "TEST UNIT READY", 6, medium=True)
+
+@COMMANDS.register(0x00, "TEST UNIT READY", 6, medium=True)
 def test_unit_ready(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return Reply()
 
 
-@DRIVE_COMMANDS.register(0x03, "REQUEST SENSE", 6)
+@COMMANDS.register(0x03, "REQUEST SENSE", 6)
 def request_sense(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     if cdb[1] & 0x01:
         raise invalid_field_in_cdb(1, 0)  # descriptor format is not offered (D_SENSE fixed at 0)
@@ -65,7 +68,7 @@ def current_sense(d: Drive) -> bytes:
     return (reason or Sense(NO_SENSE)).to_bytes()
 
 
-@DRIVE_COMMANDS.register(0x1B, "LOAD UNLOAD", 6, timeout=7920)
+@COMMANDS.register(0x1B, "LOAD UNLOAD", 6, timeout=7920)
 def load_unload(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     immed = bool(cdb[1] & 0x01)
     load, eot = bool(cdb[4] & 0x01), bool(cdb[4] & 0x04)
@@ -100,7 +103,7 @@ def _load(d: Drive, immed: bool) -> Reply:
     return Reply()
 
 
-@DRIVE_COMMANDS.register(0x1E, "PREVENT ALLOW MEDIUM REMOVAL", 6)
+@COMMANDS.register(0x1E, "PREVENT ALLOW MEDIUM REMOVAL", 6)
 def prevent_allow(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     mode = cdb[4] & 0x03
     if mode > 1:
@@ -109,11 +112,11 @@ def prevent_allow(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return Reply()
 
 
-@DRIVE_COMMANDS.register(0x16, "RESERVE(6)", 6)
+@COMMANDS.register(0x16, "RESERVE(6)", 6)
 def reserve6(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return Reply()  # one initiator path: a reservation always succeeds
 
 
-@DRIVE_COMMANDS.register(0x17, "RELEASE(6)", 6)
+@COMMANDS.register(0x17, "RELEASE(6)", 6)
 def release6(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return Reply()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tape.emulator.codec import be, u16, u24
-from tape.emulator.commands import DRIVE_COMMANDS, Reply, trim
+from tape.emulator.commands import CommandTable, Reply, trim
 from tape.emulator.sense import (
     ILLEGAL_REQUEST,
     MEDIUM_NOT_PRESENT,
@@ -29,6 +29,9 @@ from tape.emulator.sense import (
 
 if TYPE_CHECKING:
     from tape.emulator.drive import Drive
+
+# This family's commands; the drive names each family when it builds its table.
+COMMANDS = CommandTable()
 
 CURRENT, CHANGEABLE, DEFAULT, SAVED = 0, 1, 2, 3
 Key = tuple[int, int]
@@ -180,12 +183,12 @@ def _mode_sense(d: Drive, cdb: bytes, ten: bool) -> Reply:
     return Reply(data=trim(header + descriptor + body, cdb[4]))
 
 
-@DRIVE_COMMANDS.register(0x1A, "MODE SENSE(6)", 6)
+@COMMANDS.register(0x1A, "MODE SENSE(6)", 6)
 def mode_sense6(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return _mode_sense(d, cdb, ten=False)
 
 
-@DRIVE_COMMANDS.register(0x5A, "MODE SENSE(10)", 10)
+@COMMANDS.register(0x5A, "MODE SENSE(10)", 10)
 def mode_sense10(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return _mode_sense(d, cdb, ten=True)
 
@@ -193,12 +196,12 @@ def mode_sense10(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
 # -- MODE SELECT ---------------------------------------------------------------------------------
 
 
-@DRIVE_COMMANDS.register(0x15, "MODE SELECT(6)", 6)
+@COMMANDS.register(0x15, "MODE SELECT(6)", 6)
 def mode_select6(d: Drive, cdb: bytes, data: bytes | None, length: int) -> Reply:
     return _mode_select(d, bytes((data or b"")[: cdb[4]]), cdb[4], ten=False)
 
 
-@DRIVE_COMMANDS.register(0x55, "MODE SELECT(10)", 10)
+@COMMANDS.register(0x55, "MODE SELECT(10)", 10)
 def mode_select10(d: Drive, cdb: bytes, data: bytes | None, length: int) -> Reply:
     return _mode_select(d, bytes((data or b"")[: u16(cdb, 7)]), u16(cdb, 7), ten=True)
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tape.emulator.codec import be, s24, s64, u16, u32, u64
-from tape.emulator.commands import DRIVE_COMMANDS, Reply, trim
+from tape.emulator.commands import CommandTable, Reply, trim
 from tape.emulator.sense import BLANK_CHECK, NO_SENSE, CheckCondition, Sense, invalid_field_in_cdb
 
 if TYPE_CHECKING:
     from tape.emulator.drive import Drive
     from tape.emulator.partition import Partition
 
+# This family's commands; the drive names each family when it builds its table.
+COMMANDS = CommandTable()
+
 SPACE_BLOCKS, SPACE_FILEMARKS, SPACE_EOD = 0, 1, 3
 
 
-@DRIVE_COMMANDS.register(0x01, "REWIND", 6, medium=True, timeout=600)
+@COMMANDS.register(0x01, "REWIND", 6, medium=True, timeout=600)
 def rewind(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     d.flush()
     d.hot.position = 0
@@ -30,12 +33,12 @@ def rewind(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
 # -- SPACE ---------------------------------------------------------------------------------------
 
 
-@DRIVE_COMMANDS.register(0x11, "SPACE(6)", 6, medium=True, timeout=2940)
+@COMMANDS.register(0x11, "SPACE(6)", 6, medium=True, timeout=2940)
 def space6(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return _space(d, cdb[1] & 0x0F, s24(cdb, 2))
 
 
-@DRIVE_COMMANDS.register(0x91, "SPACE(16)", 16, medium=True, timeout=2940)
+@COMMANDS.register(0x91, "SPACE(16)", 16, medium=True, timeout=2940)
 def space16(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     return _space(d, cdb[1] & 0x0F, s64(cdb, 4))
 
@@ -106,13 +109,13 @@ def _filemarks_backward(d: Drive, part: Partition, count: int) -> None:
 # -- LOCATE --------------------------------------------------------------------------------------
 
 
-@DRIVE_COMMANDS.register(0x2B, "LOCATE(10)", 10, medium=True, timeout=2940)
+@COMMANDS.register(0x2B, "LOCATE(10)", 10, medium=True, timeout=2940)
 def locate10(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     partition = cdb[8] if cdb[1] & 0x02 else None
     return _locate(d, partition, 0, u32(cdb, 3), partition_byte=8)
 
 
-@DRIVE_COMMANDS.register(0x92, "LOCATE(16)", 16, medium=True, timeout=2940)
+@COMMANDS.register(0x92, "LOCATE(16)", 16, medium=True, timeout=2940)
 def locate16(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     partition = cdb[3] if cdb[1] & 0x02 else None
     return _locate(d, partition, (cdb[1] >> 3) & 0x07, u64(cdb, 4), partition_byte=3)
@@ -151,7 +154,7 @@ def _locate(
 # -- READ POSITION -------------------------------------------------------------------------------
 
 
-@DRIVE_COMMANDS.register(0x34, "READ POSITION", 10, medium=True)
+@COMMANDS.register(0x34, "READ POSITION", 10, medium=True)
 def read_position(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     action = cdb[1] & 0x1F
     part = d.partition

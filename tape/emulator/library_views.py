@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kernel.errors import EXIT_STATE, TafError
 from tape.emulator.faults import Fault
 
 
-class LibraryError(Exception):
+class LibraryError(TafError):
     """A management request the library cannot carry out; the message is for the operator."""
+
+    exit_code = EXIT_STATE
+    default_message = "模拟磁带库无法执行这个请求"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
+from kernel.errors import EXIT_DEVICE, TafError
 from tape.emulator import fileio
 
 DATA = 1
@@ -56,8 +57,15 @@ class Record(NamedTuple):
         return self.offset + (self.length if self.kind == DATA else 0)
 
 
-class CorruptBlock(Exception):
-    """The stored block does not match its CRC (or its index record is damaged)."""
+class CorruptBlock(TafError):
+    """The stored block does not match its CRC (or its index record is damaged); `detail` says
+    which. The emulated drive reports it as a medium error."""
+
+    exit_code = EXIT_DEVICE
+    default_message = "模拟磁带上的数据块已损坏"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail=detail)
 
 
 def checksum(data: bytes | memoryview, flags: int) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kernel.errors import EXIT_DEVICE, TafError
+
 # Sense keys (SPC-4 table 27).
 NO_SENSE = 0x0
 RECOVERED_ERROR = 0x1
@@ -65,15 +67,19 @@ class Sense:
         return self.key, self.asc, self.ascq
 
 
-class CheckCondition(Exception):
+class CheckCondition(TafError):
     """Raised inside a command handler: the command ends with CHECK CONDITION and this sense.
 
     `data` is what was transferred before the condition (a READ that hit a filemark after some
-    fixed-length blocks returns those blocks and the sense together).
+    fixed-length blocks returns those blocks and the sense together). The emulated drive turns it
+    into a reply; it reaches a face only through a bug in the emulator.
     """
 
+    exit_code = EXIT_DEVICE
+    default_message = "模拟驱动器以 CHECK CONDITION 结束了命令"
+
     def __init__(self, sense: Sense, data: bytes = b"") -> None:
-        super().__init__(f"{sense.key:X}/{sense.asc:02X}/{sense.ascq:02X}")
+        super().__init__(detail=f"{sense.key:X}/{sense.asc:02X}/{sense.ascq:02X}")
         self.sense = sense
         self.data = data
 

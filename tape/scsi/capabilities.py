@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tape.scsi.errors import MalformedReply
 from tape.scsi.fields import ascii_text
 
 LTO7 = 0x5C
@@ -24,7 +25,7 @@ LTO9 = 0x60
 LTO10 = 0x62
 
 
-class CapabilityError(ValueError):
+class CapabilityError(MalformedReply):
     """A reply too short to decode."""
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from tape.scsi.errors import MalformedReply
 from tape.scsi.fields import ascii_text, unsigned
 from tape.scsi.modepages import ELEMENT_ADDRESS_ASSIGNMENT, ModeDataError, ModePage
 from tape.scsi.opcodes import Opcode
@@ -30,7 +31,7 @@ class ElementType(enum.IntEnum):
     DATA_TRANSFER = 4
 
 
-class ElementStatusError(ValueError):
+class ElementStatusError(MalformedReply):
     """The reply is too short or inconsistent."""
 
 

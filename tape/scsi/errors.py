@@ -3,6 +3,9 @@
 Every class carries a Chinese `message` and `advice` (defaults from `tape.scsi.messages`), the
 decoded `sense` when there was one, the `command` name, and `retryable` — True where waiting and
 sending the same command again is the right reaction. `tape.scsi.outcomes.check` raises them.
+All are `TafError`s with exit code 7 (HTTP 502; 423 where another host holds the device).
+`MalformedReply` is the other failure a command can end in: a reply too short or inconsistent to
+decode (each parser has its own subclass).
 
 Hierarchy:
     TapeError
@@ -24,15 +27,28 @@ Hierarchy:
 
 from __future__ import annotations
 
+from kernel.errors import EXIT_DEVICE, TafError
 from tape.scsi.messages import DEFERRED_NOTE, text
 from tape.scsi.sense import Sense
 
 
-class TapeError(Exception):
+class MalformedReply(TafError):
+    """A device reply too short or inconsistent to decode; `detail` says how (for the log)."""
+
+    exit_code = EXIT_DEVICE
+    default_message = "设备返回的数据无法解析"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail=detail)
+
+
+class TapeError(TafError):
     """The drive completed a command with an error the caller must handle."""
 
     text_id = "unknown"
     retryable = False
+    exit_code = EXIT_DEVICE
+    default_message = text("unknown").message
 
     def __init__(
         self,
@@ -43,13 +59,12 @@ class TapeError(Exception):
         command: str = "",
     ) -> None:
         default = text(self.text_id)
-        self.message = message if message is not None else default.message
+        message = message if message is not None else default.message
         if sense is not None and sense.deferred:
-            self.message += DEFERRED_NOTE
-        self.advice = advice if advice is not None else default.advice
+            message += DEFERRED_NOTE
+        super().__init__(message, advice if advice is not None else default.advice)
         self.sense = sense
         self.command = command
-        super().__init__(self.message)
 
     @property
     def residue(self) -> int:
@@ -62,7 +77,7 @@ class TapeError(Exception):
         return bool(self.sense and self.sense.deferred)
 
     def __str__(self) -> str:
-        return f"{self.message}（{self.advice}）" if self.advice else self.message
+        return self.text
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, command={self.command!r}, sense={self.sense})"
@@ -211,7 +226,9 @@ class AbortedCommand(TapeError):
 class DeviceBusy(TapeError):
     text_id = "busy"
     retryable = True
+    http_status = 423
 
 
 class ReservationConflict(TapeError):
     text_id = "reservation_conflict"
+    http_status = 423

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tape.scsi.errors import MalformedReply
 from tape.scsi.fields import ascii_text
 
 TAPE = 0x01
@@ -25,7 +26,7 @@ VPD_DEVICE_IDENTIFICATION = 0x83
 VPD_SEQUENTIAL_CAPABILITIES = 0xB0
 
 
-class InquiryError(ValueError):
+class InquiryError(MalformedReply):
     """The reply is too short or not the page asked for."""
 
 

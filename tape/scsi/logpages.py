@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tape.scsi.errors import MalformedReply
 from tape.scsi.fields import ascii_text
 
 SUPPORTED_PAGES = 0x00
@@ -32,7 +33,7 @@ TAPE_ALERT = 0x2E
 TAPE_CAPACITY = 0x31
 
 
-class LogPageError(ValueError):
+class LogPageError(MalformedReply):
     """The reply is too short or inconsistent to be a log page."""
 
 

@@ -21,6 +21,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tape.scsi.errors import MalformedReply
 from tape.scsi.messages import MAM_LABELS
 
 
@@ -113,8 +114,10 @@ ATTRIBUTES: dict[int, AttributeSpec] = {
 }
 
 
-class MamError(ValueError):
+class MamError(MalformedReply):
     """A value that does not fit its attribute, or a reply that cannot be decoded."""
+
+    default_message = "磁带存储芯片（MAM）的属性值无效或无法解析"
 
 
 def _fit(attribute_id: int, raw: bytes, pad: bytes) -> bytes:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from tape.scsi.errors import MalformedReply
+
 CONTROL = 0x0A
 DATA_COMPRESSION = 0x0F
 DEVICE_CONFIGURATION = 0x10
@@ -28,7 +30,7 @@ ALL_PAGES = 0x3F
 BUFFERED = 0x10  # device-specific parameter: buffered mode 1 (bits 6-4)
 
 
-class ModeDataError(ValueError):
+class ModeDataError(MalformedReply):
     """The reply is too short or inconsistent."""
 
 

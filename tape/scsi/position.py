@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tape.scsi.cdb import PositionForm
+from tape.scsi.errors import MalformedReply
 
 
-class PositionError(ValueError):
+class PositionError(MalformedReply):
     """The reply is too short for the form asked for."""
 
 

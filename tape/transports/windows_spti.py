@@ -28,6 +28,7 @@ import time
 from functools import cache
 from typing import Any, Protocol
 
+from kernel.errors import EXIT_DEVICE, TafError
 from tape.scsi.opcodes import command_name
 from tape.transport import (
     DeviceInUse,
@@ -155,11 +156,14 @@ class StorageAdapterDescriptor(ctypes.Structure):
     ]
 
 
-class WinApiError(Exception):
-    """A Win32 call failed with `code` (GetLastError)."""
+class WinApiError(TafError):
+    """A Win32 call failed with `code` (GetLastError); the transport turns it into a TransportError."""
+
+    exit_code = EXIT_DEVICE
+    default_message = "Windows 设备调用失败"
 
     def __init__(self, code: int, function: str = "") -> None:
-        super().__init__(f"{function} failed with Windows error {code}")
+        super().__init__(detail=f"{function} failed with Windows error {code}")
         self.code = code
         self.function = function
 

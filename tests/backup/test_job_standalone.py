@@ -101,7 +101,8 @@ def test_the_job_asks_for_each_cartridge_waits_and_continues_when_the_operator_b
 
     def shown_waiting() -> dict[str, Any] | None:
         shown = cli("backup", "status", job_id, "--json").json()
-        return shown if shown["progress"]["phase"] == "等待换盘" else None
+        phase = (shown["progress"]["phase"], shown["progress"]["phase_label"])
+        return shown if phase == ("wait_tape", "等待换盘") else None
 
     status = wait_for(shown_waiting, "进度显示等待换盘", running)
     assert status["status"] == "waiting_tape" and status["progress"]["message"] == "没有可写入的磁带"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -61,7 +60,7 @@ def test_verify_reads_every_package_back_and_finds_the_damaged_ones(job_services
 def test_progress_is_published_while_the_job_runs(job_services: Any, taf_env: Path, monkeypatch) -> None:
     """Every publication is recorded as it is written (not sampled by a poll, which a fast machine
     outruns), with the board publishing on every change so each package's step is visible."""
-    from backup import progress
+    from kernel import progress
 
     seen: list[dict[str, Any]] = []
     publish = progress.ProgressBoard.publish
@@ -71,7 +70,7 @@ def test_progress_is_published_while_the_job_runs(job_services: Any, taf_env: Pa
         before = board.state.updated_at
         publish(board, force)
         if board.state.updated_at != before:
-            seen.append(json.loads(board.path.read_text(encoding="utf-8")))
+            seen.append(board.state.to_dict())  # what the store was handed
 
     monkeypatch.setattr(progress.ProgressBoard, "publish", recording)
     source = make_tree(taf_env / "源数据", 300)
@@ -82,13 +81,13 @@ def test_progress_is_published_while_the_job_runs(job_services: Any, taf_env: Pa
 
     final = seen[-1]
     planned = job_services.ledger.backup_job(job_id).planned
-    assert final["phase"] == "完成" and final["fraction"] == 1.0 and "成功" in final["message"]
+    assert (final["phase"], final["phase_label"]) == ("done", "完成") and final["fraction"] == 1.0 and "成功" in final["message"]
     assert final["packages_written"] == final["packages_total"] == planned["packages"]
     assert final["files_total"] == planned["files"] and final["bytes_total"] == planned["bytes_in"]
     assert final["bytes_packed"] == planned["bytes_in"]
     assert final["bytes_written"] == sum(e.payload_bytes for found in job_packages(job_services, job_id).values()
                                          for e in found)
-    writing = [s for s in seen if s["phase"] == "写入磁带"]
+    writing = [s for s in seen if (s["phase"], s["phase_label"]) == ("write", "写入磁带")]
     assert len(writing) >= 3, [s["phase"] for s in seen]  # several ticks while packages go to tape
     written = [s["packages_written"] for s in seen]
     assert written == sorted(written) and len(set(written)) >= 3
@@ -99,3 +98,21 @@ def test_progress_is_published_while_the_job_runs(job_services: Any, taf_env: Pa
     # A heartbeat publishes at least once a second, even while the job waits for a slow package.
     stamps = [s["updated_at"] for s in seen]
     assert max(b - a for a, b in zip(stamps, stamps[1:], strict=False)) < 3.0
+
+
+def test_verification_publishes_how_far_it_has_read(job_services: Any, taf_env: Path) -> None:
+    from restore.verify import verify_job
+
+    job, _ = service.request_backup(job_services, [str(make_tree(taf_env / "源数据", 60, big=False))],
+                                    group="2026-05", level=1)
+    service.run(job_services, str(job.id))
+    result = verify_job(job_services, str(job.id))
+
+    published = job_services.progress.latest(f"verify-{job.id}")
+    assert published is not None and (published.kind, published.phase) == ("verify", "done")
+    assert published.packages_read == published.packages_total == result["checked"]
+    assert published.files_done == result["files_checked"] > 0
+    assert published.cartridges_done == published.cartridges_total == len(job_packages(job_services, str(job.id)))
+    assert published.bytes_read == sum(e.payload_bytes for found in job_packages(job_services, str(job.id)).values()
+                                       for e in found)
+    assert published.fraction == 1.0 and published.current_cartridge == "TAF001L9"

@@ -13,7 +13,7 @@ from typing import Any
 
 from backup import service
 from backup.levels import Codec
-from bootstrap import scheduled_handlers
+from jobs.handlers import scheduled_handlers
 from ledger import clock
 from media import operations
 from media.devices import open_session

@@ -48,7 +48,8 @@ def test_run_wait_status_and_list_report_the_finished_job(backup_cli: Callable[.
     assert summary["group"] == "2026-05" and len(summary["chain_head"]) == 64
 
     status = backup_cli("backup", "status", summary["job_id"], "--json").json()
-    assert status["status"] == "succeeded" and status["progress"]["phase"] == "完成"
+    assert status["status"] == "succeeded"
+    assert (status["progress"]["phase"], status["progress"]["phase_label"]) == ("done", "完成")
     assert status["progress"]["packages_written"] == 1 and status["progress"]["fraction"] == 1.0
     text = backup_cli("backup", "status", summary["job_id"])
     assert "成功" in text.out and "TAF001L9" in text.out

@@ -6,7 +6,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from bootstrap import build, scheduled_handlers
+from bootstrap import build
+from jobs.handlers import scheduled_handlers
 from tests.conftest import run_cli
 
 

@@ -64,7 +64,7 @@ def test_the_worker_process_starts_writes_a_heartbeat_and_stops(taf_env) -> None
 def test_scheduled_handlers_run_the_retention_check_and_alert_on_a_failed_health_check(sqlite_services) -> None:  # noqa: ANN001
     from datetime import datetime
 
-    from bootstrap import scheduled_handlers
+    from jobs.handlers import scheduled_handlers
 
     handlers = scheduled_handlers()
     sqlite_services.ledger.add_recipient("值班", "13800000000", ["system_exception"], by="admin")

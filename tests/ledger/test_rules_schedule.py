@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kernel.errors import TafError
 from ledger.rules.schedule import (
     MAX_COUNTED_MISSED,
     CronError,
@@ -78,8 +79,9 @@ def test_an_expression_that_is_not_text_is_refused() -> None:
         validate_cron(None)  # type: ignore[arg-type]
 
 
-def test_a_cron_error_is_a_value_error() -> None:
-    assert issubclass(CronError, ValueError)
+def test_a_cron_error_is_bad_input_for_every_face_and_no_longer_a_value_error() -> None:
+    assert issubclass(CronError, TafError) and not issubclass(CronError, ValueError)
+    assert (CronError.exit_code, CronError.http_status) == (2, 400)
 
 
 # --- next and previous -------------------------------------------------------------------------

@@ -1,11 +1,11 @@
-"""The erase interlock's active-group rule and first-sight registration of cartridges."""
+"""The erase interlock's active-group rule (the ledger's) and first-sight registration of cartridges."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ledger.domain import BackupGroup
-from media.cartridges import active_groups_on, ensure_cartridge, media_type_of, volume_serial_of
+from media.cartridges import ensure_cartridge, media_type_of, volume_serial_of
 
 
 def holding(services: Any, barcode: str, *groups: str) -> Any:
@@ -24,10 +24,10 @@ def test_active_groups_are_those_not_rotated_out_and_unknown_ones_count(sqlite_s
     old.rotate_out(reason="超过保留数", by="测试")
     ledger.save(old, current)
     cartridge = holding(sqlite_services, "TAF001L9", "2026-03", "2026-04", "2026-05")
-    assert active_groups_on(ledger, cartridge) == ["2026-04", "2026-05"]  # 2026-05 has no aggregate: kept safe
+    assert ledger.active_groups_on(cartridge) == ["2026-04", "2026-05"]  # 2026-05 has no aggregate: kept safe
     rotated_only = holding(sqlite_services, "TAF002L9", "2026-03")
-    assert active_groups_on(ledger, rotated_only) == []
-    rotated_only.erase("short", active_groups=active_groups_on(ledger, rotated_only), by="测试")
+    assert ledger.active_groups_on(rotated_only) == []
+    rotated_only.erase("short", active_groups=ledger.active_groups_on(rotated_only), by="测试")
 
 
 def test_media_type_and_volume_serial_come_from_the_barcode() -> None:

@@ -94,3 +94,14 @@ def test_a_rebuild_gives_the_same_search_results(catalog) -> None:  # noqa: ANN0
     strip = [{k: v for k, v in r.items() if k != "id"} for r in before]
     assert [{k: v for k, v in r.items() if k != "id"} for r in after] == strip
     assert catalog.groups() == ["2026-04", "2026-05"]
+
+
+def test_a_files_view_left_by_an_older_version_is_made_anew(catalog) -> None:  # noqa: ANN001
+    """Before `raw` existed the SQLite view was made only if missing, so an old one stayed."""
+    store = catalog.store
+    with store.transaction() as cursor:
+        cursor.execute("DROP VIEW catalog_files")
+        cursor.execute("CREATE VIEW catalog_files AS SELECT 1 AS id")
+    catalog.create()
+    rows = store.query("SELECT full_path, raw FROM catalog_files")
+    assert len(rows) == 5 and all(raw is None for _, raw in rows)

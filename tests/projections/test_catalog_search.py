@@ -7,12 +7,13 @@ Small thresholds make the small test catalog take every path of the search code.
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
 
-import projections.catalog as catalog_module
-from projections.catalog import RESULT_COLUMNS, CatalogView, SearchQuery
+from projections.catalog import RESULT_COLUMNS, CatalogView, SearchQuery, limits
 from projections.runner import Projector
 
 NS = 1_000_000_000
@@ -65,12 +66,12 @@ def expected(view: CatalogView, rows: list[dict[str, Any]], pattern: str) -> set
 
 @pytest.fixture
 def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(catalog_module, "SHORT_WINDOW", 7)
-    monkeypatch.setattr(catalog_module, "FLUSH_ROWS", 5)
-    monkeypatch.setattr(catalog_module, "RUN_PROBE", 3)
-    monkeypatch.setattr(catalog_module, "RUN_PAGE_IDS", 2)
-    monkeypatch.setattr(catalog_module, "SPAN_PAGE", 3)
-    monkeypatch.setattr(catalog_module, "MANY_DIRS", 4)
+    monkeypatch.setattr(limits, "SHORT_WINDOW", 7)
+    monkeypatch.setattr(limits, "FLUSH_ROWS", 5)
+    monkeypatch.setattr(limits, "RUN_PROBE", 3)
+    monkeypatch.setattr(limits, "RUN_PAGE_IDS", 2)
+    monkeypatch.setattr(limits, "SPAN_PAGE", 3)
+    monkeypatch.setattr(limits, "MANY_DIRS", 4)
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def every_row(view: CatalogView) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("strategy", ["collect", "newest-first"])
 def test_every_pattern_finds_exactly_the_rows_containing_it(catalog, monkeypatch, strategy: str) -> None:  # noqa: ANN001
     if strategy == "newest-first":
-        monkeypatch.setattr(catalog_module, "DIR_COLLECT_ROWS", 0)
+        monkeypatch.setattr(limits, "DIR_COLLECT_ROWS", 0)
     rows = every_row(catalog)
     assert len(rows) == catalog.count() == 2 * len(PATHS) + 1
     for pattern in PATTERNS:
@@ -122,7 +123,7 @@ def test_group_type_and_date_filters_combine_with_every_strategy(catalog, monkey
     since = 1_700_000_010 * NS
     rows = every_row(catalog)
     for collect in (10**9, 0):
-        monkeypatch.setattr(catalog_module, "DIR_COLLECT_ROWS", collect)
+        monkeypatch.setattr(limits, "DIR_COLLECT_ROWS", collect)
         for pattern in ["报告", "算", "txt", "/", "报告/预", "x"]:
             for group in ["2026-04", "2026-05"]:
                 got = {r["id"] for r in catalog.search(SearchQuery(pattern=pattern, group=group, ext="TXT", limit=999,
@@ -185,6 +186,23 @@ def test_rows_read_back_exactly_as_the_manifest_said(services) -> None:  # noqa:
     by_sql = {row[2]: dict(zip(RESULT_COLUMNS, row, strict=True))
               for row in view.store.query(f"SELECT {', '.join(RESULT_COLUMNS)} FROM catalog_files")}
     assert by_sql == rows
+
+
+def test_a_name_that_is_not_valid_unicode_keeps_its_exact_bytes_in_raw(services) -> None:  # noqa: ANN001
+    view = CatalogView(services.store)
+    path_raw = "posix:" + base64.b64encode("坏名/报".encode() + b"\xff.txt").decode()
+    record(services, "TAF401L9", "2026-10", [[
+        entry("坏名/报\\xff.txt", path_raw=path_raw, member="_taf_escaped/1-0"),
+        entry("好名.txt"),
+    ]])
+    Projector(services.ledger, [view]).catch_up()
+    [bad] = view.search(SearchQuery(pattern="xff"))
+    assert json.loads(bad["raw"]) == [None, path_raw, None] and bad["member"] == "_taf_escaped/1-0"
+    assert view.under("/srv/数据/坏名") == [bad]
+    [good] = view.search(SearchQuery(pattern="好名"))
+    assert good["raw"] is None
+    by_sql = dict(view.store.query("SELECT full_path, raw FROM catalog_files"))
+    assert by_sql == {bad["full_path"]: bad["raw"], good["full_path"]: None}
 
 
 def test_under_selects_a_file_or_a_whole_folder(catalog) -> None:  # noqa: ANN001

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from kernel.progress import Progress
 from restore import service
 from restore.errors import Refused
-from restore.execute import RestoreProgress, RestoreSummary
+from restore.execute import RestoreSummary
 from tape.volume import PackageHeader, encode_manifest
 from tests.restore.tapes import Written, back_up, tree_of
 
@@ -91,17 +92,17 @@ def test_a_paused_restore_resumes_without_reading_a_package_twice(lib_services: 
     target = tmp_path / "续传"
     job, _, preview = service.request(lib_services, [str(source)], target, by="测试员")
     stop = threading.Event()
-    seen: list[RestoreProgress] = []
+    seen: list[Progress] = []
 
-    def progress(state: RestoreProgress) -> None:
+    def progress(state: Progress) -> None:
         seen.append(replace(state))
-        if state.packages_done == 3:
+        if state.packages_read == 3:
             stop.set()
 
     first = service.run(lib_services, str(job.id), device="emulated:0", actor="测试员", progress=progress,
                         stop=stop, poll_seconds=0.01)
     assert first.status == "paused" and first.packages_read == 3
-    assert any(s.cartridge and s.package_id and s.tape_bytes_read for s in seen)
+    assert any(s.current_cartridge and s.current_package and s.bytes_read for s in seen)
     done = list(lib_services.ledger.restore_job(job.id).done_packages)
     assert len(done) == 3
     second = service.run(lib_services, str(job.id), device="emulated:0", actor="测试员", poll_seconds=0.01)
@@ -117,8 +118,8 @@ def test_a_cancelled_restore_leaves_no_partial_files(lib_services: Any, backed_u
     target = tmp_path / "取消"
     job, _, _ = service.request(lib_services, [str(source / "大文件")], target, by="测试员")
 
-    def progress(state: RestoreProgress) -> None:
-        if state.packages_done == 2 and not lib_services.ledger.restore_job(job.id).finished:
+    def progress(state: Progress) -> None:
+        if state.packages_read == 2 and not lib_services.ledger.restore_job(job.id).finished:
             service.cancel(lib_services, str(job.id), by="另一位操作员", reason="不需要了")
 
     summary = service.run(lib_services, str(job.id), device="emulated:0", actor="测试员", progress=progress,

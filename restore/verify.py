@@ -1,5 +1,8 @@
 """Read-back verification (B6): can the files of a backup be restored from tape, as the manifest says?
 
+Verified means restorable, so this lives with the restore and runs its code; the backup room knows
+nothing of it.
+
 For every package it reads: the payload's size and SHA-256 (`read_package_payload`), then every
 member extracted with the restore's own code into hashing sinks and compared with the manifest
 (`restore.checking`). Three outcomes per package, kept apart because they call for different acts:
@@ -17,7 +20,8 @@ A package TAF can restore only by correcting its 7z header (written by an affect
 Reading moves the tape, so verification books the drive like a job does (a backup writing on the
 same drive at the same time would lose its position). `verify_job` checks one job;
 `verify_all` every completed backup (since a date) on the cartridges it can reach, one cartridge
-load each, so a site can find every backup it must redo.
+load each, so a site can find every backup it must redo. Progress (cartridges, packages and
+files checked, bytes read) is published under `verify-<job>` or `verify-all` (`progress_id`).
 """
 
 from __future__ import annotations
@@ -30,13 +34,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
-
-from backup.messages_job import text as _job_text
+from kernel.progress import VERIFY, ProgressBoard
+from ledger.domain import BackupJob
 from media import operations
 from media.devices import DeviceSession, device_spec, open_session
 from media.errors import MediaError
+from restore import messages
 from restore.checking import check_package
+from restore.ports import VerifyServices
 from tape.scsi.errors import LoadRequired, NoMedium, TapeError
 from tape.volume import FormatError
 from tape.volume_errors import VolumeError
@@ -44,7 +49,12 @@ from tape.volume_packages import PackagePositions, read_package_header, read_pac
 
 
 def _text(key: str, **values: Any) -> str:
-    return _job_text(f"verify_{key}", **values)
+    return messages.text(f"verify_{key}", **values)
+
+
+def progress_id(job_id: str | None = None) -> str:
+    """Where a verification publishes its progress: `verify-<job>`, or `verify-all` for every job."""
+    return f"verify-{job_id or 'all'}"
 
 
 DAMAGED = "damaged"
@@ -96,11 +106,12 @@ def _positions(event: Any) -> PackagePositions:
 
 
 class _Reader:
-    """Checks packages through one open device session, with one scratch folder."""
+    """Checks packages through one open device session, with one scratch folder, on a progress board."""
 
-    def __init__(self, session: DeviceSession, scratch: Path) -> None:
+    def __init__(self, session: DeviceSession, scratch: Path, board: ProgressBoard) -> None:
         self.session = session
         self.scratch = scratch
+        self.board = board
 
     def bring(self, barcode: str) -> str:
         """Put `barcode` in the drive (library) or check it is there (standalone); '' when it is."""
@@ -124,6 +135,7 @@ class _Reader:
         result.checked += 1
         payload = self.scratch / "payload.7z"
         package = event.package_id
+        self.board.update(phase="read", current_package=package)
         try:
             _, manifest, _ = read_package_header(self.session.drive, event.header_block, tape_file=event.tape_file)
             read_package_payload(self.session.drive, _positions(event), payload)
@@ -131,6 +143,7 @@ class _Reader:
             result.findings.append(Finding(DAMAGED, barcode, package, _text("damaged", barcode=barcode,
                                                                             package=package, detail=str(error))))
             return
+        self.board.update(phase="check", bytes_read=self.board.state.bytes_read + event.payload_bytes)
         try:
             if manifest != list(event.manifest):
                 result.findings.append(Finding(DAMAGED, barcode, package,
@@ -140,6 +153,7 @@ class _Reader:
         finally:
             with contextlib.suppress(OSError):
                 payload.unlink()
+        self.board.update(files_done=self.board.state.files_done + outcome.members)
         result.files_checked += outcome.members
         if not outcome.ok:
             shown = "、".join(outcome.failed[:_SHOWN_PATHS]) + ("……" if len(outcome.failed) > _SHOWN_PATHS else "")
@@ -151,61 +165,44 @@ class _Reader:
             result.warnings.append(_text("other_tools_fail", barcode=barcode, package=package))
 
 
-def _book(session: DeviceSession, holder: str) -> None:
-    drive = session.drive_aggregate()
-    drive.reserve(holder)  # DriveBusy while a job holds the drive
-    session.ledger.save_reserving(drive)
-
-
-def _unbook(session: DeviceSession, holder: str) -> None:
-    for _ in range(5):
-        drive = session.drive_aggregate()
-        drive.release(holder)
-        try:
-            session.ledger.save(drive)
-            return
-        except IntegrityError:
-            continue
-
-
-def _verify(services: Any, work: dict[str, list[tuple[str, Any]]], results: dict[str, JobVerification], *,
-            device: str | None, actor: str, holder: str) -> None:
+def _verify(services: VerifyServices, work: dict[str, list[tuple[str, Any]]], results: dict[str, JobVerification],
+            *, device: str | None, actor: str, job_id: str | None) -> None:
     """Read `work` (barcode → (job id, PackageWritten) pairs) and fill in `results` per job."""
     spec = device_spec(services.settings, device)
-    with open_session(services, spec, actor) as session, tempfile.TemporaryDirectory(
-            dir=services.settings.data_dir) as scratch:
-        _book(session, holder)
+    holder = f"verify:{job_id or 'all'}"
+    board = ProgressBoard(services.progress, progress_id(job_id), VERIFY)
+    with (board.running(cartridges_total=len(work), packages_total=sum(len(p) for p in work.values())),
+          open_session(services, spec, actor) as session,
+          tempfile.TemporaryDirectory(dir=services.settings.data_dir) as scratch):
+        session.ledger.book_drive(session.host, session.spec, holder)  # DriveBusy while a job holds it
         try:
-            reader = _Reader(session, Path(scratch))
+            reader = _Reader(session, Path(scratch), board)
             for barcode, packages in work.items():
+                board.update(phase="load", current_cartridge=barcode, current_package="")
                 problem = reader.bring(barcode)
                 if problem:
+                    board.update(message=problem)
                     for job_id in dict.fromkeys(job for job, _ in packages):
                         count = sum(1 for job, _ in packages if job == job_id)
                         results[job_id].findings.append(Finding(UNREADABLE, barcode, "", _text(
                             "unreadable", barcode=barcode, problem=problem, count=count)))
-                    continue
-                for job_id, event in sorted(packages, key=lambda pair: pair[1].payload_block):
-                    reader.check(event, results[job_id], barcode)
+                else:
+                    for job_id, event in sorted(packages, key=lambda pair: pair[1].payload_block):
+                        reader.check(event, results[job_id], barcode)
+                        board.update(packages_read=board.state.packages_read + 1)
+                board.update(cartridges_done=board.state.cartridges_done + 1)
         finally:
-            _unbook(session, holder)
+            session.ledger.release_drive(session.host, session.spec, holder)
 
 
-def _record(services: Any, result: JobVerification, actor: str) -> None:
-    ledger = services.ledger
-    for _ in range(5):
-        job = ledger.backup_job(result.job_id)
-        job.verified(ok=result.ok, checked=result.checked, mismatches=result.lines(DAMAGED, UNRESTORABLE),
-                     by=actor, unreadable=result.lines(UNREADABLE), warnings=list(result.warnings),
-                     files_checked=result.files_checked)
-        try:
-            ledger.save(job)
-            return
-        except IntegrityError:
-            continue
+def _record(services: VerifyServices, result: JobVerification, actor: str) -> None:
+    services.ledger.backup_verified(result.job_id, ok=result.ok, checked=result.checked,
+                                    mismatches=result.lines(DAMAGED, UNRESTORABLE), by=actor,
+                                    unreadable=result.lines(UNREADABLE), warnings=list(result.warnings),
+                                    files_checked=result.files_checked)
 
 
-def _job_packages(services: Any, job: Any, sample: int | None,
+def _job_packages(services: VerifyServices, job: BackupJob, sample: int | None,
                   rotation: int = 0) -> dict[str, list[tuple[str, Any]]]:
     """The job's packages by cartridge; with `sample`, that many per cartridge, starting at
     `rotation` (modulo the count), so successive samples walk through every package."""
@@ -221,20 +218,19 @@ def _job_packages(services: Any, job: Any, sample: int | None,
     return work
 
 
-def verify_job(services: Any, job_id: str, *, device: str | None = None, actor: str = "system",
+def verify_job(services: VerifyServices, job_id: str, *, device: str | None = None, actor: str = "system",
                sample: int | None = None, rotation: int = 0) -> dict[str, Any]:
     """Check the job's packages (all, or `sample` per cartridge from `rotation` on); records `Verified`."""
     job = services.ledger.backup_job(job_id)
     job_id = str(job.id)
     result = JobVerification(job_id)
     _verify(services, _job_packages(services, job, sample, rotation), {job_id: result},
-            device=device or job.drive or None,
-            actor=actor, holder=f"verify:{job_id}")
+            device=device or job.drive or None, actor=actor, job_id=job_id)
     _record(services, result, actor)
     return result.as_dict()
 
 
-def verifiable_jobs(services: Any, since: date | None = None) -> list[str]:
+def verifiable_jobs(services: VerifyServices, since: date | None = None) -> list[str]:
     """Completed backups (succeeded or partial), oldest first, requested on or after `since`."""
     services.projector.catch_up(["jobs"])
     rows = [row for row in services.jobs.rows(kind="", limit=1_000_000) if row["kind"] != "restore"
@@ -244,7 +240,7 @@ def verifiable_jobs(services: Any, since: date | None = None) -> list[str]:
     return [row["job_id"] for row in sorted(rows, key=lambda row: str(row["requested_at"]))]
 
 
-def verify_all(services: Any, *, since: date | None = None, device: str | None = None,
+def verify_all(services: VerifyServices, *, since: date | None = None, device: str | None = None,
                actor: str = "system", job_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Check every completed backup on the cartridges this drive can reach, each cartridge once."""
     ids = list(job_ids) if job_ids is not None else verifiable_jobs(services, since)
@@ -254,7 +250,7 @@ def verify_all(services: Any, *, since: date | None = None, device: str | None =
         for barcode, packages in _job_packages(services, services.ledger.backup_job(job_id), None).items():
             work.setdefault(barcode, []).extend(packages)
     if work:
-        _verify(services, work, results, device=device, actor=actor, holder="verify:all")
+        _verify(services, work, results, device=device, actor=actor, job_id=None)
     for result in results.values():
         if result.checked or result.findings:
             _record(services, result, actor)

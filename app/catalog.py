@@ -1,0 +1,204 @@
+"""Catalog: find file versions on tape, browse a group's folders, see the groups over time, rebuild.
+
+The catalog is a read model of the ledger (`projections.catalog`): one row per file version (or
+chunk of a split file) with its cartridge and tape position. A search matches any fragment of the
+path (Chinese included), optionally within one group, of one type, modified within a time span
+(local time; a bare date in `until` includes that whole day). Rebuilding from the ledger drops the
+rows and follows the ledger again; rebuilding from tapes reads every cartridge the drive can reach
+and records in the ledger what it does not know yet — the way back when the ledger itself is lost —
+publishing how far it is as `catalog-rebuild`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from app.errors import BadRequest, Unknown
+from media.devices import device_spec, open_session
+from projections.catalog import SearchQuery
+from projections.groups import GroupsView
+from restore import messages
+from restore.ports import RecoveryServices
+from restore.recover import PROGRESS_ID, CartridgeFindings, recover_from_tapes
+from restore.selection import check_group
+
+REBUILD_PROGRESS_ID = PROGRESS_ID
+
+
+class CatalogDeps(RecoveryServices, Protocol):
+    """The catalog view and the projector that keeps it, the groups view, and for a rebuild from
+    tapes a device session (settings, ledger, progress store)."""
+
+    @property
+    def groups(self) -> GroupsView: ...
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where one chunk of a file version is on tape."""
+
+    chunk: int
+    sha256: str | None
+    package_id: str
+    cartridge: str
+    tape_file: int
+    payload_block: int
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """One version of a file on tape: a split file's chunks together, with every cartridge."""
+
+    group: str
+    path: str
+    kind: str  # file, dir or symlink
+    size: int
+    mtime: str  # UTC
+    sha256: str | None  # None for a split file: each chunk has its own
+    chunks: int
+    cartridges: list[str]
+    positions: list[Position]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    files: list[FileVersion]
+    limit_reached: bool  # there may be more: ask again with a larger limit
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    name: str
+    kind: str  # dir, file or symlink
+    files: int  # files below a folder; 1 for a file
+    size: int
+    mtime: str | None = None  # None for a folder known only from what lies below it
+    cartridge: str | None = None
+
+
+@dataclass(frozen=True)
+class Folder:
+    group: str
+    path: str  # "" for the top
+    children: list[TreeNode]
+
+
+@dataclass(frozen=True)
+class GroupEntry:
+    """One monthly backup group on the timeline."""
+
+    name: str
+    opened_at: str
+    active: bool
+    runs: int
+    cartridges: list[str]
+    files: int  # file versions the catalog holds for it
+    rotated_out_at: str | None
+    rotation_reason: str | None
+
+
+@dataclass(frozen=True)
+class CatalogRebuilt:
+    files: int
+
+
+@dataclass(frozen=True)
+class TapeRecovery:
+    cartridges: list[CartridgeFindings]
+    groups_opened: list[str]
+    registered: int
+    new_packages: int
+    files: int  # file versions the catalog holds afterwards
+    blank: list[str]
+    warnings: list[str]
+    text: str  # the summary an operator reads
+    progress_id: str = REBUILD_PROGRESS_ID
+
+
+def parse_when(text: str | None, *, end: bool = False) -> datetime | None:
+    """A local date or date-time; with `end`, a bare date means the end of that day."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BadRequest(messages.text("bad_date", value=text)) from None
+    if end and len(text.strip()) == 10:
+        moment += timedelta(days=1)
+    return moment.astimezone() if moment.tzinfo is None else moment
+
+
+def collapse(rows: list[dict[str, Any]]) -> list[FileVersion]:
+    """One entry per file version: the chunks of a split file together, with every cartridge."""
+    versions: dict[tuple[str, str, str], FileVersion] = {}
+    for row in rows:
+        key = (row["grp"], row["job_id"], row["full_path"])
+        version = versions.get(key)
+        if version is None:
+            versions[key] = version = FileVersion(
+                row["grp"], row["full_path"], row["kind"], row["size"], row["mtime"],
+                row["sha256"] if row["total_chunks"] == 1 else None, row["total_chunks"], [], [])
+        if row["cartridge"] not in version.cartridges:
+            version.cartridges.append(row["cartridge"])
+        version.positions.append(Position(row["chunk_index"], row["sha256"], row["package_id"], row["cartridge"],
+                                          row["tape_file"], row["payload_block"]))
+    return list(versions.values())
+
+
+class Catalog:
+    def __init__(self, deps: CatalogDeps) -> None:
+        self._deps = deps
+
+    def search(self, fragment: str = "", *, group: str = "", type: str = "", since: str | None = None,
+               until: str | None = None, limit: int = 100) -> SearchResult:
+        """File versions whose path holds `fragment` (all, when empty), newest first, at most `limit`
+        catalog rows; `type` is an extension (docx, jpg), the dates bound the modification time."""
+        if limit < 1:
+            raise BadRequest("条数必须是正整数")
+        start, stop = parse_when(since), parse_when(until, end=True)
+        catalog = self._deps.catalog
+        self._deps.projector.catch_up(["catalog"])
+        check_group(catalog, group)
+        rows = catalog.search(SearchQuery(pattern=fragment, group=group, ext=type, since=start, until=stop,
+                                          limit=limit))
+        return SearchResult(collapse(rows), len(rows) >= limit)
+
+    def tree(self, group: str, path: str = "") -> Folder:
+        """The folders and files directly inside `path` (the top when empty) in `group`."""
+        self._deps.projector.catch_up(["catalog"])
+        name = group.strip()
+        if not name:
+            raise BadRequest("请指定备份组（YYYY-MM）")
+        check_group(self._deps.catalog, name)
+        folder = path.replace("\\", "/")
+        return Folder(name, folder, [TreeNode(**node) for node in self._deps.catalog.tree(name, folder)])
+
+    def groups(self) -> list[GroupEntry]:
+        """Every backup group, oldest first: when it opened, its runs, cartridges and files, and
+        whether (and why) it was rotated out."""
+        self._deps.projector.catch_up(["groups", "catalog"])
+        catalog = self._deps.catalog
+        return [GroupEntry(row["name"], row["opened_at"], row["active"], row["runs"], row["cartridges"],
+                           catalog.count(row["name"]), row["rotated_out_at"], row["rotation_reason"])
+                for row in sorted(self._deps.groups.all(), key=lambda row: (row["opened_at"], row["name"]))]
+
+    def rebuild(self) -> CatalogRebuilt:
+        """Drop the catalog's rows and follow the ledger again."""
+        self._deps.projector.rebuild(["catalog"])
+        return CatalogRebuilt(self._deps.catalog.count())
+
+    def rebuild_from_tapes(self, *, actor: str, device: str | None = None, changer: str | None = None,
+                           say: Callable[[str], None] | None = None) -> TapeRecovery:
+        """Read every cartridge the drive can reach (the one in a standalone drive) and record what
+        the ledger does not know; `say` hears each cartridge's outcome as it comes. Nothing read is
+        ours: Unknown, and nothing changed."""
+        spec = device_spec(self._deps.settings, device)
+        with open_session(self._deps, spec, actor, changer_spec=changer) as session:
+            recovery = recover_from_tapes(self._deps, session, actor=actor, say=say)
+        if not recovery.cartridges:
+            raise Unknown(messages.text("recover_nothing"))
+        return TapeRecovery(list(recovery.cartridges), list(recovery.groups_opened), recovery.registered, recovery.new_packages,
+                            recovery.files, list(recovery.blank), list(recovery.warnings), recovery.text)

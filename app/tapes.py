@@ -1,0 +1,181 @@
+"""Tapes: the devices, the acts on a drive (load, label, erase …), the inventory, and the emulated
+library's hand operations.
+
+Each act opens the drive named by `device` (else TAPE_DEVICE, else `emulated:0`) for that act only,
+records what happened in the ledger with the acting user, and returns a plain record. Refusals —
+a tape that is not ours, one holding an active backup group, a barcode typed back wrong — happen
+before the tape or the ledger is touched. An erase publishes how far it is as `erase-<barcode>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from app.errors import BadRequest, Unknown
+from app.lifecycle import CartridgeEntry, cartridge_entries
+from kernel.progress import Observer
+from ledger import clock
+from media import operations, raw, vtl
+from media.devices import (
+    DeviceSession,
+    device_spec,
+    ensure_emulated_library,
+    library_folder,
+    list_devices,
+    open_session,
+)
+from media.ports import LifecycleServices, SessionServices
+from media.results import DeviceEntry, DriveReport, Erased, Labelled, Loaded, RawReply, Rewound, Unloaded
+from tape.drive_health import HealthSnapshot
+
+Ask = Callable[[str], str]  # asks the person at the face a question and returns the answer
+
+
+@dataclass(frozen=True)
+class Moved:
+    barcode: str
+    location: str
+    by: str
+
+
+class TapesDeps(SessionServices, LifecycleServices, Protocol):
+    """The installation's settings (devices, library folder, block size), the ledger, the progress
+    store an erase publishes to, the outbox, and the inventory and groups views."""
+
+
+class Tapes:
+    def __init__(self, deps: TapesDeps) -> None:
+        self._deps = deps
+
+    def _spec(self, device: str | None) -> str:
+        return device_spec(self._deps.settings, device)
+
+    def _session(self, device: str | None, changer: str | None, actor: str) -> DeviceSession:
+        return open_session(self._deps, self._spec(device), actor, changer_spec=changer)
+
+    # -- devices and drives -----------------------------------------------------------------------
+
+    def devices(self, device: str | None = None) -> list[DeviceEntry]:
+        """The drives and changers this host can use (the emulated library is created on first use)."""
+        return list_devices(self._deps.settings, self._spec(device))
+
+    def drive_status(self, *, actor: str, device: str | None = None, changer: str | None = None) -> DriveReport:
+        """What the drive is and does, without moving the tape."""
+        with self._session(device, changer, actor) as session:
+            return operations.status(session)
+
+    def load(self, barcode: str, *, actor: str, device: str | None = None, changer: str | None = None,
+             on_message: Callable[[str], None] | None = None) -> Loaded:
+        """The robot loads `barcode` (taking out what the drive held); `on_message` hears the drive's waits."""
+        with self._session(device, changer, actor) as session:
+            return operations.load(session, barcode,
+                                   on_state=(lambda state: on_message(state.message)) if on_message else None)
+
+    def unload(self, *, actor: str, device: str | None = None, changer: str | None = None) -> Unloaded:
+        with self._session(device, changer, actor) as session:
+            return operations.unload(session)
+
+    def rewind(self, *, actor: str, device: str | None = None, changer: str | None = None) -> Rewound:
+        with self._session(device, changer, actor) as session:
+            return operations.rewind(session)
+
+    def label(self, *, actor: str, pool: str = "default", barcode: str | None = None, block_size: int | None = None,
+              force: bool = False, confirm: str | None = None, ask: Ask | None = None, device: str | None = None,
+              changer: str | None = None) -> Labelled:
+        """Write a TAF label. A foreign tape or one holding data needs `force` and its barcode typed back
+        (`confirm`, else asked through `ask`); one holding an active backup group is refused outright."""
+        if confirm is not None and not force:
+            raise BadRequest("确认条码只在强制覆盖磁带时使用")
+        with self._session(device, changer, actor) as session:
+            return operations.label(session, pool=pool, barcode=barcode, force=force, confirm=confirm, ask=ask,
+                                    block_size=block_size or self._deps.settings.default_block_size)
+
+    def erase(self, *, actor: str, acknowledged: bool, long: bool = False, confirm: str | None = None,
+              ask: Ask | None = None, on_progress: Observer | None = None, device: str | None = None,
+              changer: str | None = None) -> Erased:
+        """Erase the loaded cartridge, once the person has acknowledged that everything on it goes.
+
+        Refused while it holds an active backup group; a cartridge holding backups needs its barcode
+        typed back too. How far it is goes to the progress store as `erase-<barcode>`.
+        """
+        if not acknowledged:
+            raise BadRequest("擦除会清除磁带上的全部数据，请先确认")
+        with self._session(device, changer, actor) as session:
+            return operations.erase(session, long=long, confirm=confirm, ask=ask, progress=on_progress)
+
+    def health(self, *, actor: str, device: str | None = None, changer: str | None = None) -> HealthSnapshot:
+        """Log pages, TapeAlert flags (explained in Chinese) and cartridge memory, recorded on the cartridge."""
+        with self._session(device, changer, actor) as session:
+            return operations.health(session)
+
+    def raw(self, cdb: str, *, actor: str, data_in: int = 0, data_out: Path | None = None,
+            device: str | None = None, changer: str | None = None) -> RawReply:
+        """Send one CDB (hex) as given and return exactly what the drive said."""
+        with self._session(device, changer, actor) as session:
+            return raw.raw_command(session, cdb, data_in=data_in, data_out=data_out)
+
+    # -- the inventory ----------------------------------------------------------------------------
+
+    def inventory(self, now: datetime | None = None) -> list[CartridgeEntry]:
+        """Every cartridge: status, pool, location, capacity, retention, when it becomes free and why."""
+        return cartridge_entries(self._deps, now or clock.now())
+
+    def move(self, barcode: str, location: str, *, actor: str) -> Moved:
+        """Record where a cartridge now is (taken offsite, put on a shelf …)."""
+        code, place = barcode.strip().upper(), location.strip()
+        if not place:
+            raise BadRequest("请说明磁带放到了哪里")
+        if self._deps.ledger.move_cartridge(code, place, actor) is None:
+            raise Unknown(f"台账中没有条码为 {code} 的磁带")
+        return Moved(code, place, actor)
+
+    # -- the emulated library, by hand --------------------------------------------------------------
+
+    def _library(self, device: str | None, *, create: bool = True) -> Path:
+        spec = self._spec(device)
+        if create:
+            ensure_emulated_library(self._deps.settings, spec)
+        return library_folder(self._deps.settings, spec)
+
+    def vtl_create(self, *, drives: int | None = None, slots: int | None = None, capacity: int | None = None,
+                   early_warning_pct: float | None = None, device: str | None = None) -> vtl.LibraryView:
+        """Create the emulated library; each size not given comes from VTL_DRIVES, VTL_SLOTS …"""
+        s = self._deps.settings
+        return vtl.create(self._library(device, create=False), drives=s.vtl_drives if drives is None else drives,
+                          slots=s.vtl_slots if slots is None else slots, capacity=capacity or s.vtl_capacity,
+                          early_warning_pct=s.vtl_early_warning_pct if early_warning_pct is None else early_warning_pct)
+
+    def vtl_list(self, device: str | None = None) -> vtl.LibraryView:
+        return vtl.listing(self._library(device))
+
+    def vtl_insert(self, barcode: str, *, actor: str, slot: int | None = None, drive: int | None = None,
+                   media: str | None = None, write_protect: bool = False, device: str | None = None) -> vtl.Inserted:
+        """Put a cartridge in (a new barcode is a new cartridge); a known one's new place is recorded."""
+        return vtl.insert(self._library(device), self._deps.ledger, barcode, by=actor, slot=slot, drive=drive,
+                          media=media, write_protect=write_protect)
+
+    def vtl_eject(self, barcode: str | None = None, *, actor: str, device: str | None = None) -> vtl.Ejected:
+        """Take a cartridge out; without a barcode, what waits in the import/export slots."""
+        return vtl.eject(self._library(device, create=False), self._deps.ledger, barcode, by=actor)
+
+    def vtl_protect(self, barcode: str, protected: bool = True, device: str | None = None) -> vtl.Protected:
+        return vtl.protect(self._library(device, create=False), barcode, protected)
+
+    def vtl_set_fault(self, kind: str, *, drive: int | None = None, changer: bool = False, barcode: str | None = None,
+                      at_object: int | None = None, operation: str = "both", seconds: float | None = None,
+                      limit: int | None = None, asc: int | None = None, ascq: int | None = None, once: bool = False,
+                      device: str | None = None) -> vtl.FaultSet:
+        return vtl.set_fault(self._library(device, create=False), kind, drive=drive, changer=changer, barcode=barcode,
+                             at_object=at_object, operation=operation, seconds=seconds, limit=limit, asc=asc,
+                             ascq=ascq, once=once)
+
+    def vtl_clear_faults(self, kind: str | None = None, *, drive: int | None = None,
+                         device: str | None = None) -> vtl.FaultsCleared:
+        return vtl.clear_faults(self._library(device, create=False), kind=kind, drive=drive)
+
+    def vtl_faults(self, device: str | None = None) -> vtl.FaultList:
+        return vtl.list_faults(self._library(device, create=False))

@@ -1,0 +1,202 @@
+"""Users and sign-in: accounts with a role, passwords kept only as scrypt hashes.
+
+Adding a user without a password generates one, returned once and never stored in clear. Signing
+in records `LoggedIn` or `LoginFailed` (with where from) in the ledger; a refusal never says
+whether the name or the password was wrong.
+
+API tokens for automation are `taf_<name in base64url>.<id>.<secret>`: the name and id say whose
+token it is without a lookup table; the ledger keeps only the token's SHA-256 (the secret has 256
+random bits, so a plain hash is enough), and issuing or revoking one is an event naming who did it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets as pysecrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from app.errors import BadRequest, Refused, SignInRefused
+from ledger import clock
+from ledger.application import Ledger
+from ledger.domain.people import ROLES, User, normalise_role
+from ledger.errors import AlreadyExists
+from ledger.secrets import hash_password, verify_password
+
+MIN_PASSWORD = 8
+GENERATED_PASSWORD_BYTES = 12
+FIRST_ADMIN = "admin"
+TOKEN_PREFIX = "taf_"
+TOKEN_SECRET_BYTES = 32
+MAX_TOKEN_DAYS = 3650
+
+
+class TokenRefused(Refused):
+    """A bearer token that is malformed, unknown, revoked, expired or belongs to a disabled user."""
+
+    http_status = 401
+    default_message = "API 令牌无效、已过期或已被吊销"
+
+
+@dataclass(frozen=True)
+class NewUser:
+    name: str
+    role: str  # admin, operator or auditor
+    role_label: str  # 管理员, 操作员 or 审计员
+    generated_password: str | None  # shown once when TAF chose the password
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    name: str
+    role: str
+    role_label: str
+
+
+@dataclass(frozen=True)
+class UserEntry:
+    name: str
+    role: str
+    role_label: str
+    enabled: bool
+    active_tokens: int
+
+
+@dataclass(frozen=True)
+class TokenEntry:
+    token_id: str
+    label: str
+    issued_at: str
+    issued_by: str
+    expires_at: str | None  # None: until revoked
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    name: str
+    token_id: str
+    label: str
+    expires_at: str | None
+    token: str  # the token itself: shown this once, only its hash is kept
+
+
+class UsersDeps(Protocol):
+    @property
+    def ledger(self) -> Ledger: ...
+
+
+class Users:
+    def __init__(self, deps: UsersDeps) -> None:
+        self._ledger = deps.ledger
+
+    def add(self, name: str, role: str, password: str | None, *, actor: str) -> NewUser:
+        """Create an account; with no password, one is generated and returned (only here)."""
+        code = normalise_role(role)
+        generated = not password
+        if not password:
+            password = pysecrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+        elif len(password) < MIN_PASSWORD:
+            raise BadRequest(f"密码至少需要 {MIN_PASSWORD} 个字符")
+        self._ledger.add_user(name, code, hash_password(password), by=actor)
+        return NewUser(name, code, ROLES[code], password if generated else None)
+
+    def sign_in(self, name: str, password: str, *, source: str) -> SignedIn:
+        """Check a password; the attempt is recorded either way (`source`: where it came from)."""
+        user = self._ledger.find_user(name)
+        if user is None:
+            raise SignInRefused()
+        if not user.enabled or not verify_password(password, user.password_hash):
+            self._ledger.login_failed(name, source=source, reason="账户已停用" if not user.enabled else "密码不正确")
+            raise SignInRefused()
+        self._ledger.logged_in(name, source=source)
+        return _signed_in(user)
+
+    def who(self, name: str) -> SignedIn | None:
+        """The user as they are now (role and all), or None if unknown or disabled: a face checks
+        a session it issued earlier against this."""
+        user = self._ledger.find_user(name)
+        return _signed_in(user) if user is not None and user.enabled else None
+
+    def ensure_first_admin(self) -> NewUser | None:
+        """On a ledger without any user, create the administrator `admin` with a generated password
+        (returned once, for the console); None when there is a user already."""
+        if self._ledger.user_names(limit=1):
+            return None
+        try:
+            return self.add(FIRST_ADMIN, "admin", None, actor="system")
+        except AlreadyExists:  # another process of the same installation was first
+            return None
+
+    def list_users(self) -> list[UserEntry]:
+        entries = []
+        for name in self._ledger.user_names():
+            user = self._ledger.user(name)
+            active = sum(1 for token in user.tokens.values() if not token["revoked"])
+            entries.append(UserEntry(user.name, user.role, ROLES[user.role], user.enabled, active))
+        return entries
+
+    def tokens(self, name: str) -> list[TokenEntry]:
+        return [_token_entry(token_id, token) for token_id, token in self._ledger.user(name).tokens.items()]
+
+    def issue_token(self, name: str, label: str = "", days: int | None = None, *, actor: str) -> IssuedToken:
+        """A new API token for `name` (valid `days` days, or until revoked); the token is returned
+        only here."""
+        if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+            raise BadRequest(f"有效天数必须在 1 到 {MAX_TOKEN_DAYS} 之间")
+        user = self._ledger.user(name)
+        token_id = pysecrets.token_hex(4)
+        while token_id in user.tokens:
+            token_id = pysecrets.token_hex(4)
+        now = clock.now()
+        expires_at = (now + timedelta(days=days)).isoformat(timespec="seconds") if days else None
+        encoded_name = base64.urlsafe_b64encode(user.name.encode()).decode().rstrip("=")
+        token = f"{TOKEN_PREFIX}{encoded_name}.{token_id}.{pysecrets.token_urlsafe(TOKEN_SECRET_BYTES)}"
+        self._ledger.issue_token(user.name, token_id=token_id, token_hash=_token_hash(token), label=label.strip(),
+                                 issued_at=now.isoformat(timespec="seconds"), expires_at=expires_at, by=actor)
+        return IssuedToken(user.name, token_id, label.strip(), expires_at, token)
+
+    def revoke_token(self, name: str, token_id: str, *, actor: str) -> TokenEntry:
+        user = self._ledger.revoke_token(name, token_id, by=actor)
+        return _token_entry(token_id, user.tokens[token_id])
+
+    def authenticate_token(self, token: str) -> SignedIn:
+        """Whose API token this is, if it is valid now; anything else is one refusal."""
+        name, token_id = _parse_token(token)
+        user = self._ledger.find_user(name)
+        entry = user.tokens.get(token_id) if user is not None else None
+        if user is None or entry is None or not user.enabled or entry["revoked"]:
+            raise TokenRefused()
+        if not hmac.compare_digest(entry["hash"], _token_hash(token)):
+            raise TokenRefused()
+        if entry["expires_at"] and datetime.fromisoformat(entry["expires_at"]) <= clock.now():
+            raise TokenRefused()
+        return _signed_in(user)
+
+
+def _signed_in(user: User) -> SignedIn:
+    return SignedIn(user.name, user.role, ROLES[user.role])
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _token_entry(token_id: str, token: dict[str, Any]) -> TokenEntry:
+    return TokenEntry(token_id, token["label"], token["issued_at"], token["by"], token["expires_at"], token["revoked"])
+
+
+def _parse_token(token: str) -> tuple[str, str]:
+    """The user name and token id a token names; TokenRefused if it is not one of ours."""
+    parts = token.removeprefix(TOKEN_PREFIX).split(".") if token.startswith(TOKEN_PREFIX) else []
+    if len(parts) != 3 or not all(parts):
+        raise TokenRefused()
+    try:
+        name = base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise TokenRefused() from None
+    return name, parts[1]

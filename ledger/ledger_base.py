@@ -1,0 +1,105 @@
+"""The ledger's foundation: the one way a change is written (`change`, `update`) and reading by id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Notification
+
+from ledger.domain.base import TafAggregate
+from ledger.errors import ConcurrentChange, NotFound
+
+A = TypeVar("A", bound=TafAggregate)
+R = TypeVar("R")
+CHANGE_ATTEMPTS = 10
+
+
+class LedgerBase(Application[UUID]):
+    # --- the one way a change is written ---------------------------------------------------
+    def change(self, act: Callable[[], R], *, what: str = "记录", attempts: int = CHANGE_ATTEMPTS) -> R:
+        """Run `act` — load aggregates from this ledger, change them, return the changed ones (one,
+        several, or None when there is nothing to save) — and save its result in one `save()`.
+
+        Another process may save one of them in between (its version moves on): the save is then
+        refused, and `act` runs again on fresh copies. An act that must not be repeated after a
+        refusal raises instead of changing (e.g. a job that was stopped meanwhile).
+        """
+        for _ in range(attempts):
+            changed = act()
+            aggregates = [changed] if isinstance(changed, TafAggregate) else [
+                aggregate for aggregate in (changed or ()) if aggregate is not None]  # type: ignore[union-attr]
+            if not aggregates:
+                return changed
+            try:
+                self.save(*aggregates)
+            except IntegrityError:
+                continue
+            return changed
+        raise ConcurrentChange(what=what, attempts=attempts)
+
+
+    def update(self, load: Callable[[], A], apply: Callable[[A], object], *, what: str) -> A:
+        """`change` for one aggregate: load it, apply the change, save it (again on fresh copies
+        after a concurrent modification)."""
+        def act() -> A:
+            aggregate = load()
+            apply(aggregate)
+            return aggregate
+
+        return self.change(act, what=what)
+
+    # --- reading ----------------------------------------------------------------------------
+    def get(self, cls: type[A], aggregate_id: UUID, what: str, key: str) -> A:
+        try:
+            aggregate: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(what=what, key=key) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(what=what, key=key)
+        return aggregate
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def notifications(self, start: int = 0, stop: int | None = None, page: int = 1000) -> Iterator[Notification]:
+        """Every stored event after `start`, in notification order, read in pages."""
+        position = start
+        while True:
+            section = self.recorder.select_notifications(position, page, stop=stop, inclusive_of_start=False)
+            if not section:
+                return
+            yield from section
+            position = section[-1].id
+            if len(section) < page:
+                return
+
+    def head_id(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+
+def _as_uuid(value: UUID | str) -> UUID:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value.strip())
+    except ValueError:
+        raise NotFound(what="编号", key=value) from None
+
+
+def _current_packages(events: Iterable[Any]) -> list[Any]:
+    """The PackageWritten events after the last Labelled or Erased: what the tape holds now."""
+    current: list[Any] = []
+    for event in events:
+        name = type(event).__name__
+        if name in {"Labelled", "Erased"}:
+            current = []
+        elif name == "PackageWritten":
+            current.append(event)
+    return current

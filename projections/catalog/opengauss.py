@@ -1,0 +1,36 @@
+"""The catalog on openGauss: PostgreSQL's plans, with the built-in ngram parser where PostgreSQL has pg_trgm.
+
+openGauss ships no pg_trgm. Its `ngram` text-search parser splits text into two-character grams, so
+its GIN indexes serve patterns from two characters on (pg_trgm: three). An ngram match only narrows
+the candidates: LIKE still decides, as on every store. No openGauss server runs here, so this module
+follows openGauss's documentation and is not tried against one (docs/架构.md §5).
+"""
+
+from __future__ import annotations
+
+from projections.catalog.postgres import PostgresSearch
+from projections.catalog.query import ESCAPE, Checks, Scope
+
+_MATCH = "to_tsvector('ngram', {}) @@ plainto_tsquery('ngram', ?)"
+
+
+class OpenGaussSearch(PostgresSearch):
+    """ngram GIN indexes on folders and last components; the rest as on PostgreSQL."""
+
+    indexed_length = 2
+
+    def _text_indexes(self) -> list[str]:
+        return ["CREATE INDEX IF NOT EXISTS catalog_entries_ngram ON catalog_entries"
+                " USING gin (to_tsvector('ngram', base))",
+                "CREATE INDEX IF NOT EXISTS catalog_dirs_ngram ON catalog_dirs USING gin (to_tsvector('ngram', path))"]
+
+    def _dir_ids_like(self, text: str, like: str) -> list[int]:
+        if len(text) < self.indexed_length:
+            return super()._dir_ids_like(text, like)
+        return self._ids(f"SELECT id FROM catalog_dirs WHERE {_MATCH.format('path')} AND path LIKE ?" + ESCAPE,
+                         [text, like])
+
+    def _base_ids(self, pattern: str, checks: Checks, scope: Scope, limit: int) -> list[int]:
+        if len(pattern) >= self.indexed_length:
+            checks = [(_MATCH.format("f.base"), [pattern]), *checks]
+        return super()._base_ids(pattern, checks, scope, limit)

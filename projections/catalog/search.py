@@ -1,0 +1,238 @@
+"""One interface over the catalog's stores, and the part of a search that is the same on every store.
+
+Each store has a module with a subclass of `CatalogSearch`: `sqlite` (FTS5 trigram indexes),
+`postgres` (pg_trgm) and `opengauss` (PostgreSQL's plans with the built-in ngram parser, as openGauss
+has no pg_trgm). A subclass creates its text indexes, keeps them in step with the rows the loader
+writes, and plans each step of a search. What every store shares lives here: a search is the union
+of the rows in matching folders, the rows where the pattern crosses its own last "/", and the rows
+whose last component holds it — each the newest `limit` ids, asked in that order so that a page
+already full leaves only newer ids to look for (docs/架构.md §5).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from projections.catalog import limits
+from projections.catalog.query import (
+    ESCAPE,
+    Checks,
+    Dirs,
+    Scope,
+    SearchQuery,
+    clauses_of,
+    escape,
+    scope_of,
+    values_of,
+)
+from projections.catalog.results import SELECT_STORED, decode, ordered
+from projections.catalog.schema import EXTRA_KEYS, RAW_KEY, files_view_select
+from projections.store import Cursor, ViewStore
+
+
+class CatalogSearch(ABC):
+    """What the catalog asks of a store: its text indexes, kept in step with the rows, and search plans."""
+
+    # The SQL type of `catalog_runs.chars`; the SQL of `catalog_files.mtime` from `f.mtime_ns`.
+    chars_type: ClassVar[str]
+    mtime_sql: ClassVar[str]
+
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+
+    # --- schema -----------------------------------------------------------------------------
+    @abstractmethod
+    def ddl(self) -> list[str]:
+        """Statements run after the tables are made: the text indexes and the SQL view `catalog_files`."""
+
+    @abstractmethod
+    def extra_sql(self, key: str) -> str:
+        """SQL for one key of the JSON in `f.extra`, typed as its `catalog_files` column."""
+
+    def files_view(self) -> str:
+        """The SELECT behind `catalog_files` in this store's SQL."""
+        return files_view_select(self.mtime_sql, {key: self.extra_sql(key) for key in (*EXTRA_KEYS, RAW_KEY)})
+
+    @abstractmethod
+    def files_kind(self, cursor: Cursor) -> str | None:
+        """What `catalog_files` is: "table" (the first layout kept rows there), "view", or None."""
+
+    @abstractmethod
+    def table_columns(self, cursor: Cursor, table: str) -> tuple[str, ...]:
+        """The columns of `table` in order; empty when there is no such table."""
+
+    @abstractmethod
+    def drop_indexes(self, cursor: Cursor) -> None:
+        """Drop what the tables do not take with them (SQLite's FTS tables)."""
+
+    @abstractmethod
+    def empty(self, cursor: Cursor, tables: Sequence[str]) -> None:
+        """Every row of `tables` and of their text indexes gone, in the caller's transaction."""
+
+    # --- loading: the rows' text indexes kept in step ---------------------------------------
+    @abstractmethod
+    def run_chars(self, rows: list[list[Any]], start: int, stop: int) -> str | None:
+        """`catalog_runs.chars` for the entry rows `rows[start:stop]` of one run."""
+
+    @abstractmethod
+    def index_entries(self, cursor: Cursor, first: int, last: int) -> None:
+        """The entries with ids `first`..`last` were written: add their last components to the index."""
+
+    @abstractmethod
+    def index_dirs(self, cursor: Cursor, rows: Sequence[tuple[int, int, str]]) -> None:
+        """The folders `rows` (id, key, path) were written: add them to the index."""
+
+    @abstractmethod
+    def unindex_entries(self, cursor: Cursor, first: int, last: int) -> None:
+        """The entries with ids `first`..`last` are about to be deleted: take them out of the index."""
+
+    # --- search -----------------------------------------------------------------------------
+    def search(self, query: SearchQuery) -> list[dict[str, Any]]:
+        """Catalog rows whose full path contains `pattern` (any substring), within the filters.
+
+        When more rows match than `limit`, the `limit` most recently catalogued ones (highest id:
+        the latest backups) are returned. The rows are ordered by group (newest first), then full
+        path, chunk and id — a deterministic order, the same on every store.
+        """
+        limit = max(1, int(query.limit))
+        scope = scope_of(self.store, query)
+        if scope is None:
+            return []
+        pattern = query.pattern.strip()
+        if pattern:
+            ids = self._matching_ids(pattern, scope, limit)
+        else:
+            bounds, bound_params = scope.ids("f.id")
+            ids = self._ids(f"SELECT f.id FROM catalog_entries f{scope.sql(*bounds)} ORDER BY f.id DESC LIMIT ?",
+                            [*bound_params, *scope.params, limit])
+        return ordered(self.result_rows(ids))
+
+    def under(self, path: str, group: str = "") -> list[dict[str, Any]]:
+        """The rows of the file `path` and of everything in the folder `path` and below (exact match).
+
+        Backslashes count as "/". Ordered by group (newest first), full path, chunk and id; no limit.
+        """
+        text = path.replace("\\", "/").rstrip("/")
+        scope = scope_of(self.store, SearchQuery(group=group))
+        if not text or scope is None:
+            return []
+        return ordered(self.result_rows(self._under_ids(text, text.rfind("/") + 1, scope)))
+
+    def result_rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        member_of, params = self._id_list(ids)
+        return decode(self.store.query(f"{SELECT_STORED} WHERE {member_of}", params))
+
+    @abstractmethod
+    def _under_ids(self, text: str, cut: int, scope: Scope) -> list[int]:
+        """The ids in folder `text` and below, and of the file `text` (its folder ends at `cut`)."""
+
+    @abstractmethod
+    def _id_list(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
+        """A condition on `f.id` meaning "one of `ids`", with its parameters."""
+
+    def _ids(self, sql: str, params: Sequence[Any]) -> list[int]:
+        return [int(row[0]) for row in self.store.query(sql, params)]
+
+    def _matching_ids(self, pattern: str, scope: Scope, limit: int) -> list[int]:
+        """The newest `limit` ids whose full path (folder + last component) contains `pattern`."""
+        found: set[int] = set(self._ids_in_dirs(self._dirs_with(pattern, f"%{escape(pattern)}%"), scope, limit))
+        cut = pattern.rfind("/") + 1
+        if 0 < cut < len(pattern) and (rest := self._narrowed(scope, found, limit)):
+            found.update(self._ids_across(pattern[:cut], pattern[cut:], rest, limit))
+        if "/" not in pattern and (rest := self._narrowed(scope, found, limit)):
+            found.update(self._ids_by_base(pattern, [], rest, limit))
+        return sorted(found, reverse=True)[:limit]
+
+    def _narrowed(self, scope: Scope, found: set[int], limit: int) -> Scope | None:
+        """Once a page is full, only newer ids can change it: the scope above the page's oldest id
+        (None when nothing newer can exist). Folders are searched first for this: a pattern in a
+        common folder fills the page at once and leaves little to search by last component."""
+        if len(found) < limit:
+            return scope
+        floor = sorted(found, reverse=True)[limit - 1]
+        if floor >= scope.high:
+            return None
+        first = self.store.query("SELECT MAX(first_id) FROM catalog_packages WHERE first_id <= ?", (floor + 1,))
+        return scope.above(floor, int(first[0][0] or 1))
+
+    @abstractmethod
+    def _dirs_with(self, text: str, like: str) -> Dirs | None:
+        """The folders whose path is LIKE `like` (`text` is its literal part); None when there are none."""
+
+    def _ids_in_dirs(self, dirs: Dirs | None, scope: Scope, limit: int) -> list[int]:
+        """The newest `limit` ids in the folders `dirs`."""
+        if dirs is None:
+            return []
+        return self._runs_newest_first(dirs, [], scope, limit)
+
+    @abstractmethod
+    def _runs_newest_first(self, dirs: Dirs, checks: Checks, scope: Scope, limit: int) -> list[int]:
+        """The newest `limit` ids in the folders `dirs` passing `checks`, through the folders' runs."""
+
+    def _ids_across(self, head: str, tail: str, scope: Scope, limit: int) -> list[int]:
+        """A pattern crossing its last "/": the folder ends with `head`, the last component starts with `tail`.
+
+        Few rows in those folders: through their runs. Many (a head like "/" or "报告/"): let the
+        tail lead, through the last-component index, checking the folder of each candidate.
+        """
+        if head == "/":
+            # Every folder but "" ends with "/".
+            empty = self._ids("SELECT id FROM catalog_dirs WHERE path = ''", [])
+            dirs: Dirs | None = Dirs("{} <> ?", [empty[0] if empty else -1], limits.MANY_DIRS + 1)
+        else:
+            dirs = self._dirs_with(head, f"%{escape(head)}")
+        if dirs is None:
+            return []
+        total = self._rows_in_dirs(dirs, scope)
+        if not total:
+            return []
+        if total < self._across_run_rows(limit):
+            return self._runs_newest_first(dirs, [("f.base LIKE ?" + ESCAPE, [escape(tail) + "%"])], scope, limit)
+        return self._ids_by_base(tail, [(dirs.on("f.dir"), dirs.params)], scope, limit, starting=True)
+
+    @abstractmethod
+    def _across_run_rows(self, limit: int) -> int:
+        """How many rows a crossing pattern's folders may hold and still be read through their runs."""
+
+    def _rows_in_dirs(self, dirs: Dirs, scope: Scope) -> int:
+        """About how many rows the folders hold within the scope's id range (whole runs that overlap
+        it), counted up to a few thousand runs."""
+        probe = self._run_probe()
+        rows = self.store.query(
+            "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT r.last_id - r.first_id + 1 AS n"
+            f" FROM {self._runs_table(scope)}"
+            f" WHERE {dirs.on('r.dir')} AND r.first_id BETWEEN ? AND ? AND r.last_id >= ? LIMIT ?) s",
+            [*dirs.params, scope.runs_from, scope.high, scope.low, probe])
+        runs, total = int(rows[0][0]), int(rows[0][1])
+        return total if runs < probe else max(total, limits.ACROSS_RUN_ROWS)
+
+    @abstractmethod
+    def _run_probe(self) -> int:
+        """How many runs `_rows_in_dirs` counts before it calls the folders large."""
+
+    @abstractmethod
+    def _runs_table(self, scope: Scope) -> str:
+        """`catalog_runs r`, with whatever tells this store how to read it for `scope`."""
+
+    def _ids_by_base(self, pattern: str, checks: Checks, scope: Scope, limit: int,
+                     starting: bool = False) -> list[int]:
+        """The newest `limit` ids whose last path component contains `pattern` (no "/") — or, `starting`,
+        starts with it — and that pass `checks`."""
+        like = f"{escape(pattern)}%" if starting else f"%{escape(pattern)}%"
+        return self._base_ids(pattern, [("f.base LIKE ?" + ESCAPE, [like]), *checks], scope, limit)
+
+    @abstractmethod
+    def _base_ids(self, pattern: str, checks: Checks, scope: Scope, limit: int) -> list[int]:
+        """The newest `limit` ids passing `checks`, the first of which is the LIKE on `f.base` that
+        decides; `pattern` is the literal text the store's last-component index can look up."""
+
+    def _scan_ids(self, checks: Checks, scope: Scope, limit: int, bounds: list[str],
+                  bound_params: list[Any]) -> list[int]:
+        """The newest `limit` ids in `bounds` passing `checks`, as the database plans it."""
+        where = scope.sql(*clauses_of(checks), *bounds)
+        return self._ids(f"SELECT f.id FROM catalog_entries f{where} ORDER BY f.id DESC LIMIT ?",
+                         [*values_of(checks), *bound_params, *scope.params, limit])

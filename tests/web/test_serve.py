@@ -1,0 +1,82 @@
+"""`python main.py` serves on 127.0.0.1: the health check, the first administrator's password on the
+console once, and signing in with it to the Chinese dashboard."""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def console_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The service's console output, line by line, read in a thread (so reading never blocks the test)."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def first_admin_password(lines: queue.Queue[str], deadline: float) -> str:
+    while True:
+        line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        if "已创建首个管理员 admin" in line:
+            return line.strip().rsplit("：", 1)[1]
+
+
+def test_python_main_py_serves_on_127_0_0_1_and_the_first_admin_signs_in(taf_env) -> None:  # noqa: ANN001
+    port = free_port()
+    env = {**os.environ, "DATA_DIR": str(taf_env / "data"), "WEB_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        lines = console_lines(process)
+        password = first_admin_password(lines, deadline)
+        with httpx.Client(base_url=base, timeout=5) as browser:
+            while True:
+                try:
+                    health = browser.get("/healthz", headers={"accept": "application/json"})
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                    assert time.monotonic() < deadline, "服务没有在 60 秒内启动"
+                    time.sleep(0.3)
+            assert health.status_code == 200 and health.json()["status"] == "ok"
+            assert browser.get("/").headers["location"] == "/login?next=/"
+            browser.get("/login")
+            signed_in = browser.post("/login", data={"name": "admin", "password": password,
+                                                     "_csrf_token": browser.cookies["taf_csrf"]})
+            assert signed_in.status_code == 303
+            dashboard = browser.get("/")
+            assert dashboard.status_code == 200 and "仪表盘" in dashboard.text and "TAF 企业级磁带备份系统" in dashboard.text
+            assert "创建用户 admin（管理员）" in dashboard.text
+        assert (taf_env / "data" / "ledger.db").is_file()
+        heartbeat = taf_env / "data" / "worker.heartbeat"
+        while not heartbeat.exists():  # the default service also runs the background worker
+            assert time.monotonic() < deadline, "后台任务进程没有启动"
+            time.sleep(0.3)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,0 +1,30 @@
+"""The web's areas, one module each; `CONTROLLERS` is what the app serves.
+
+To add an area: a module here with a `PageController` subclass (path `/<area>`, pages in
+`templates/<area>.html`) and/or an `ApiController` subclass (path `/api/v1/<area>`), both calling
+`App` verbs only, then list them below. The layout's navigation links to `/<area>` by itself once
+it is served (`web.pages.NAVIGATION`).
+"""
+
+from __future__ import annotations
+
+from web.areas.backups import BackupsPages
+from web.areas.dashboard import DashboardApi, DashboardPages
+from web.areas.jobs import JobsApi
+from web.areas.records import AuditPages, LogsPages
+from web.areas.restores import RestoresPages
+from web.areas.session import LoginController, LogoutController, MeApi
+from web.areas.settings import SettingsApi, SettingsPages
+from web.areas.system import HealthController
+from web.areas.tapes import TapesPages
+from web.areas.users import UsersApi
+
+CONTROLLERS = [
+    LoginController, LogoutController, MeApi,
+    DashboardPages, DashboardApi,
+    BackupsPages, RestoresPages, TapesPages,
+    SettingsPages, SettingsApi,
+    LogsPages, AuditPages,
+    UsersApi, JobsApi,
+    HealthController,
+]
