@@ -12,13 +12,14 @@ publishing how far it is as `catalog-rebuild`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from app.errors import BadRequest, Unknown
 from media.devices import device_spec, open_session
-from projections.catalog import SearchQuery
+from projections.catalog import CatalogView, SearchQuery
+from projections.catalog.folders import folder_path, list_folder, parent_folder
 from projections.groups import GroupsView
 from restore import messages
 from restore.ports import RecoveryServices
@@ -26,6 +27,10 @@ from restore.recover import PROGRESS_ID, CartridgeFindings, recover_from_tapes
 from restore.selection import check_group
 
 REBUILD_PROGRESS_ID = PROGRESS_ID
+FOLDER_UNKNOWN = "备份组 {group} 中没有文件夹 {path}"
+FOLDER_UNKNOWN_ADVICE = "请检查路径（完整路径，区分大小写），或先浏览上一级文件夹"
+NOT_A_FOLDER = "{path} 是文件，不是文件夹"
+FOLDER_PAGE, FOLDER_PAGE_MAX = 200, 1000
 
 
 class CatalogDeps(RecoveryServices, Protocol):
@@ -76,7 +81,9 @@ class TreeNode:
     files: int  # files below a folder; 1 for a file
     size: int
     mtime: str | None = None  # None for a folder known only from what lies below it
-    cartridge: str | None = None
+    # Every cartridge holding a part of it, in the order written: each chunk of a split file (its
+    # newest version in the group), everything below a folder.
+    cartridges: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,32 @@ class Folder:
     group: str
     path: str  # "" for the top
     children: list[TreeNode]
+
+
+@dataclass(frozen=True)
+class FolderEntry:
+    """One child in a page of a folder: a folder, a file or a link, by its full path."""
+
+    name: str
+    path: str  # full path, as a restore selection takes it
+    kind: str  # dir, file or symlink
+    size: int  # 0 for a folder: its contents are not counted (that would read all of them)
+    mtime: str | None  # UTC; None for a folder known only from what lies below it
+    chunks: int  # >1: a file split over several packages
+    cartridges: list[str]  # every cartridge holding a chunk of this version, in the order written
+
+
+@dataclass(frozen=True)
+class FolderPage:
+    """One page of a folder in a group: folders first, then by name; `total` names in all."""
+
+    group: str
+    path: str  # the folder ("" for the top)
+    parent: str | None  # the folder above (None at the top)
+    children: list[FolderEntry]
+    offset: int
+    limit: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -131,21 +164,39 @@ def parse_when(text: str | None, *, end: bool = False) -> datetime | None:
     return moment.astimezone() if moment.tzinfo is None else moment
 
 
-def collapse(rows: list[dict[str, Any]]) -> list[FileVersion]:
-    """One entry per file version: the chunks of a split file together, with every cartridge."""
-    versions: dict[tuple[str, str, str], FileVersion] = {}
+def _versions(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """The rows of each file version (group, job, path), in the order the versions first appear."""
+    versions: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for row in rows:
-        key = (row["grp"], row["job_id"], row["full_path"])
-        version = versions.get(key)
-        if version is None:
-            versions[key] = version = FileVersion(
-                row["grp"], row["full_path"], row["kind"], row["size"], row["mtime"],
-                row["sha256"] if row["total_chunks"] == 1 else None, row["total_chunks"], [], [])
-        if row["cartridge"] not in version.cartridges:
-            version.cartridges.append(row["cartridge"])
-        version.positions.append(Position(row["chunk_index"], row["sha256"], row["package_id"], row["cartridge"],
-                                          row["tape_file"], row["payload_block"]))
-    return list(versions.values())
+        versions.setdefault((row["grp"], row["job_id"], row["full_path"]), []).append(row)
+    return versions
+
+
+def collapse(rows: list[dict[str, Any]]) -> list[FileVersion]:
+    """One entry per file version: the chunks of a split file together, in order, with every cartridge."""
+    found = []
+    for chunks in _versions(rows).values():
+        chunks = sorted(chunks, key=lambda row: row["chunk_index"])
+        first = chunks[0]
+        found.append(FileVersion(
+            first["grp"], first["full_path"], first["kind"], first["size"], first["mtime"],
+            first["sha256"] if first["total_chunks"] == 1 else None, first["total_chunks"],
+            list(dict.fromkeys(row["cartridge"] for row in chunks)),
+            [Position(row["chunk_index"], row["sha256"], row["package_id"], row["cartridge"], row["tape_file"],
+                      row["payload_block"]) for row in chunks]))
+    return found
+
+
+def with_every_chunk(catalog: CatalogView, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` and the chunks of their split files a limited search left out: where a file is must
+    name every cartridge holding a part of it."""
+    missing = []
+    for (group, job, path), chunks in _versions(rows).items():
+        if len(chunks) < chunks[0]["total_chunks"]:
+            have = {row["chunk_index"] for row in chunks}
+            missing += [row for row in catalog.under(path, group)
+                        if row["job_id"] == job and row["full_path"] == path and row["chunk_index"] not in have]
+    return rows + missing
 
 
 class Catalog:
@@ -164,17 +215,44 @@ class Catalog:
         check_group(catalog, group)
         rows = catalog.search(SearchQuery(pattern=fragment, group=group, ext=type, since=start, until=stop,
                                           limit=limit))
-        return SearchResult(collapse(rows), len(rows) >= limit)
+        return SearchResult(collapse(with_every_chunk(catalog, rows)), len(rows) >= limit)
 
     def tree(self, group: str, path: str = "") -> Folder:
-        """The folders and files directly inside `path` (the top when empty) in `group`."""
+        """The folders and files directly inside `path` (the top when empty) in `group`, each with
+        every cartridge holding a part of it. A folder the group does not hold is Unknown."""
+        name = self._group_to_browse(group)
+        folder = path.replace("\\", "/")
+        children = [TreeNode(**node) for node in self._deps.catalog.tree(name, folder)]
+        if not children and folder.strip("/"):
+            self._check_folder(name, folder)
+        return Folder(name, folder, children)
+
+    def _check_folder(self, group: str, folder: str) -> None:
+        """An empty listing: an empty folder is fine; a file, or nothing by that name, is refused."""
+        own = [row for row in self._deps.catalog.under(folder, group)
+               if row["full_path"].rstrip("/") == folder.rstrip("/")]
+        if not own:
+            raise Unknown(FOLDER_UNKNOWN.format(group=group, path=folder), FOLDER_UNKNOWN_ADVICE)
+        if not any(row["kind"] == "dir" for row in own):
+            raise BadRequest(NOT_A_FOLDER.format(path=folder))
+
+    def folder(self, group: str, path: str = "", *, offset: int = 0, limit: int = FOLDER_PAGE) -> FolderPage:
+        """One page of the folder `path` (the top when empty) in `group`: it reads that folder's own
+        rows only, however large the group, so a file browser can open any folder at once."""
+        if offset < 0 or not 1 <= limit <= FOLDER_PAGE_MAX:
+            raise BadRequest(f"分页参数无效：起点不能为负，每页 1–{FOLDER_PAGE_MAX} 项")
+        name = self._group_to_browse(group)
+        listing = list_folder(self._deps.catalog.store, name, path, offset=offset, limit=limit)
+        children = [FolderEntry(**node) for node in listing.children]
+        return FolderPage(name, folder_path(listing.prefix), parent_folder(listing.prefix), children, offset, limit,
+                          listing.total)
+
+    def _group_to_browse(self, group: str) -> str:
         self._deps.projector.catch_up(["catalog"])
         name = group.strip()
         if not name:
             raise BadRequest("请指定备份组（YYYY-MM）")
-        check_group(self._deps.catalog, name)
-        folder = path.replace("\\", "/")
-        return Folder(name, folder, [TreeNode(**node) for node in self._deps.catalog.tree(name, folder)])
+        return check_group(self._deps.catalog, name)
 
     def groups(self) -> list[GroupEntry]:
         """Every backup group, oldest first: when it opened, its runs, cartridges and files, and

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kernel.errors import EXIT_NOT_FOUND, EXIT_STATE, EXIT_USAGE, TafError
+from kernel.errors import EXIT_DATABASE, EXIT_NOT_FOUND, EXIT_STATE, EXIT_USAGE, TafError
 
 
 class AppError(TafError):
@@ -33,3 +33,14 @@ class SignInRefused(Refused):
 class Unknown(AppError):
     exit_code = EXIT_NOT_FOUND
     default_message = "找不到请求的对象"
+
+
+class QueueDown(AppError):
+    """The job is recorded, but the worker's queue could not take it: it runs once the worker is back."""
+
+    exit_code = EXIT_DATABASE  # the service that takes the work is unavailable (503)
+
+    def __init__(self, job_id: str, error: BaseException) -> None:
+        super().__init__(f"任务 {job_id} 已记录，但后台任务队列暂时无法访问（{type(error).__name__}: {error}）",
+                         "后台任务进程恢复后会自动运行它，无须重新提交")
+        self.job_id = job_id

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from app.errors import AppError
 from ledger import clock
 from ledger.rules import ExpiryVerdict, Reason, RuleError
+from ledger.rules.locations import location_text
 from ledger.rules.months import format_day, format_minute
 from media import lifecycle
 from media.lifecycle import CheckSummary
@@ -41,7 +42,8 @@ class CartridgeEntry:
     status: str  # scratch, active, full, expired, retired or cleaning
     status_label: str | None
     pool: str
-    location: str
+    location: str  # the ledger's location code: slot:1, drive:emulated:0, shelf …
+    location_text: str  # the same in words (ledger.rules.locations): 槽位 1, 驱动器 emulated:0, 磁带架 …
     worm: bool
     volume_serial: str | None
     label_sequence: int
@@ -131,7 +133,8 @@ def cartridge_entries(deps: LifecycleServices, now: datetime) -> list[CartridgeE
     default_retention = int(deps.effective("default_retention_months"))
     return [CartridgeEntry(
         barcode=row["barcode"], media_type=row["media_type"], status=row["status"],
-        status_label=STATUS_LABELS.get(row["status"]), pool=row["pool"], location=row["location"], worm=row["worm"],
+        status_label=STATUS_LABELS.get(row["status"]), pool=row["pool"], location=row["location"],
+        location_text=location_text(row["location"]), worm=row["worm"],
         volume_serial=row["volume_serial"], label_sequence=row["label_sequence"],
         capacity_bytes=row["capacity_bytes"], bytes_written=row["bytes_written"],
         package_count=row["package_count"], groups=list(row["groups"]), retention_months=row["retention_months"],

@@ -198,10 +198,12 @@ class Notifications:
     def send_test(self, phone: str | None = None, *, actor: str) -> SentTestMessage:
         """Queue a test message to `phone` (default: every recipient) and deliver it now.
 
-        Raises GatewayNotConfigured, before anything is queued, when notifications are off.
+        A `phone` that is no mainland mobile number is refused first; then GatewayNotConfigured,
+        before anything is queued, when notifications are off.
         """
+        chosen = check_phone(phone) if phone else None
         gateway_client(self._deps).close()
-        phones = [check_phone(phone)] if phone else [row.phone for row in self.recipients()]
+        phones = [chosen] if chosen else [row.phone for row in self.recipients()]
         if not phones:
             raise NoRecipients()
         now = clock.now()

@@ -14,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.audit import EventLine, event_line
 from app.backups import JobQueue, JobRow, job_rows
 from kernel.progress import Observer, Progress
+from ledger.domain.job import CONFLICT_NAMES
 from media.devices import device_spec
 from restore import messages, service
 from restore.execute import RestoreSummary
@@ -72,6 +74,11 @@ class RestoreStatus:
     warnings: list[str]
     progress: Progress | None  # the last the job published (any process, any host with Redis)
 
+    @property
+    def on_conflict_text(self) -> str:
+        """What happens to a file already at the target, in words: 跳过, 改名, 覆盖."""
+        return CONFLICT_NAMES.get(self.on_conflict, self.on_conflict)
+
 
 @dataclass(frozen=True)
 class JobChanged:
@@ -123,10 +130,25 @@ class Restores:
         """Pause the job after its current package; `run` goes on where it stopped."""
         return _changed(service.pause(self._deps, job_id, by=actor, reason=reason))
 
+    def resume(self, job_id: str, *, actor: str) -> JobChanged:
+        """Make a paused job runnable again and hand it to the worker; a job still only requested
+        (it never reached the worker, whose queue was down) is handed to the worker again."""
+        job = self._deps.ledger.restore_job(job_id)
+        if job.status != "requested":
+            job = self._deps.ledger.resume_restore(str(job.id), by=actor)
+        self.start(str(job.id))
+        return _changed(job)
+
     def status(self, job_id: str) -> RestoreStatus:
         row = service.status(self._deps, job_id)
         progress = row.pop("progress")
         return RestoreStatus(**row, progress=Progress.from_dict(progress) if progress else None)
+
+    def events(self, job_id: str, *, after: int = 0) -> list[EventLine]:
+        """The job's own ledger events after its `after`-th, oldest first (numbered within the job):
+        requested, started, each package read, waiting for a cartridge, finished."""
+        job = self._deps.ledger.restore_job(job_id)
+        return [event_line(event.originator_version, event) for event in self._deps.ledger.events.get(job.id, gt=after)]
 
     def history(self, *, status: str = "", limit: int = 20) -> list[JobRow]:
         """The newest `limit` restore jobs (in `status`, if given)."""

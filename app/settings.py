@@ -15,6 +15,7 @@ from config import Settings as EnvSettings
 from config.settings import read_raw
 from ledger.application import Ledger
 from ledger.domain.settings import RULES, SECRET_KEYS, TEMPLATE_PREFIX
+from ledger.domain.settings_text import setting_name, setting_text
 from ledger.secrets import SecretBox, mask
 
 # Settings the ledger may override at run time, and the .env attribute each starts from.
@@ -39,6 +40,8 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "tape_change_remind_minutes": 10,
     "tape_change_pause_minutes": 240,
     "catch_up_window_hours": 72,
+    "monthly_report_enabled": False,
+    "monthly_report_cron": "30 6 1 * *",
 }
 # .env keys never shown in clear (the startup view).
 STARTUP_SECRETS = frozenset({"SECRET_KEY", "DINGTALK_API_KEY", "DATABASE_URL"})
@@ -81,11 +84,28 @@ def runtime_keys() -> list[str]:
     return sorted(set(RULES) | set(BUILTIN_DEFAULTS))
 
 
+class _Worded:
+    """A setting's Chinese name and its value as people read it (是/否, units, 未设置), for every face."""
+
+    key: str
+
+    @property
+    def label(self) -> str:
+        return setting_name(self.key)
+
+    def _text(self, value: Any) -> str:
+        return setting_text(self.key, value)
+
+
 @dataclass(frozen=True)
-class SettingRow:
+class SettingRow(_Worded):
     key: str
     value: Any  # secrets masked
     source: str  # SOURCE_LEDGER, SOURCE_ENV or SOURCE_BUILTIN
+
+    @property
+    def text(self) -> str:
+        return self._text(self.value)
 
 
 @dataclass(frozen=True)
@@ -95,10 +115,14 @@ class SettingsView:
 
 
 @dataclass(frozen=True)
-class SettingChange:
+class SettingChange(_Worded):
     key: str
     shown: Any  # the new value as it may be shown (masked for a secret)
     by: str
+
+    @property
+    def text(self) -> str:
+        return self._text(self.shown)
 
 
 class SettingsDeps(Protocol):

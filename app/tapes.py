@@ -1,10 +1,11 @@
-"""Tapes: the devices, the acts on a drive (load, label, erase …), the inventory, and the emulated
-library's hand operations.
+"""Tapes: the devices, the acts on a drive (load, label, erase …), the inventory, one cartridge's
+retention, and the emulated library's hand operations.
 
 Each act opens the drive named by `device` (else TAPE_DEVICE, else `emulated:0`) for that act only,
 records what happened in the ledger with the acting user, and returns a plain record. Refusals —
 a tape that is not ours, one holding an active backup group, a barcode typed back wrong — happen
 before the tape or the ledger is touched. An erase publishes how far it is as `erase-<barcode>`.
+Locations come back both as the ledger's code and in words (`ledger.rules.locations`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from typing import Protocol
 
 from app.errors import BadRequest, Unknown
 from app.lifecycle import CartridgeEntry, cartridge_entries
+from config.settings import FIRST_LOAD_SECONDS_MAX
 from kernel.progress import Observer
 from ledger import clock
+from ledger.rules.locations import location_text
 from media import operations, raw, vtl
 from media.devices import (
     DeviceSession,
     device_spec,
+    emulated_devices,
     ensure_emulated_library,
     library_folder,
     list_devices,
@@ -40,6 +44,20 @@ class Moved:
     barcode: str
     location: str
     by: str
+    location_text: str = ""
+
+
+@dataclass(frozen=True)
+class RetentionChanged:
+    """One cartridge's retention, changed: what it was, what it is, who changed it, and what follows."""
+
+    barcode: str
+    old: int | None  # its own retention before; None: it followed the default
+    old_in_force: int  # what applied before (its own, or the default then in force)
+    new: int
+    by: str
+    expired_now: bool  # the shorter retention has run out: marked expired (never while it holds an active group)
+    cartridge: CartridgeEntry  # the cartridge afterwards: status, when it becomes free and why
 
 
 class TapesDeps(SessionServices, LifecycleServices, Protocol):
@@ -83,11 +101,12 @@ class Tapes:
         with self._session(device, changer, actor) as session:
             return operations.rewind(session)
 
-    def label(self, *, actor: str, pool: str = "default", barcode: str | None = None, block_size: int | None = None,
-              force: bool = False, confirm: str | None = None, ask: Ask | None = None, device: str | None = None,
-              changer: str | None = None) -> Labelled:
-        """Write a TAF label. A foreign tape or one holding data needs `force` and its barcode typed back
-        (`confirm`, else asked through `ask`); one holding an active backup group is refused outright."""
+    def label(self, *, actor: str, pool: str | None = None, barcode: str | None = None,
+              block_size: int | None = None, force: bool = False, confirm: str | None = None, ask: Ask | None = None,
+              device: str | None = None, changer: str | None = None) -> Labelled:
+        """Write a TAF label. A tape that already has a label needs `force`; a foreign tape or one holding
+        data also its barcode typed back (`confirm`, else asked through `ask`); one holding an active
+        backup group is refused outright. The pool stays the cartridge's own unless `pool` names one."""
         if confirm is not None and not force:
             raise BadRequest("确认条码只在强制覆盖磁带时使用")
         with self._session(device, changer, actor) as session:
@@ -131,7 +150,33 @@ class Tapes:
             raise BadRequest("请说明磁带放到了哪里")
         if self._deps.ledger.move_cartridge(code, place, actor) is None:
             raise Unknown(f"台账中没有条码为 {code} 的磁带")
-        return Moved(code, place, actor)
+        return Moved(code, place, actor, location_text(place))
+
+    def change_retention(self, barcode: str, months: int, *, actor: str,
+                         now: datetime | None = None) -> RetentionChanged:
+        """Give one cartridge its own retention (1–120 months), recorded with the old value, the new
+        one and who changed it.
+
+        The interlock is the same as ever: however short, a retention never frees a cartridge that
+        holds an active backup group — its sentence says so. A cartridge whose shorter retention has
+        run out (and holds none) is marked expired now, as the daily check would; one marked expired
+        that the longer retention keeps is no longer expired, so nothing erases it.
+        """
+        code, at = barcode.strip().upper(), now or clock.now()
+        ledger = self._deps.ledger
+        before = ledger.cartridge(code)
+        in_force = int(self._deps.effective("default_retention_months"))
+        ledger.change_retention(code, months, actor, default_months=in_force, now=at)
+        entry = self._entry(code, at)
+        expired_now = entry.expired and entry.status != "expired"
+        if expired_now:
+            ledger.expire_cartridge(code, f"{entry.explanation}（{actor} 将存活期改为 {months} 个月）")
+            entry = self._entry(code, at)
+        return RetentionChanged(code, before.retention_months, before.retention_months or in_force, months, actor,
+                                expired_now, entry)
+
+    def _entry(self, barcode: str, now: datetime) -> CartridgeEntry:
+        return next(entry for entry in cartridge_entries(self._deps, now) if entry.barcode == barcode)
 
     # -- the emulated library, by hand --------------------------------------------------------------
 
@@ -142,21 +187,31 @@ class Tapes:
         return library_folder(self._deps.settings, spec)
 
     def vtl_create(self, *, drives: int | None = None, slots: int | None = None, capacity: int | None = None,
-                   early_warning_pct: float | None = None, device: str | None = None) -> vtl.LibraryView:
-        """Create the emulated library; each size not given comes from VTL_DRIVES, VTL_SLOTS …"""
+                   early_warning_pct: float | None = None, first_load_seconds: float | None = None,
+                   device: str | None = None) -> vtl.LibraryView:
+        """Create the emulated library; each value not given comes from VTL_DRIVES, VTL_SLOTS …
+
+        `first_load_seconds` (else VTL_FIRST_LOAD_SECONDS): how long a new LTO-9 cartridge's first load
+        calibrates it, 0 to 7920 — the real drive's media optimisation, for training and tests.
+        """
         s = self._deps.settings
-        return vtl.create(self._library(device, create=False), drives=s.vtl_drives if drives is None else drives,
+        if first_load_seconds is not None and not 0 <= first_load_seconds <= FIRST_LOAD_SECONDS_MAX:
+            raise BadRequest(f"首次装入的介质优化时间应在 0 到 {FIRST_LOAD_SECONDS_MAX} 秒之间（收到 {first_load_seconds}）")
+        return vtl.create(self._library(device, create=False), emulated_devices(self._spec(device)),
+                          drives=s.vtl_drives if drives is None else drives,
                           slots=s.vtl_slots if slots is None else slots, capacity=capacity or s.vtl_capacity,
-                          early_warning_pct=s.vtl_early_warning_pct if early_warning_pct is None else early_warning_pct)
+                          early_warning_pct=s.vtl_early_warning_pct if early_warning_pct is None else early_warning_pct,
+                          first_load_seconds=s.vtl_first_load_seconds if first_load_seconds is None
+                          else first_load_seconds)
 
     def vtl_list(self, device: str | None = None) -> vtl.LibraryView:
-        return vtl.listing(self._library(device))
+        return vtl.listing(self._library(device), emulated_devices(self._spec(device)))
 
     def vtl_insert(self, barcode: str, *, actor: str, slot: int | None = None, drive: int | None = None,
                    media: str | None = None, write_protect: bool = False, device: str | None = None) -> vtl.Inserted:
         """Put a cartridge in (a new barcode is a new cartridge); a known one's new place is recorded."""
-        return vtl.insert(self._library(device), self._deps.ledger, barcode, by=actor, slot=slot, drive=drive,
-                          media=media, write_protect=write_protect)
+        return vtl.insert(self._library(device), emulated_devices(self._spec(device)), self._deps.ledger, barcode,
+                          by=actor, slot=slot, drive=drive, media=media, write_protect=write_protect)
 
     def vtl_eject(self, barcode: str | None = None, *, actor: str, device: str | None = None) -> vtl.Ejected:
         """Take a cartridge out; without a barcode, what waits in the import/export slots."""

@@ -7,8 +7,11 @@ the code while the web UI and the TUI show the sentence.
 
 from __future__ import annotations
 
-import errno
 from dataclasses import dataclass
+
+from kernel.errors import os_error_detail  # one table of OSError meanings, shared with every face
+
+__all__ = ["CATALOGUE", "SPECIAL_KIND_NAMES", "BackupWarning", "os_error_detail"]
 
 CATALOGUE: dict[str, str] = {
     # scan
@@ -51,32 +54,3 @@ class BackupWarning:
     def text(self) -> str:
         """The Simplified Chinese sentence shown to the operator."""
         return CATALOGUE[self.code].format(path=self.path, detail=self.detail)
-
-
-OS_ERROR_NAMES: dict[int, str] = {
-    errno.ENOENT: "不存在",
-    errno.EACCES: "没有权限",
-    errno.EPERM: "操作不允许",
-    errno.ENOSPC: "磁盘空间不足",
-    errno.EDQUOT: "超出磁盘配额",
-    errno.EIO: "输入/输出错误",
-    errno.EROFS: "文件系统只读",
-    errno.ENOTDIR: "不是文件夹",
-    errno.EISDIR: "是文件夹",
-    errno.ENAMETOOLONG: "名称太长",
-    errno.ELOOP: "符号链接层数太多",
-    errno.EBUSY: "正被占用",
-    errno.EMFILE: "打开的文件太多",
-    errno.ENFILE: "系统打开的文件太多",
-    errno.ETIMEDOUT: "超时",
-    errno.ESTALE: "网络文件句柄已失效",
-    errno.EINVAL: "参数无效",
-}
-
-
-def os_error_detail(error: OSError) -> str:
-    """A short, stable, Chinese description of an OSError: "没有权限（EACCES）"."""
-    name = errno.errorcode.get(error.errno or 0, "")
-    if error.errno in OS_ERROR_NAMES:
-        return f"{OS_ERROR_NAMES[error.errno]}（{name}）"
-    return f"系统错误 {name or error.errno or type(error).__name__}"

@@ -5,7 +5,8 @@ exactly like a running one, and resuming it is the whole point of B5. So the run
 an OS file lock under the data folder for as long as it drives the tape; the kernel drops the lock
 the moment that process dies, however it dies. A second runner of the same job (a worker that
 re-queued it, a second `backup resume --wait`) is refused instead of writing the same packages
-to the same tape at the same time.
+to the same tape at the same time. The same lock tells a job whose process died ("interrupted")
+from one that runs: `process_gone`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -99,6 +100,24 @@ def is_running(folder: Path, job_id: str) -> bool:
         probe.release()
         return False
     return True
+
+
+def process_gone(folder: Path, job_id: str, marked_running: Callable[[], bool]) -> bool:
+    """Whether the job's process on this host has died: `marked_running()` (the ledger's word, read
+    now) says it runs, yet nobody holds its run lock.
+
+    The ledger is read while this probe holds the lock, so the answer is never a false alarm: a
+    runner marks a job running only once it holds the lock, and records how it ended before it lets
+    go; holding the lock, the probe sees either no live runner or the state it left. A runner that
+    starts meanwhile waits the few milliseconds the probe holds it (`RunOptions.lock_wait_seconds`).
+    """
+    probe = JobRunLock(folder, job_id)
+    if not probe.acquire():
+        return False
+    try:
+        return marked_running()
+    finally:
+        probe.release()
 
 
 @contextmanager

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+
+from kernel.progress import Observer
 
 
 @dataclass
@@ -13,6 +16,9 @@ class RunOptions:
     and tape_change_pause_minutes (whole minutes, the operator's knobs) with seconds precision for
     this run only: drills and tests that must see a standalone drive's wait end in a pause.
     `lock_wait_seconds`: how long to wait for a stopping process of the same job to let go of it.
+    `stop`: set by this process's SIGTERM handler or a stopping worker — the job pauses at its next
+    safe point, recorded as `stop_by`'s pause (default: the actor's; the worker's own, "worker", is
+    taken up again when a worker starts). `observer` hears every change of the job's progress.
     """
 
     device: str | None = None
@@ -22,6 +28,9 @@ class RunOptions:
     tape_remind_seconds: float | None = None
     tape_pause_seconds: float | None = None
     lock_wait_seconds: float = 15.0
+    stop: threading.Event | None = None
+    stop_by: str = ""
+    observer: Observer | None = None
 
 
 @dataclass

@@ -37,9 +37,10 @@ from backup.supply import Mounted, SupplyPolicy, TapeSupply, supply_policy
 from kernel.progress import BACKUP, Heartbeat, ProgressBoard
 from ledger import clock
 from ledger.domain import BackupJob, Cartridge
+from ledger.domain.job import WORKER
 from media.devices import DeviceSession, device_spec, open_session
 from media.reuse import erase_expired
-from notify.outbox import notify_event
+from notify.outbox import deliver_now, notify_event
 from tape.volume_errors import PackageOverflow
 from tape.volume_packages import write_package
 
@@ -54,7 +55,7 @@ class BackupRunner:
         self._job_uuid: UUID | None = None
         self.options = options or RunOptions()
         self.settings = services.settings
-        self.board = ProgressBoard(services.progress, self.job_id, BACKUP)
+        self.board = ProgressBoard(services.progress, self.job_id, BACKUP, observer=self.options.observer)
         self.following = Following(self.ledger)
         self.totals = Totals()
         self.warnings: list[str] = []
@@ -170,6 +171,7 @@ class BackupRunner:
                 # only the tape index of the cartridge it was writing may be missing.
                 self._mounted = self._reopen_unclosed(supply)
         except PackingCancelled:
+            self._check_control()  # paused (by an operator, or this process stopping) or cancelled
             raise JobStopped(text("cancelled"), status="cancelled") from None
         finally:
             # Skipped cartridges are notes for the operator, not warnings: every file still got on tape.
@@ -308,13 +310,27 @@ class BackupRunner:
             if self._pool is not None:
                 self._pool.cancel()
             raise JobStopped(text(status), status=status)
+        if self._stop_requested():
+            if self._pool is not None:
+                self._pool.cancel()
+            by = self.options.stop_by or self.options.actor
+            reason = text("stopped_by_worker" if by == WORKER else "stopped_by_signal")
+            if self.ledger.pause_running_backup(self.job_id, by=by, reason=reason).status == "cancelled":
+                raise JobStopped(text("cancelled"), status="cancelled")
+            raise JobStopped(reason, status="paused")
 
-    def _waiting(self, reason: str) -> None:
-        # The reason says what to bring (the last refusal, or that none is left): it is the request.
-        self.board.update(force=True, phase="wait_tape", message=reason, request=reason)
+    def _stop_requested(self) -> bool:
+        return self.options.stop is not None and self.options.stop.is_set()
+
+    def _waiting(self, note: str, instruction: str) -> None:
+        # `note`: why no cartridge at hand will do (or a reminder); the request says what to insert.
+        self.board.update(force=True, phase="wait_tape", message=note, request=instruction)
 
     def _beat(self) -> None:
-        """The heartbeat: fresh figures once packing has started, else the state as it is."""
+        """The heartbeat: fresh figures once packing has started, else the state as it is. A stop
+        asked for meanwhile ends the packing, so the job's thread reaches a safe point soon."""
+        if self._stop_requested() and self._pool is not None:
+            self._pool.cancel()
         if self._pool is None:
             self.board.publish(force=True)
         else:
@@ -381,10 +397,14 @@ class BackupRunner:
                 discard_plan(self.settings.data_dir, self.job_id)
 
     def _notify(self, kind: str, context: dict[str, Any], cause: str) -> None:
+        """Queue the message and try to deliver it at once (R8: a 换盘 request cannot wait for a
+        worker that may not run); the outbox keeps it if the gateway cannot take it now."""
         try:
-            notify_event(self.services, kind, context, cause)
+            queued = notify_event(self.services, kind, context, cause)
         except Exception:  # a notification problem never stops a backup
             log.exception("通知排队失败：%s", kind)
+            return
+        deliver_now(self.services, clock.now(), queued)
 
     def _summary_line(self) -> str:
         summary = self.summary()

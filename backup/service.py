@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from datetime import datetime
 from typing import Any
 
 from backup.messages_job import JobStopped, text
 from backup.ports import BackupServices, RequestServices
-from backup.run_lock import is_running
+from backup.run_lock import is_running, process_gone
 from backup.runner import BackupRunner, RunOptions
 from backup.scanning import check_sources
 from backup.summary import job_summary
+from kernel.progress import Observer
 from ledger import clock
 from ledger.domain import BackupJob
 from ledger.domain.group import check_group_name
@@ -57,25 +59,40 @@ def request_backup(services: RequestServices, sources: list[str], *, group: str 
 
 def run(services: BackupServices, job_id: str, *, device: str | None = None, actor: str = "system",
         poll_seconds: float = 2.0, workers: int | None = None, tape_remind_seconds: float | None = None,
-        tape_pause_seconds: float | None = None) -> dict[str, Any]:
+        tape_pause_seconds: float | None = None, stop: threading.Event | None = None, stop_by: str = "",
+        observer: Observer | None = None) -> dict[str, Any]:
     """Run (or continue) the job in this process until it ends, pauses or waits out its tape wait.
 
     `tape_remind_seconds` / `tape_pause_seconds` override the minute settings for this run (see
-    RunOptions).
+    RunOptions). Once `stop` is set (a SIGTERM, a stopping worker) the job pauses at its next safe
+    point, recorded as the pause of `stop_by` (default `actor`). `observer` hears every change of its
+    progress here.
     """
     options = RunOptions(device=device, actor=actor, poll_seconds=poll_seconds, workers=workers,
-                         tape_remind_seconds=tape_remind_seconds, tape_pause_seconds=tape_pause_seconds)
+                         tape_remind_seconds=tape_remind_seconds, tape_pause_seconds=tape_pause_seconds,
+                         stop=stop, stop_by=stop_by, observer=observer)
     return BackupRunner(services, job_id, options).run()
 
 
 def cancel(services: BackupServices, job_id: str, by: str, reason: str = "") -> dict[str, Any]:
     """Cancel the job. A running job records a package every few seconds: the ledger makes a cancel
     or a pause again on the fresh job when the run saved meanwhile, rather than refuse it."""
-    return job_summary(services.ledger.cancel_backup(job_id, by=by, reason=reason))
+    gone = interrupted(services, job_id)
+    return _stopped(services, services.ledger.cancel_backup(job_id, by=by, reason=reason), gone)
 
 
 def pause(services: BackupServices, job_id: str, by: str) -> dict[str, Any]:
-    return job_summary(services.ledger.pause_backup(job_id, by=by))
+    gone = interrupted(services, job_id)
+    return _stopped(services, services.ledger.pause_backup(job_id, by=by), gone)
+
+
+def _stopped(services: BackupServices, job: BackupJob, gone: bool) -> dict[str, Any]:
+    """A job stopped from outside; one whose process died (`gone`) kept its drive booked, and
+    nobody else would let go of it — a paused or cancelled job holds no drive."""
+    if gone:
+        services.ledger.release_drive(services.settings.host_name, device_spec(services.settings, job.drive or None),
+                                      str(job.id))
+    return job_summary(job)
 
 
 def resume(services: BackupServices, job_id: str, by: str) -> dict[str, Any]:
@@ -92,5 +109,21 @@ def resume(services: BackupServices, job_id: str, by: str) -> dict[str, Any]:
     return job_summary(services.ledger.resume_backup(job_id, by=by))
 
 
+LIVE = frozenset({"running", "waiting_tape"})
+
+
+def interrupted(services: RequestServices, job_id: str) -> bool:
+    """Whether the job is marked running (or waiting for a tape) on this host while no process runs
+    it: its process was killed or crashed. Decided by its run lock (`run_lock.process_gone`), never
+    by time, so a live job is never called interrupted. A job of another host is not judged here
+    (its lock is on that host); that host's worker takes it up when it starts."""
+    job = services.ledger.backup_job(job_id)
+    if job.status not in LIVE or getattr(job, "host", "") != services.settings.host_name:
+        return False
+    return process_gone(services.settings.data_dir, str(job.id),
+                        lambda: services.ledger.backup_job(job_id).status in LIVE)
+
+
 def status(services: BackupServices, job_id: str) -> dict[str, Any]:
-    return job_summary(services.ledger.backup_job(job_id))
+    job = services.ledger.backup_job(job_id)
+    return job_summary(job, interrupted=interrupted(services, str(job.id)))

@@ -4,8 +4,12 @@ In a library the next cartridge is loaded by the robot. On a standalone drive �
 no usable cartridge left — the job records `TapeChangeRequested`, sends the 换盘 notification, and
 waits for the operator (a cartridge in the drive; in a library, one put into the import/export
 slot or a free slot) — reminding every few minutes and pausing (not failing) after a configured
-wait. The reason it gives is the last refusal (write-protected, foreign, another group's tape …),
-so the operator knows what to bring.
+wait. It says why nothing at hand will do (the last refusal: full, write-protected, foreign,
+another group's tape …) and what to bring (`wanted`: this group's cartridge that still has room,
+else a labelled blank one by barcode, else any new blank tape); the request is on the progress
+board from the first moment, so `backup run --wait` prints it at once and again with each reminder.
+The wait goes into the log once, when it begins and when it ends — not with every poll of the
+drive (`quiet_polls`).
 
 Every cartridge the job takes is booked for it in the ledger first (B9: two jobs on two drives of
 one library never share a tape) and released when the job is done with it; only cartridges in the
@@ -30,6 +34,7 @@ from backup import choice
 from backup.job_state import change_job
 from backup.messages_job import JobStopped, text
 from backup.ports import BackupServices
+from backup.quiet_polls import quiet_polls
 from backup.run_options import RunOptions
 from ledger import clock
 from ledger.application import Ledger
@@ -93,7 +98,8 @@ class TapeSupply:
     check_control: Callable[[], None]
     notify: Callable[[str, dict[str, Any], str], None]
     resumed: bool = False
-    on_wait: Callable[[str], None] | None = None  # told the reason whenever the job starts waiting
+    # Told (reason, what to insert) when the job starts waiting, and (reminder, what to insert) with each reminder.
+    on_wait: Callable[[str, str], None] | None = None
     used: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     last_refused: str = ""  # the last cartridge turned down, named in the 换盘 message
@@ -294,38 +300,68 @@ class TapeSupply:
         # back in its own slot, so a cartridge imported meanwhile cannot take that slot from it.
         with contextlib.suppress(MediaError, TapeError, DriveApiError):
             operations.unload(session)
-        job = change_job(ledger, self.job_id, lambda fresh: fresh.request_tape_change(full_barcode=full, reason=reason))
+        instruction, wanted = self._wanted()
+        job = change_job(ledger, self.job_id, lambda fresh: fresh.request_tape_change(
+            full_barcode=full, reason=reason, instruction=instruction))
+        log.warning(text("tape_wait_logged", job=self.job_id, reason=reason, instruction=instruction))
         if self.on_wait is not None:
-            self.on_wait(reason)
+            self.on_wait(reason, instruction)
         identity = session.drive.identity
         drive = f"{identity.product}（{session.spec}，序列号 {identity.serial}）" if identity else session.spec
         current = full or self.last_refused
         asked_at = clock.now()
         # The keys the tape_change_needed template reads (notify/templates.py), plus the reason.
         context = {"job_id": self.job_id, "group": self.policy.group, "drive": drive, "current": current,
-                   "current_state": text("state_full") if full else reason, "wanted": "",
+                   "current_state": text("state_full") if full else reason, "wanted": wanted,
                    "requested_at": asked_at, "full_barcode": full or "—", "reason": reason,
-                   "host": self.services.settings.host_name, "occurred_at": asked_at}
+                   "instruction": instruction, "host": self.services.settings.host_name, "occurred_at": asked_at}
         # One message per request, and a fresh one when a resumed run asks again.
         cause = f"{self.job_id}:tape:{full}:{len(self.used)}:run{getattr(job, 'attempts', 1)}"
         self.notify("tape_change_needed", context, cause)
         started = last_reminder = time.monotonic()
         reminders = 0
-        while True:
-            self.check_control()
-            mounted = self._try_inserted()
-            if mounted is not None:
-                change_job(ledger, self.job_id, functools.partial(_satisfied, barcode=mounted.barcode))
-                return mounted
-            now = time.monotonic()
-            if now - started >= self.policy.pause_after_seconds:
-                change_job(ledger, self.job_id, lambda fresh: fresh.pause(by="system", reason=text("tape_wait_timeout")))
-                raise JobStopped(text("tape_wait_timeout"), status="paused")
-            if now - last_reminder >= self.policy.remind_seconds:
-                reminders += 1
-                last_reminder = now
-                self.notify("tape_change_needed", {**context, "reminder": reminders}, f"{cause}:remind:{reminders}")
-            time.sleep(self.policy.poll_seconds)
+        with quiet_polls():
+            while True:
+                self.check_control()
+                mounted = self._try_inserted()
+                if mounted is not None:
+                    change_job(ledger, self.job_id, functools.partial(_satisfied, barcode=mounted.barcode))
+                    log.info(text("tape_wait_over", job=self.job_id, barcode=mounted.barcode,
+                                  minutes=f"{(time.monotonic() - started) / 60:.0f}"))
+                    return mounted
+                now = time.monotonic()
+                if now - started >= self.policy.pause_after_seconds:
+                    change_job(ledger, self.job_id,
+                               lambda fresh: fresh.pause(by="system", reason=text("tape_wait_timeout")))
+                    raise JobStopped(text("tape_wait_timeout"), status="paused")
+                if now - last_reminder >= self.policy.remind_seconds:
+                    reminders += 1
+                    last_reminder = now
+                    if self.on_wait is not None:
+                        self.on_wait(text("still_waiting", minutes=f"{(now - started) / 60:.0f}",
+                                          instruction=instruction), instruction)
+                    self.notify("tape_change_needed", {**context, "reminder": reminders},
+                                f"{cause}:remind:{reminders}")
+                time.sleep(self.policy.poll_seconds)
+
+    def _wanted(self) -> tuple[str, str]:
+        """What the operator should insert, in a sentence, and the barcode when one cartridge is
+        best ('' when any blank tape will do): this group's cartridge that still has room, else
+        labelled blank ones by barcode, else a new blank tape (or an expired one, with AUTO_ERASE)."""
+        inventory = self._inventory()
+        ranked = choice.ordered(inventory, inventory, self.policy.group, auto_erase=self.policy.auto_erase,
+                                exclude=self.used)
+        library = self.session.changer is not None
+        expired = text("or_expired") if self.policy.auto_erase else ""
+        best = ranked[0] if ranked else ""
+        if best and choice.rank(inventory[best], self.policy.group, auto_erase=False) == choice.CONTINUE:
+            key = "library_insert_group_tape" if library else "insert_group_tape"
+            return text(key, group=self.policy.group, barcode=best, drive=self.session.spec), best
+        scratch = [b for b in ranked if choice.rank(inventory[b], self.policy.group, auto_erase=False) == choice.SCRATCH]
+        if scratch and not library:
+            return text("insert_scratch", barcodes="、".join(scratch[:3]), drive=self.session.spec), ""
+        key = "library_insert_blank" if library else "insert_blank"
+        return text(key, expired=expired, drive=self.session.spec), ""
 
     def _try_inserted(self) -> Mounted | None:
         changer = self.session.changer

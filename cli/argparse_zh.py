@@ -67,6 +67,40 @@ def name_subcommands_by_choices(parser: argparse.ArgumentParser) -> None:
                 name_subcommands_by_choices(child)
 
 
+# What a value is called in usage lines, help and errors, by the argument's `dest` (its name in the
+# code stays English). A positional and an option of one name may differ (`settings set KEY` is a
+# setting, `--key` an idempotency key); anything not listed is a "值".
+POSITIONAL_NAMES: dict[str, str] = {
+    "job": "任务号", "barcode": "条码", "name": "名称", "paths": "路径", "path": "路径", "kind": "类型",
+    "id": "编号", "key": "设置项", "value": "值", "phone": "手机号", "pattern": "片段", "months": "月数",
+    "month": "月份", "group": "备份组", "cdb": "CDB",
+}
+OPTION_NAMES: dict[str, str] = {
+    "barcode": "条码", "confirm": "条码", "block_size": "字节数", "capacity": "容量", "changer": "设备",
+    "device": "设备", "data_out": "文件", "out": "文件", "days": "天数", "drive": "驱动器", "drives": "数量",
+    "slots": "数量", "slot": "槽位", "events": "事件", "first_load": "秒数", "seconds": "秒数", "group": "备份组",
+    "host": "地址", "port": "端口", "key": "幂等键", "label": "用途", "level": "级别", "limit": "条数",
+    "media": "介质", "name": "名称", "phone": "手机号", "pool": "池", "reason": "原因", "role": "角色",
+    "since": "日期", "until": "日期", "source": "目录", "target": "目录", "status": "状态", "type": "扩展名",
+    "wait_minutes": "分钟数", "workers": "线程数", "data_in": "字节数",
+}
+_ENGLISH_METAVAR = re.compile(r"^[A-Z][A-Z_]*$")  # PATH, JOB: argparse's style, English to an operator
+
+
+def name_values_in_chinese(parser: argparse.ArgumentParser) -> None:
+    """Name every value an argument takes in Chinese (`--device 设备`, `任务号`) instead of argparse's
+    `DEVICE` or the bare `dest`; an argument with choices keeps them ({all,web,…} are what one types).
+    Call it once every subcommand is registered."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                name_values_in_chinese(child)
+        elif action.nargs != 0 and not action.choices and (
+                action.metavar is None or _ENGLISH_METAVAR.match(str(action.metavar))):
+            names = OPTION_NAMES if action.option_strings else POSITIONAL_NAMES
+            action.metavar = names.get(action.dest, "值")
+
+
 def translate(message: str) -> str:
     return MESSAGES.get(message, message)
 

@@ -1,16 +1,30 @@
-"""`backup run|status|list|cancel|pause|resume|verify` — thin handlers over `app.backups`."""
+"""`backup run|status|list|cancel|pause|resume|verify` — thin handlers over `app.backups`.
+
+A job or a verification run here (`--wait`, `resume --wait`, `verify`) prints what the operator
+must do the moment it asks (which cartridge to insert) and again with each reminder. SIGTERM, and
+a first Ctrl-C, pause a job run here at its next safe point (a second Ctrl-C ends at once; the job
+is then interrupted, and `backup resume` continues it).
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
+from types import FrameType
 from typing import Any
 
 from app.backups import JobRow, JobSummary, Verification
 from cli.context import Context
-from cli.errors import EXIT_FAILURE, EXIT_STATE, EXIT_USAGE, CliError
+from cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_STATE, EXIT_USAGE, CliError, job_exit_code
 from cli.output import emit_json, emit_table
+from kernel.progress import Progress
+from ledger.domain.job import VERIFICATION_NAMES, VERIFICATION_SHORT
 from ledger.units import human_bytes, human_duration
 
 
@@ -40,6 +54,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     verify.add_argument("--all", action="store_true", help="校验所有已完成的备份（能装入的磁带上的）")
     verify.add_argument("--since", default=None, help="与 --all 一起用：只校验此日期（YYYY-MM-DD）以来提交的备份")
     verify.add_argument("--device", default=None)
+    verify.add_argument("--wait-minutes", type=float, default=None,
+                        help="磁带不在驱动器（或带库）中时请操作员装入并等待的分钟数"
+                             "（默认 tape_change_pause_minutes；0 表示不等待，直接报告未能读取的磁带）")
     verify.set_defaults(handler=backup_verify)
     listing = b.add_parser("list", parents=[common], help="任务历史")
     listing.add_argument("--limit", type=int, default=20)
@@ -51,9 +68,12 @@ def _summary_payload(summary: JobSummary) -> dict[str, Any]:
     return {k: v for k, v in asdict(summary).items() if k != "warning_list"}
 
 
-def _print_summary(ctx: Context, summary: JobSummary) -> int:
+def _print_summary(ctx: Context, summary: JobSummary, *, waited: bool | None = True) -> int:
+    """Print the job, and return the exit code its state gives (`job_exit_code`; `waited`: this
+    command ran the job to see its end; None: it only cancelled or paused it, which went well)."""
+    code = EXIT_OK if waited is None else job_exit_code(summary.status, waited=waited)
     if ctx.json:
-        emit_json(_summary_payload(summary))
+        emit_json({**_summary_payload(summary), "exit_code": code})
     else:
         print(f"任务 {summary.job_id}：{summary.status_text}")
         print(f"  文件 {summary.files} 个，读入 {human_bytes(summary.bytes_in)}，"
@@ -64,9 +84,71 @@ def _print_summary(ctx: Context, summary: JobSummary) -> int:
             print(f"  警告：{warning}")
         for note in summary.tape_notes[:20]:
             print(f"  磁带：{note}")
+        if summary.waiting_for:
+            print(f"  等待：{summary.waiting_for}")
         if summary.reason:
-            print(f"  原因：{summary.reason}")
-    return 0 if summary.ok else EXIT_FAILURE
+            print(f"  {'中断' if summary.interrupted else '原因'}：{summary.reason}")
+        if summary.verification:
+            print(f"  读回校验：{_verification_line(summary.verification)}")
+    return code
+
+
+def _verification_line(verification: dict[str, Any]) -> str:
+    outcome = verification.get("outcome", "")
+    line = VERIFICATION_NAMES.get(outcome, outcome)
+    if verification.get("checked"):
+        line += f"（检查 {verification['checked']} 个数据包、{verification.get('files_checked', 0)} 个文件）"
+    return line
+
+
+def _notes(ctx: Context) -> Callable[[Progress], None]:
+    """Prints what a job or a verification asks of the operator (which cartridge to insert), the
+    moment it asks and with each reminder; on stderr under --json, so stdout stays one document."""
+    stream = sys.stderr if ctx.json else sys.stdout
+    shown = {"message": "", "request": ""}
+    lock = threading.Lock()  # the job's thread and its heartbeat both report
+
+    def show(state: Progress) -> None:
+        with lock:
+            if state.phase != "wait_tape":
+                shown["message"] = shown["request"] = ""
+                return
+            for key in ("message", "request"):
+                value = getattr(state, key)
+                if value and value != shown[key] and value not in shown.values():
+                    print(value, file=stream, flush=True)
+                shown[key] = value
+
+    return show
+
+
+@contextmanager
+def _pause_on_signals() -> Iterator[threading.Event]:
+    """While a job runs here, SIGTERM and a first Ctrl-C set the event the job pauses on; a second
+    Ctrl-C ends at once. Handlers can be installed only on the main thread; elsewhere the event is
+    simply never set."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def ask(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {number: signal.signal(number, ask) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _run_here(ctx: Context, job_id: str, device: str | None) -> int:
+    with _pause_on_signals() as stop:
+        summary = ctx.app.backups.run(job_id, actor=ctx.actor, device=device, stop=stop, observer=_notes(ctx))
+    return _print_summary(ctx, summary)
 
 
 def backup_run(ctx: Context) -> int:
@@ -80,15 +162,15 @@ def backup_run(ctx: Context) -> int:
         else:
             print(started.job_id)
         return 0
-    return _print_summary(ctx, backups.run(started.job_id, actor=ctx.actor, device=args.device))
+    return _run_here(ctx, started.job_id, args.device)
 
 
 def backup_resume(ctx: Context) -> int:
     backups = ctx.app.backups
     summary = backups.resume(ctx.args.job, actor=ctx.actor, wait=ctx.args.wait)
     if not ctx.args.wait:
-        return _print_summary(ctx, summary)
-    return _print_summary(ctx, backups.run(summary.job_id, actor=ctx.actor, device=ctx.args.device))
+        return _print_summary(ctx, summary, waited=False)
+    return _run_here(ctx, summary.job_id, ctx.args.device)
 
 
 def backup_status(ctx: Context) -> int:
@@ -96,9 +178,10 @@ def backup_status(ctx: Context) -> int:
     summary = status.summary
     progress = status.progress.to_dict() if status.progress is not None else None
     if ctx.json:
-        emit_json({**_summary_payload(summary), "progress": progress})
-        return 0
-    _print_summary(ctx, summary)
+        code = job_exit_code(summary.status, waited=False)
+        emit_json({**_summary_payload(summary), "progress": progress, "exit_code": code})
+        return code
+    code = _print_summary(ctx, summary, waited=False)
     if progress and summary.status in {"running", "waiting_tape"}:
         age = time.time() - progress["updated_at"]
         eta = progress.get("eta_seconds")
@@ -106,35 +189,26 @@ def backup_status(ctx: Context) -> int:
               f"已打包 {human_bytes(progress['bytes_packed'])} / {human_bytes(progress['bytes_total'])}，"
               f"已写入磁带 {human_bytes(progress['bytes_written'])}，当前磁带 {progress['current_cartridge'] or '—'}，"
               f"预计剩余 {'估算中' if eta is None else human_duration(eta)}（{age:.0f} 秒前更新）")
-    return 0
+    return code
 
 
 def backup_cancel(ctx: Context) -> int:
-    _print_summary(ctx, ctx.app.backups.cancel(ctx.args.job, actor=ctx.actor))
-    return 0
+    return _print_summary(ctx, ctx.app.backups.cancel(ctx.args.job, actor=ctx.actor), waited=None)
 
 
 def backup_pause(ctx: Context) -> int:
-    _print_summary(ctx, ctx.app.backups.pause(ctx.args.job, actor=ctx.actor))
-    return 0
+    return _print_summary(ctx, ctx.app.backups.pause(ctx.args.job, actor=ctx.actor), waited=None)
 
 
 def _verification_payload(result: Verification) -> dict[str, Any]:
-    return {"job_id": result.job_id, "ok": result.ok, "checked": result.checked,
-            "files_checked": result.files_checked, "mismatches": result.mismatches, "unreadable": result.unreadable,
-            "warnings": result.warnings, "findings": [asdict(finding) for finding in result.findings]}
-
-
-def _verdict(result: Verification) -> str:
-    if result.mismatches:
-        return f"发现 {len(result.mismatches)} 处不一致"
-    if result.unreadable:
-        return "已读取的数据包全部可以恢复，但有磁带未能读取"
-    return "全部可以恢复"
+    return {"job_id": result.job_id, "ok": result.ok, "outcome": result.outcome, "verdict": result.verdict,
+            "checked": result.checked, "files_checked": result.files_checked, "mismatches": result.mismatches,
+            "unreadable": result.unreadable, "warnings": result.warnings,
+            "findings": [asdict(finding) for finding in result.findings]}
 
 
 def _print_verification(result: Verification, heading: str) -> None:
-    print(f"{heading}检查 {result.checked} 个数据包、{result.files_checked} 个文件，{_verdict(result)}")
+    print(f"{heading}{result.verdict}")
     for line in result.mismatches:
         print(f"  不一致：{line}")
     for line in result.unreadable:
@@ -144,10 +218,13 @@ def _print_verification(result: Verification, heading: str) -> None:
 
 
 def _verify_exit(results: list[Verification], what: str) -> int:
+    """0 every package read back and restorable; 1 something read back wrong (the data or its
+    files — alerted); 3 some cartridge could not be read (incomplete or skipped: nothing is known
+    about that data, which is no mismatch). README "退出码"."""
     if any(r.mismatches for r in results):
         raise CliError(f"{what}的读回校验发现不一致：请重新备份上面列出的文件", EXIT_FAILURE)
     if any(r.unreadable for r in results):
-        raise CliError(f"{what}的读回校验没有完成：有磁带未能读取，装入后请重新校验", EXIT_STATE)
+        raise CliError(f"{what}的读回校验没有完成：有磁带未能读取（不是数据不一致），装入后请重新校验", EXIT_STATE)
     return 0
 
 
@@ -159,7 +236,8 @@ def backup_verify(ctx: Context) -> int:
         raise CliError("--since 只能与 --all 一起使用", EXIT_USAGE)
     if args.all:
         return _verify_everything(ctx)
-    result = ctx.app.backups.verify(args.job, actor=ctx.actor, device=args.device)
+    result = ctx.app.backups.verify(args.job, actor=ctx.actor, device=args.device, wait_minutes=args.wait_minutes,
+                                    observer=_notes(ctx))
     if ctx.json:
         emit_json(_verification_payload(result))
     else:
@@ -168,7 +246,8 @@ def backup_verify(ctx: Context) -> int:
 
 
 def _verify_everything(ctx: Context) -> int:
-    run = ctx.app.backups.verify_all(actor=ctx.actor, since=ctx.args.since, device=ctx.args.device)
+    run = ctx.app.backups.verify_all(actor=ctx.actor, since=ctx.args.since, device=ctx.args.device,
+                                     wait_minutes=ctx.args.wait_minutes, observer=_notes(ctx))
     if ctx.json:
         emit_json({"jobs": [_verification_payload(result) for result in run.jobs], "redo": run.redo,
                    "unreadable_cartridges": run.unreadable_cartridges})
@@ -189,7 +268,8 @@ def job_row_payload(row: JobRow) -> dict[str, Any]:
     return {"job_id": row.job_id, "kind": row.kind, "status": row.status, "grp": row.group,
             "requested_by": row.requested_by, "requested_at": row.requested_at, "started_at": row.started_at,
             "finished_at": row.finished_at, "host": row.host, "reason": row.reason, "warnings": row.warnings,
-            "packages": row.packages, "sources": row.sources, "figures": row.figures, "cartridges": row.cartridges}
+            "packages": row.packages, "sources": row.sources, "figures": row.figures, "cartridges": row.cartridges,
+            "verification": row.verification}
 
 
 def backup_list(ctx: Context) -> int:
@@ -197,9 +277,15 @@ def backup_list(ctx: Context) -> int:
     if ctx.json:
         emit_json({"jobs": [job_row_payload(row) for row in history.jobs]})
         return 0
-    emit_table([{"job_id": row.job_id, "kind": row.kind, "grp": row.group, "status_text": row.status_text,
+    emit_table([{"job_id": row.job_id, "kind": row.kind_text, "grp": row.group, "status_text": row.status_text,
                  "requested_at": row.requested_at, "packages": row.packages,
-                 "cartridge_list": "、".join(row.cartridges) or "—"} for row in history.jobs],
+                 "cartridge_list": "、".join(row.cartridges) or "—",
+                 "verified": VERIFICATION_SHORT.get(row.verification.get("outcome", ""), "—")}
+                for row in history.jobs],
                [("job_id", "任务"), ("kind", "类型"), ("grp", "备份组"), ("status_text", "状态"),
-                ("requested_at", "提交时间"), ("packages", "数据包"), ("cartridge_list", "磁带")])
+                ("requested_at", "提交时间"), ("packages", "数据包"), ("cartridge_list", "磁带"),
+                ("verified", "读回校验")])
+    for row in history.jobs:
+        if row.status == "interrupted":
+            print(f"任务 {row.job_id} 已中断：{row.reason}")
     return 0

@@ -13,11 +13,13 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
-from app.catalog import TapeRecovery, TreeNode
+from app.catalog import TapeRecovery
 from cli.context import Context
 from cli.errors import EXIT_USAGE, CliError
 from cli.output import emit_json, emit_table
 from ledger.units import human_bytes
+
+KIND_TEXT = {"dir": "文件夹", "file": "文件", "symlink": "链接"}
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -59,24 +61,16 @@ def catalog_search(ctx: Context) -> int:
     return 0
 
 
-def _node_payload(node: TreeNode) -> dict[str, Any]:
-    """A folder known only from what lies below it has no time or cartridge: its line leaves them out."""
-    payload = asdict(node)
-    if node.mtime is None:
-        del payload["mtime"], payload["cartridge"]
-    return payload
-
-
 def catalog_tree(ctx: Context) -> int:
     folder = ctx.app.catalog.tree(ctx.args.group, ctx.args.path)
-    children = [_node_payload(node) for node in folder.children]
+    children = [asdict(node) for node in folder.children]
     if ctx.json:
         emit_json({"ok": True, "group": folder.group, "path": folder.path or "/", "children": children})
         return 0
-    emit_table([{**n, "kind_text": {"dir": "文件夹", "file": "文件", "symlink": "链接"}.get(n["kind"], n["kind"]),
-                 "size_text": human_bytes(n["size"])} for n in children],
+    emit_table([{**n, "kind_text": KIND_TEXT.get(n["kind"], n["kind"]), "size_text": human_bytes(n["size"]),
+                 "where": "、".join(n["cartridges"])} for n in children],
                [("name", "名称"), ("kind_text", "类型"), ("files", "文件数"), ("size_text", "大小"),
-                ("mtime", "修改时间（UTC）"), ("cartridge", "磁带")])
+                ("mtime", "修改时间（UTC）"), ("where", "磁带")])
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from cli.context import Context
 from cli.errors import EXIT_INTEGRITY, EXIT_USAGE, CliError
 from cli.output import emit_json, emit_table
+from cli.replay_output import REPLAY_VIEWS, print_replay
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -32,8 +33,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rebuild.set_defaults(handler=projections_rebuild)
 
     audit = sub.add_parser("audit", help="审计").add_subparsers(dest="action", required=True)
-    verify = audit.add_parser("verify", parents=[common], help="校验台账哈希链")
+    verify = audit.add_parser("verify", parents=[common],
+                              help="校验台账哈希链，并与磁带索引、任务报告中记下的链头核对")
+    verify.add_argument("--tapes", nargs="+", metavar="条码", default=None,
+                        help="只读取这些磁带的索引（默认读取驱动器能取到的、台账记录写有索引的每盘磁带）")
+    verify.add_argument("--no-tapes", action="store_true", help="不读取磁带，只核对哈希链和任务报告")
+    verify.add_argument("--device", default=None, help="磁带设备（默认 TAPE_DEVICE，否则 emulated:0）")
     verify.set_defaults(handler=audit_verify)
+    replay = audit.add_parser("replay", parents=[common], help="回放台账：某一时刻整个系统的状态")
+    replay.add_argument("--until", required=True, metavar="时刻",
+                        help="日期（2026-03-15，指当天结束时）、日期和时间（2026-03-15T14:30）或事件序号（1234）")
+    replay.add_argument("--view", choices=REPLAY_VIEWS, default=None, help="只显示其中一项（默认全部）")
+    replay.set_defaults(handler=audit_replay)
 
     user = sub.add_parser("user", help="用户").add_subparsers(dest="action", required=True)
     add = user.add_parser("add", parents=[common], help="添加用户（密码从标准输入读取，或自动生成）")
@@ -55,21 +66,22 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def settings_show(ctx: Context) -> int:
     view = ctx.app.settings.show()
-    rows = [{"key": row.key, "value": row.value, "source": row.source} for row in view.runtime]
+    rows = [{"key": row.key, "value": row.value, "source": row.source, "label": row.label, "text": row.text}
+            for row in view.runtime]
     if ctx.json:
         emit_json({"settings": rows, "startup": view.startup})
     else:
-        print("运行时设置（可用 settings set 修改，修改记入台账）：")
-        emit_table(rows, [("key", "设置项"), ("value", "当前值"), ("source", "来源")])
+        print("运行时设置（可用 settings set 设置项 值 修改，修改记入台账）：")
+        emit_table(rows, [("label", "名称"), ("key", "设置项"), ("text", "当前值"), ("source", "来源")])
     return 0
 
 
 def settings_set(ctx: Context) -> int:
     change = ctx.app.settings.change(ctx.args.key, ctx.args.value, actor=ctx.actor)
     if ctx.json:
-        emit_json({"ok": True, "key": change.key, "value": change.shown})
+        emit_json({"ok": True, "key": change.key, "value": change.shown, "text": change.text})
     else:
-        print(f"已修改 {change.key} = {change.shown}（操作人 {change.by}，已记入台账）")
+        print(f"已修改 {change.label}（{change.key}）为 {change.text}（操作人 {change.by}，已记入台账）")
     return 0
 
 
@@ -97,15 +109,35 @@ def projections_rebuild(ctx: Context) -> int:
 
 
 def audit_verify(ctx: Context) -> int:
-    verdict = ctx.app.audit.verify_chain()
+    verdict = ctx.app.audit.verify(actor=ctx.actor, tapes=ctx.args.tapes, read_tapes=not ctx.args.no_tapes,
+                                   device=ctx.args.device)
+    chain = verdict.chain
     if ctx.json:
-        emit_json({"ok": verdict.ok, "head": verdict.head, "checked": verdict.checked,
-                   "first_bad": verdict.first_bad, "message": verdict.message})
+        emit_json({"ok": verdict.ok, "head": chain.head, "checked": chain.checked, "first_bad": chain.first_bad,
+                   "message": chain.message, "heads": [asdict(check) for check in verdict.heads],
+                   "tapes_read": verdict.tapes_read, "tapes_skipped": [asdict(note) for note in verdict.tapes_skipped]})
     else:
-        print(verdict.message)
+        print(chain.message)
+        print(verdict.summary)
+        if verdict.tapes_read:
+            print(f"已读取磁带索引：{'、'.join(verdict.tapes_read)}")
+        for note in verdict.tapes_skipped:
+            print(f"未读取：{note.barcode + '：' if note.barcode else ''}{note.why}")
+        for check in verdict.mismatches:
+            print(f"不符：{check.message}")
     if not verdict.ok:
-        print(f"错误：{verdict.message}", file=sys.stderr)
+        problems = [] if chain.ok else [chain.message]
+        print(f"错误：{'；'.join([*problems, *(check.message for check in verdict.mismatches)])}", file=sys.stderr)
         return EXIT_INTEGRITY
+    return 0
+
+
+def audit_replay(ctx: Context) -> int:
+    shown = ctx.app.audit.replay(ctx.args.until, [ctx.args.view] if ctx.args.view else [])
+    if ctx.json:
+        emit_json(asdict(shown))
+        return 0
+    print_replay(shown)
     return 0
 
 

@@ -10,9 +10,9 @@ from cli.context import Context
 from cli.output import emit_json, emit_table
 
 # What `lifecycle status --json` shows of each cartridge, in this order.
-_STATUS_FIELDS = ("barcode", "status", "status_label", "label_sequence", "groups", "location", "retention_months",
-                  "retention_in_force", "reason", "expired", "free_at", "retention_ends_at", "free_when",
-                  "explanation")
+_STATUS_FIELDS = ("barcode", "status", "status_label", "label_sequence", "groups", "location", "location_text",
+                  "retention_months", "retention_in_force", "reason", "expired", "free_at", "retention_ends_at",
+                  "free_when", "explanation")
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

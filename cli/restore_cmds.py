@@ -26,8 +26,9 @@ from typing import Any
 
 from app.restores import CONFLICT_MODES, RestorePreview, RestoreStatus, RestoreSummary
 from cli.context import Context
-from cli.errors import EXIT_FAILURE
+from cli.errors import job_exit_code
 from cli.output import emit_json, emit_table
+from kernel.errors import TafError
 from kernel.progress import Progress
 from ledger.units import human_bytes, human_duration
 
@@ -84,7 +85,7 @@ def _plan_payload(preview: RestorePreview) -> dict[str, Any]:
 def _print_plan(preview: RestorePreview) -> None:
     plan = preview.plan
     print(plan.summary)
-    emit_table([{"order": s.order, "barcode": s.barcode, "location": s.location or "未登记",
+    emit_table([{"order": s.order, "barcode": s.barcode, "location": s.location_text,
                  "packages": len(s.packages), "bytes": human_bytes(s.bytes_to_read),
                  "blocks": "、".join(str(p.payload_block) for p in s.packages[:6])
                  + ("…" if len(s.packages) > 6 else ""),
@@ -127,8 +128,9 @@ def _progress(ctx: Context) -> Any:
 
 
 def _finish(ctx: Context, summary: RestoreSummary) -> int:
+    code = job_exit_code(summary.status)
     if ctx.json:
-        emit_json({"ok": summary.status == "succeeded", "job_id": summary.job_id, "status": summary.status,
+        emit_json({"ok": code == 0, "exit_code": code, "job_id": summary.job_id, "status": summary.status,
                    **summary.figures(), "warnings": summary.warnings})
     else:
         for warning in summary.warnings:
@@ -136,13 +138,27 @@ def _finish(ctx: Context, summary: RestoreSummary) -> int:
         for note in summary.notes:
             print(f"注意：{note}")
         print(summary.text)
-    return 0 if summary.status == "succeeded" else EXIT_FAILURE
+    return code
 
 
 def _run_here(ctx: Context, job_id: str, device: str | None) -> int:
-    summary = ctx.app.restores.run(job_id, actor=ctx.actor, device=device, changer=ctx.args.changer,
-                                   observer=_progress(ctx))
+    try:
+        summary = ctx.app.restores.run(job_id, actor=ctx.actor, device=device, changer=ctx.args.changer,
+                                       observer=_progress(ctx))
+    except TafError as error:
+        if ctx.app.restores.status(job_id).status != "failed":
+            raise  # refused before it ran (busy drive, wrong state): that refusal's own exit code
+        return _failed(ctx, job_id, error)
     return _finish(ctx, summary)
+
+
+def _failed(ctx: Context, job_id: str, error: TafError) -> int:
+    """The job ran and failed: its reason, and the exit code of a failed job (README "退出码")."""
+    code = job_exit_code("failed")
+    if ctx.json:
+        emit_json({"ok": False, "exit_code": code, "job_id": job_id, "status": "failed", "error": error.text})
+    print(f"错误：恢复任务 {job_id} 失败：{error.text}", file=sys.stderr)
+    return code
 
 
 def restore_run(ctx: Context) -> int:
@@ -202,13 +218,14 @@ def _status_payload(status: RestoreStatus) -> dict[str, Any]:
 
 def restore_status(ctx: Context) -> int:
     status = ctx.app.restores.status(ctx.args.job)
+    code = job_exit_code(status.status, waited=False)
     if ctx.json:
-        emit_json({"ok": True, **_status_payload(status)})
-        return 0
+        emit_json({"ok": code == 0, "exit_code": code, **_status_payload(status)})
+        return code
     print(f"恢复任务 {status.job_id}：{status.status_text}")
     print(f"  提交人：{status.requested_by}，提交时间：{status.requested_at}")
     print(f"  恢复内容：{'、'.join(status.selection)}{'（备份组 ' + status.group + '）' if status.group else ''}")
-    print(f"  恢复到：{status.target}（已有文件：{status.on_conflict}）")
+    print(f"  恢复到：{status.target}（已有文件：{status.on_conflict_text}）")
     planned = status.planned
     if planned:
         print(f"  计划：{planned['files']} 个文件，{planned['packages']} 个数据包，"
@@ -226,7 +243,7 @@ def restore_status(ctx: Context) -> int:
               f"从磁带读取 {figures.get('tape_bytes_read', 0)} 字节")
     for warning in status.warnings:
         print(f"  警告：{warning}")
-    return 0
+    return code
 
 
 def _print_live(status: RestoreStatus) -> None:

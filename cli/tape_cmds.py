@@ -51,6 +51,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     create.add_argument("--slots", type=int, default=None, help="槽位数，0 为单机驱动器（默认 VTL_SLOTS）")
     create.add_argument("--capacity", type=_size, default=None, help="每盘容量，如 64M、2G（默认 VTL_CAPACITY）")
     create.add_argument("--early-warning", type=float, default=None, help="早期告警距末尾的百分比")
+    create.add_argument("--first-load", type=float, default=None, metavar="SECONDS",
+                        help="新 LTO-9 磁带首次装入时介质优化的秒数，0–7920（默认 VTL_FIRST_LOAD_SECONDS）")
     create.set_defaults(handler=vtl_create)
     v.add_parser("list", parents=[device], help="查看驱动器、槽位和磁带").set_defaults(handler=vtl_list)
     insert = v.add_parser("insert", parents=[device], help="放入磁带（新条码即新磁带）")
@@ -99,10 +101,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     d.add_parser("unload", parents=[tape], help="卸带（带库放回原槽位）").set_defaults(handler=drive_unload)
     d.add_parser("rewind", parents=[tape], help="倒带").set_defaults(handler=drive_rewind)
     label = d.add_parser("label", parents=[tape], help="写入磁带标签（格式 v1）")
-    label.add_argument("--pool", default="default", help="磁带池（默认 default）")
+    label.add_argument("--pool", default=None, help="磁带池（默认保持磁带原来的池，新磁带为 default）")
     label.add_argument("--barcode", default=None, help="条码（单机驱动器没有条码阅读器时指定）")
     label.add_argument("--block-size", type=_size, default=None, help="块大小（默认 DEFAULT_BLOCK_SIZE）")
-    label.add_argument("--force", action="store_true", help="允许覆盖已有数据或非本系统的磁带")
+    label.add_argument("--force", action="store_true", help="允许重新贴标签：已有标签、已有数据或非本系统的磁带")
     label.add_argument("--confirm", default=None, help="与 --force 同用：再次输入条码以确认")
     label.set_defaults(handler=drive_label)
     erase = d.add_parser("erase", parents=[tape], help="擦除整盘磁带")
@@ -166,9 +168,16 @@ def _medium_lifted(payload: dict[str, Any]) -> dict[str, Any]:
 def vtl_create(ctx: Context) -> int:
     a = ctx.args
     made = _tapes(ctx).vtl_create(drives=a.drives, slots=a.slots, capacity=a.capacity,
-                                  early_warning_pct=a.early_warning, device=a.device)
+                                  early_warning_pct=a.early_warning, first_load_seconds=a.first_load, device=a.device)
     return _done(ctx, _ok(made), f"已创建模拟磁带库 {made.root}：{len(made.drives)} 台驱动器，"
-                                 f"{len(made.slots)} 个槽位，{len(made.cartridges)} 盘磁带")
+                                 f"{len(made.slots)} 个槽位，{len(made.cartridges)} 盘磁带；{_first_load(made)}")
+
+
+def _first_load(library: Any) -> str:
+    seconds = library.first_load_seconds
+    if not seconds:
+        return "不模拟首次装入的介质优化"
+    return f"新 LTO-9 磁带首次装入时介质优化 {seconds:g} 秒"
 
 
 def vtl_list(ctx: Context) -> int:
@@ -176,19 +185,20 @@ def vtl_list(ctx: Context) -> int:
     if ctx.json:
         emit_json(asdict(library))
         return 0
-    print(f"模拟磁带库：{library.root}（{'带机械手' if library.changer else '单机驱动器'}）")
-    emit_table([{"index": d.index, "serial": d.serial, "barcode": d.barcode, "medium": d.medium,
+    print(f"模拟磁带库：{library.root}（{'带机械手' if library.changer else '单机驱动器'}；{_first_load(library)}）")
+    emit_table([{"device": d.device, "serial": d.serial, "barcode": d.barcode, "medium": d.medium_text,
                  "position": d.position} for d in library.drives],
-               [("index", "驱动器"), ("serial", "序列号"), ("barcode", "磁带"), ("medium", "状态"), ("position", "位置")])
+               [("device", "驱动器"), ("serial", "序列号"), ("barcode", "磁带"), ("medium", "状态"),
+                ("position", "逻辑对象号")])
     slots = [{"where": f"槽位 {s.number}", "barcode": s.barcode} for s in library.slots]
     slots += [{"where": f"导入/导出口 {s.number}", "barcode": s.barcode} for s in library.ie_slots]
     if slots:
         emit_table(slots, [("where", "位置"), ("barcode", "磁带")])
     emit_table([{"barcode": c.barcode, "media": c.media, "used": human_bytes(c.used),
-                 "capacity": human_bytes(c.capacity), "wp": c.write_protect, "location": c.location}
-                for c in library.cartridges],
+                 "capacity": human_bytes(c.capacity), "wp": c.write_protect, "optimised": c.optimised,
+                 "location": c.location_text} for c in library.cartridges],
                [("barcode", "条码"), ("media", "介质"), ("used", "已用"), ("capacity", "容量"), ("wp", "写保护"),
-                ("location", "位置")])
+                ("optimised", "已做介质优化"), ("location", "位置")])
     if library.faults:
         print("已注入的故障：" + "；".join(f"#{f.id} {f.kind}" for f in library.faults))
     return 0
@@ -245,8 +255,8 @@ def drive_list(ctx: Context) -> int:
     if ctx.json:
         emit_json({"devices": rows})
         return 0
-    emit_table(rows, [("path", "设备"), ("kind", "类型"), ("product", "型号"), ("serial", "序列号"),
-                      ("barcode", "磁带"), ("medium", "状态"), ("problem", "问题")])
+    emit_table(rows, [("path", "设备"), ("kind_text", "类型"), ("product", "型号"), ("serial", "序列号"),
+                      ("barcode", "磁带"), ("medium_text", "状态"), ("problem", "问题")])
     return 0
 
 
@@ -258,6 +268,8 @@ def drive_status(ctx: Context) -> int:
     print(f"驱动器 {report.device}：{report.vendor} {report.product}（固件 {report.revision}，"
           f"序列号 {report.serial}）")
     print(f"状态：{report.state_text}")
+    if report.state_advice:
+        print(report.state_advice)
     medium = report.medium
     if medium is not None:
         print(f"磁带 {medium.barcode or '（条码未知）'}，介质类型 {medium.medium_type}，"
@@ -275,7 +287,7 @@ def drive_load(ctx: Context) -> int:
 
 def drive_unload(ctx: Context) -> int:
     unloaded = _tapes(ctx).unload(**_on(ctx))
-    return _done(ctx, _ok(unloaded), f"磁带 {unloaded.barcode or ''} 已卸出，放到 {unloaded.location or '—'}")
+    return _done(ctx, _ok(unloaded), f"磁带 {unloaded.barcode or '（条码未知）'} 已卸出，现在位置：{unloaded.location_text}")
 
 
 def drive_rewind(ctx: Context) -> int:

@@ -27,7 +27,8 @@ def run_worker(ctx: Context) -> int:
     _follow_supervisor()
     worker.resume()
     print(f"TAF 后台任务进程已启动（队列：{'Redis' if settings.redis_url else 'SQLite'}，"
-          f"主机 {settings.host_name}，计划任务{'开启' if settings.scheduler_enabled else '关闭'}）", flush=True)
+          f"主机 {settings.host_name}，计划任务{'开启' if settings.scheduler_enabled else '关闭'}，"
+          "钉钉通知随时投递）", flush=True)
     worker.run(ctx.args.workers)
     return 0
 

@@ -58,12 +58,16 @@ class Settings:
     web_port: int
     backup_sources: list[str]
     """月度全备份的源目录（分号或换行分隔）。"""
+    backup_allowed_roots: list[Path]
+    """Web 界面里可选作备份源的目录范围（分号或换行分隔）；为空时取备份源的上一级目录，再为空则手动输入路径。"""
     staging_dir: Path
     vtl_dir: Path
     vtl_drives: int
     vtl_slots: int
     vtl_capacity: int
     vtl_early_warning_pct: int
+    vtl_first_load_seconds: float = 0.0
+    """模拟磁带库中新 LTO-9 磁带首次装入时介质优化持续的秒数（0 = 不模拟；真实驱动器 20–132 分钟）。"""
     now: datetime | None = None
     """TAF_NOW：替换所有命令的时钟（演练和测试用）；为空则使用真实时间。"""
     extra: dict[str, str] = field(default_factory=dict)
@@ -105,16 +109,19 @@ DEFAULTS: dict[str, str] = {
     "WEB_PORT": "8000",
     "STAGING_DIR": "",
     "BACKUP_SOURCES": "",
+    "BACKUP_ALLOWED_ROOTS": "",
     "VTL_DIR": "",
     "VTL_DRIVES": "1",
     "VTL_SLOTS": "8",
     "VTL_CAPACITY": "64M",
     "VTL_EARLY_WARNING_PCT": "10",
+    "VTL_FIRST_LOAD_SECONDS": "0",
     "TAF_NOW": "",
 }
 """Every key TAF reads, with its default. `.env.sample` documents each one."""
 
 _BLOCK_SIZE_MAX = 8 * 1024 * 1024
+FIRST_LOAD_SECONDS_MAX = 132 * 60  # the longest LTO-9 first-load media optimisation (tape-scsi.md §1.6)
 
 
 def read_raw(env_file: Path | None = None, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -173,7 +180,8 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         host_name=host_name,
         web_host=raw["WEB_HOST"].strip() or "127.0.0.1",
         web_port=parse.parse_int("WEB_PORT", raw["WEB_PORT"], minimum=1, maximum=65535),
-        backup_sources=[p.strip() for p in re.split(r"[;\n]", raw["BACKUP_SOURCES"]) if p.strip()],
+        backup_sources=_path_list(raw["BACKUP_SOURCES"]),
+        backup_allowed_roots=[Path(p).expanduser().resolve() for p in _path_list(raw["BACKUP_ALLOWED_ROOTS"])],
         staging_dir=Path(raw["STAGING_DIR"]).expanduser().resolve() if raw["STAGING_DIR"].strip()
         else data_dir / "staging",
         vtl_dir=Path(raw["VTL_DIR"]).expanduser().resolve() if raw["VTL_DIR"].strip() else data_dir / "vtl",
@@ -182,8 +190,25 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         vtl_capacity=parse.parse_size("VTL_CAPACITY", raw["VTL_CAPACITY"], minimum=1024 * 1024),
         vtl_early_warning_pct=parse.parse_int("VTL_EARLY_WARNING_PCT", raw["VTL_EARLY_WARNING_PCT"],
                                               minimum=1, maximum=50),
+        vtl_first_load_seconds=parse_first_load_seconds("VTL_FIRST_LOAD_SECONDS", raw["VTL_FIRST_LOAD_SECONDS"]),
         now=parse.parse_now("TAF_NOW", raw["TAF_NOW"]),
     )
+
+
+def _path_list(raw: str) -> list[str]:
+    """Paths separated by semicolons or new lines, blanks dropped."""
+    return [p.strip() for p in re.split(r"[;\n]", raw) if p.strip()]
+
+
+def parse_first_load_seconds(key: str, raw: str) -> float:
+    """Seconds of simulated media optimisation, 0 to 7920 (132 minutes); decimals allowed for tests."""
+    try:
+        value = float(raw.strip() or "0")
+    except ValueError:
+        raise ConfigError(key, f"“{raw}”不是秒数", "请填写 0 到 7920 之间的秒数，如 0、30、2400") from None
+    if not 0 <= value <= FIRST_LOAD_SECONDS_MAX:
+        raise ConfigError(key, f"{raw} 秒超出范围", f"请填写 0 到 {FIRST_LOAD_SECONDS_MAX} 之间的秒数（最长 132 分钟）")
+    return value
 
 
 def _parse_algorithm(raw: str) -> str:

@@ -29,10 +29,12 @@ SCHEDULES = (
     Schedule("monthly_backup", "monthly_backup_cron", "月度全备份", catch_up=True),
     Schedule("retention_check", "retention_check_cron", "存活期检查"),
     Schedule("verify", "verify_cron", "读回校验"),
+    # Runs each slot; produces and sends the previous month's report only with monthly_report_enabled.
+    Schedule("monthly_report", "monthly_report_cron", "月度报告"),
 )
-# Housekeeping that runs on fixed cadences rather than operator-set cron expressions.
+# Housekeeping that runs on fixed cadences rather than operator-set cron expressions. Delivering
+# notifications is not among them: the worker delivers whether or not the schedules run (jobs.delivery).
 FIXED = (
-    Schedule("dispatch_notifications", "* * * * *", "发送钉钉通知"),
     Schedule("health_check", "*/5 * * * *", "系统健康检查"),
     Schedule("capacity_check", "17 * * * *", "容量告警检查"),
 )

@@ -1,8 +1,10 @@
 """The weekly read-back verification (B6): a sample of the newest completed backup, checked on tape.
 
 Only a package that was read and found wrong raises an alert: "校验不一致" when its bytes differ,
-"备份无法恢复" when they are intact but its files do not come back. A cartridge that could not be
-read is recorded with the job's verification (and why), never reported as a mismatch.
+"备份无法恢复" when they are intact but its files do not come back. Nobody is asked for a cartridge:
+one that could not be reached (another cartridge in a standalone drive, not in the library, the
+drive held by a job, a device error) is recorded with the job's verification and why — as
+`VerificationSkipped` when nothing at all could be read — and never reported as a mismatch.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from jobs.ports import JobServices
 from ledger import clock
-from notify.outbox import notify_event
+from notify.outbox import QueuedNotice, deliver_now, notify_event
 from restore.verify import DAMAGED, UNRESTORABLE, verify_job
 
 _ALERTS = {DAMAGED: "verification_mismatch", UNRESTORABLE: "verification_unrestorable"}
@@ -25,9 +27,10 @@ def _tape_file(services: JobServices, barcode: str, package_id: str) -> Any:
     return None
 
 
-def alert_findings(services: JobServices, result: dict[str, Any], cause: str) -> int:
-    """Queue one alert per package found wrong; returns how many."""
-    queued = 0
+def alert_findings(services: JobServices, result: dict[str, Any], cause: str) -> list[QueuedNotice]:
+    """Queue one alert per package found wrong (to each recipient who asked), and try to deliver
+    them at once; returns what was queued."""
+    queued: list[QueuedNotice] = []
     for number, finding in enumerate(result["findings"]):
         kind = _ALERTS.get(finding["kind"])
         if kind is None:
@@ -38,8 +41,9 @@ def alert_findings(services: JobServices, result: dict[str, Any], cause: str) ->
                    "detail": finding["text"], "verified_at": clock.now(), "job_id": result["job_id"]}
         if kind == "verification_mismatch":
             context.update(expected_sha256=event.payload_sha256 if event is not None else "—", actual_sha256="—")
-        notify_event(services, kind, context, cause=f"{cause}:{number}")
-        queued += 1
+        queued.extend(notify_event(services, kind, context, cause=f"{cause}:{number}"))
+    if queued:
+        deliver_now(services, clock.now(), queued)
     return queued
 
 

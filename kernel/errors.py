@@ -9,6 +9,7 @@ configuration) derive from `TafError` and keep their own constructors; every ins
 
 from __future__ import annotations
 
+import errno
 from typing import Any, NamedTuple
 
 # Exit codes (README "退出码"), one per kind of outcome.
@@ -20,8 +21,12 @@ EXIT_NOT_FOUND = 4
 EXIT_BUSY = 5  # a drive or cartridge held by another job
 EXIT_INTEGRITY = 6  # the ledger's hash chain does not verify
 EXIT_DEVICE = 7  # the tape device failed
+# A job's outcome, not an error (`cli.errors.job_exit_code`): no error class carries these two.
+EXIT_PARTIAL = 8  # a job ended, but with files it could not back up or restore (its warnings say which)
+EXIT_UNFINISHED = 9  # a job stopped before its end: cancelled, paused, or still waiting for a tape
 EXIT_DATABASE = 69  # the ledger database cannot be reached (EX_UNAVAILABLE)
 EXIT_CONFIG = 78  # a configuration value TAF cannot use (EX_CONFIG)
+EXIT_PIPE = 141  # the reader of our output went away (`… | head`): 128 + SIGPIPE, as the shell reports it
 
 # The HTTP status that goes with each exit code (the web's mapping is this table).
 HTTP_STATUS_FOR_EXIT: dict[int, int] = {
@@ -84,11 +89,50 @@ def _rebuild(cls: type[TafError], args: tuple[Any, ...], state: dict[str, Any]) 
 
 
 class ErrorReport(NamedTuple):
-    """How a face reports one error: the line to show, the exit code and the HTTP status."""
+    """How a face reports one error: the line to show, the exit code and the HTTP status, and the
+    technical detail (the database's or the operating system's own words) that goes to the log only."""
 
     message: str
     exit_code: int
     http_status: int
+    detail: str = ""
+
+
+# What an OSError means, in the words an operator reads (the errno name stays in the log).
+OS_ERROR_NAMES: dict[int, str] = {
+    errno.ENOENT: "不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "操作不允许",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EIO: "输入/输出错误",
+    errno.EROFS: "文件系统只读",
+    errno.ENOTDIR: "不是文件夹",
+    errno.EISDIR: "是文件夹",
+    errno.ENAMETOOLONG: "名称太长",
+    errno.ELOOP: "符号链接层数太多",
+    errno.EBUSY: "正被占用",
+    errno.EMFILE: "打开的文件太多",
+    errno.ENFILE: "系统打开的文件太多",
+    errno.ETIMEDOUT: "超时",
+    errno.ESTALE: "网络文件句柄已失效",
+    errno.EINVAL: "参数无效",
+    errno.EEXIST: "已存在",
+    errno.ENOTEMPTY: "文件夹不是空的",
+    errno.EXDEV: "不能跨文件系统移动",
+    errno.ENODEV: "没有这个设备",
+    errno.ENXIO: "设备不存在或未就绪",
+    errno.ECONNREFUSED: "连接被拒绝",
+    errno.EHOSTUNREACH: "主机不可达",
+}
+
+
+def os_error_detail(error: OSError) -> str:
+    """A short, stable, Chinese description of an OSError: "没有权限（EACCES）"."""
+    name = errno.errorcode.get(error.errno or 0, "")
+    if error.errno in OS_ERROR_NAMES:
+        return f"{OS_ERROR_NAMES[error.errno]}（{name}）"
+    return f"系统错误 {name or error.errno or type(error).__name__}"
 
 
 def describe(error: BaseException) -> ErrorReport:
@@ -96,32 +140,45 @@ def describe(error: BaseException) -> ErrorReport:
 
     A `TafError` says it all itself. Of the rest, only what the operating system or the database
     raise has a meaning of its own; anything else is an internal error, whatever attributes it has.
+    The words of the database driver or the operating system (English, with the driver's internals)
+    never reach the operator: they are the report's `detail`, for the log.
     """
     if isinstance(error, TafError):
         return ErrorReport(error.text, error.exit_code, error.http_status)
-    if _is_database_error(error):
-        return _report(f"数据库无法访问：{_first_line(error)}。请检查 DATABASE_URL 和数据库服务是否在运行",
-                       EXIT_DATABASE)
+    detail = f"{type(error).__name__}: {' '.join(str(error).split()) or '—'}"
+    if _is_database_error(error, _UNREACHABLE):
+        return _report("数据库无法访问（请检查 DATABASE_URL 和数据库服务是否在运行；详细信息已写入日志）",
+                       EXIT_DATABASE, detail)
+    if _is_database_error(error, _DATABASE):
+        return _report("数据库拒绝了这个操作（详细信息已写入日志；请检查数据库用户的权限和数据库的状态）",
+                       EXIT_FAILURE, detail)
     if isinstance(error, PermissionError):
-        return _report(f"没有权限：{error.filename or _first_line(error)}。请检查文件或设备的访问权限", EXIT_FAILURE)
+        return _report(f"没有权限访问{_named(error, '这个文件或设备')}（请检查文件或设备的访问权限）", EXIT_FAILURE, detail)
     if isinstance(error, FileNotFoundError):
-        return _report(f"找不到文件或目录：{error.filename or _first_line(error)}", EXIT_USAGE)
-    return _report(f"内部错误：{type(error).__name__}: {_first_line(error)}", EXIT_FAILURE)
+        return _report(f"找不到文件或目录{_named(error, '')}", EXIT_USAGE, detail)
+    if isinstance(error, OSError):
+        meaning = OS_ERROR_NAMES.get(error.errno or 0, "操作系统报告了错误（详细信息已写入日志）")
+        return _report(f"文件或设备操作失败{_named(error, '')}：{meaning}", EXIT_FAILURE, detail)
+    return _report(f"内部错误：程序遇到了意外情况（{type(error).__name__}），详细信息已写入日志", EXIT_FAILURE, detail)
 
 
-def _report(message: str, exit_code: int) -> ErrorReport:
-    return ErrorReport(message, exit_code, HTTP_STATUS_FOR_EXIT.get(exit_code, 500))
+def _named(error: OSError, unnamed: str) -> str:
+    """" /dev/sg3" for an OSError that names its file (both, for a rename), else `unnamed`."""
+    names = [str(name) for name in (error.filename, error.filename2) if name is not None]
+    return " " + " → ".join(names) if names else unnamed
 
 
-def _is_database_error(error: BaseException) -> bool:
-    """psycopg2's, sqlite3's or eventsourcing's OperationalError/InterfaceError, named rather than
-    imported: the kernel imports no database driver."""
+def _report(message: str, exit_code: int, detail: str) -> ErrorReport:
+    return ErrorReport(message, exit_code, HTTP_STATUS_FOR_EXIT.get(exit_code, 500), detail)
+
+
+# The database drivers' error classes, named rather than imported: the kernel imports no driver.
+_DRIVERS = ("psycopg2", "eventsourcing", "sqlite3")
+_UNREACHABLE = frozenset({"OperationalError", "InterfaceError"})  # no connection, or it broke
+_DATABASE = frozenset({"DatabaseError", "PersistenceError"})  # any other refusal of the database
+
+
+def _is_database_error(error: BaseException, kinds: frozenset[str]) -> bool:
+    """True for psycopg2's, sqlite3's or eventsourcing's errors of one of `kinds`."""
     names = {cls.__name__ for cls in type(error).__mro__}
-    module = type(error).__module__
-    return bool({"OperationalError", "InterfaceError"} & names) and (
-        module.startswith(("psycopg2", "eventsourcing", "sqlite3")))
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
+    return bool(kinds & names) and type(error).__module__.startswith(_DRIVERS)

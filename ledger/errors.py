@@ -3,7 +3,7 @@ status follows the exit code (`kernel.errors`)."""
 
 from __future__ import annotations
 
-from kernel.errors import TafError
+from kernel.errors import EXIT_INTEGRITY, TafError
 
 
 class LedgerError(TafError):
@@ -72,3 +72,14 @@ class ConcurrentChange(LedgerError):
     template = "台账中的{what}正被其他进程同时修改，重试 {attempts} 次仍未成功，请稍后再试"
     exit_code = 5
     http_status = 409  # try again: nothing is held, someone else was faster
+
+
+class UnreadableEvent(LedgerError):
+    """A stored event that cannot be decoded: the ledger was altered or damaged outside TAF."""
+
+    template = "台账中的{event}无法读取：内容已损坏或被改动"
+    exit_code = EXIT_INTEGRITY
+
+    def __init__(self, **details: object) -> None:
+        super().__init__(**details)
+        self.advice = "请运行 python main.py audit verify 查看台账哈希链，找出被改动的事件"

@@ -7,17 +7,45 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import (
+    IntegrityError,
+    Mapper,
+    MapperDeserialisationError,
+    Notification,
+    StoredEvent,
+)
 
 from ledger.domain.base import TafAggregate
-from ledger.errors import ConcurrentChange, NotFound
+from ledger.errors import ConcurrentChange, NotFound, UnreadableEvent
 
 A = TypeVar("A", bound=TafAggregate)
 R = TypeVar("R")
 CHANGE_ATTEMPTS = 10
 
 
+class CheckedMapper(Mapper[UUID]):
+    """Decodes stored events; one that cannot be decoded is an `UnreadableEvent` naming it, never
+    the library's English error."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        try:
+            return super().to_domain_event(stored_event)
+        except MapperDeserialisationError:
+            raise UnreadableEvent(event=_which(stored_event)) from None
+
+
+def _which(stored: StoredEvent) -> str:
+    """"第 12 号事件（Settings.SettingChanged）", or by its aggregate when read as part of one."""
+    name = stored.topic.rpartition(":")[2]
+    if isinstance(stored, Notification):
+        return f"第 {stored.id} 号事件（{name}）"
+    return f"事件 {name}（对象 {stored.originator_id} 的第 {stored.originator_version} 个事件）"
+
+
 class LedgerBase(Application[UUID]):
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=CheckedMapper)
+
     # --- the one way a change is written ---------------------------------------------------
     def change(self, act: Callable[[], R], *, what: str = "记录", attempts: int = CHANGE_ATTEMPTS) -> R:
         """Run `act` — load aggregates from this ledger, change them, return the changed ones (one,

@@ -116,8 +116,17 @@ class JobLedger(MediaLedger):
     def cancel_backup(self, job_id: str, *, by: str, reason: str = "") -> BackupJob:
         return self._change_backup(job_id, lambda job: job.cancel(by=by, reason=reason))
 
-    def pause_backup(self, job_id: str, *, by: str) -> BackupJob:
-        return self._change_backup(job_id, lambda job: job.pause(by=by))
+    def pause_backup(self, job_id: str, *, by: str, reason: str = "") -> BackupJob:
+        return self._change_backup(job_id, lambda job: job.pause(by=by, reason=reason))
+
+    def pause_running_backup(self, job_id: str, *, by: str, reason: str) -> BackupJob:
+        """A running job's own process stops it (a stop signal): paused — unless it was paused,
+        cancelled or ended meanwhile, which stands as it is."""
+        def apply(job: BackupJob) -> None:
+            if job.status in {"requested", "running", "waiting_tape"}:
+                job.pause(by=by, reason=reason)
+
+        return self._change_backup(job_id, apply)
 
     def resume_backup(self, job_id: str, *, by: str) -> BackupJob:
         return self._change_backup(job_id, lambda job: job.resume(by=by))
@@ -132,6 +141,10 @@ class JobLedger(MediaLedger):
         return self._change_backup(job_id, lambda job: job.verified(
             ok=ok, checked=checked, mismatches=mismatches, by=by, unreadable=unreadable, warnings=warnings,
             files_checked=files_checked))
+
+    def backup_verification_skipped(self, job_id: str, *, unreadable: list[str], by: str) -> BackupJob:
+        """A read-back verification of the job read nothing: none of its cartridges could be reached."""
+        return self._change_backup(job_id, lambda job: job.verification_skipped(unreadable=unreadable, by=by))
 
     def _change_restore(self, job_id: str, apply: Callable[[RestoreJob], None]) -> RestoreJob:
         return self.update(lambda: self.restore_job(job_id), apply, what=f"恢复任务 {job_id}")

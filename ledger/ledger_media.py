@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
@@ -96,8 +97,11 @@ class MediaLedger(LedgerBase):
 
         return self.change(act, what=f"磁带 {barcode}")
 
-    def change_retention(self, barcode: str, months: int, by: str) -> Cartridge:
-        return self._change_cartridge(barcode, lambda cartridge: cartridge.change_retention(months, by=by))
+    def change_retention(self, barcode: str, months: int, by: str, *, default_months: int | None = None,
+                         now: datetime | None = None) -> Cartridge:
+        """One cartridge's own retention: old value (and the value in force before), new value and who."""
+        return self._change_cartridge(barcode, lambda cartridge: cartridge.change_retention(
+            months, by=by, default_months=default_months, now=now))
 
     def _change_cartridge(self, barcode: str, apply: Callable[[Cartridge], object]) -> Cartridge:
         return self.update(lambda: self.cartridge(barcode), apply, what=f"磁带 {barcode}")

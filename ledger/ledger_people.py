@@ -87,7 +87,7 @@ class PeopleLedger(LedgerBase):
         return self._change_user(name, lambda user: user.revoke_token(token_id, by=by))
 
     def add_recipient(self, name: str, phone: str, events: list[str], by: str) -> Recipient:
-        recipient = Recipient(name=name, phone=phone, events=events, by=by)
+        recipient = Recipient.add(name=name, phone=phone, events=events, by=by)
         self.save(recipient)
         return recipient
 
@@ -136,9 +136,18 @@ class PeopleLedger(LedgerBase):
     def notification_delivered(self, notification_id: str, task_id: str) -> None:
         self._change_notification(notification_id, lambda note: note.deliver(task_id))
 
-    def notification_attempt_started(self, notification_id: str, attempts: int, next_attempt_at: str) -> None:
-        """The dispatcher's write-ahead record: an attempt going out, not a failure."""
-        self._change_notification(notification_id, lambda note: note.start_attempt(attempts, next_attempt_at))
+    def notification_attempt_started(self, notification_id: str, attempts: int, next_attempt_at: str) -> bool:
+        """The dispatcher's write-ahead record: an attempt going out, not a failure. False when another
+        dispatcher recorded this attempt first (the aggregate's version decides): it sends, not this one."""
+        claimed = [False]
+
+        def act() -> NotificationAggregate:
+            note = self.notification(notification_id)
+            claimed[0] = note.start_attempt(attempts, next_attempt_at)
+            return note
+
+        self.change(act, what="通知")
+        return claimed[0]
 
     def notification_attempt_failed(self, notification_id: str, attempts: int, error: str,
                                     next_attempt_at: str) -> None:

@@ -3,8 +3,8 @@ r"""Which tape device to use, opening it, and keeping the ledger informed of wha
 - `device_spec(settings, override)`: `--device`, else TAPE_DEVICE, else TAPE_DRIVE_LETTER mapped to
   \\.\TapeN, else `emulated:0`.
 - `ensure_emulated_library(settings, spec)`: the first use of an emulated device creates the
-  library under VTL_DIR with VTL_DRIVES / VTL_SLOTS / VTL_CAPACITY / VTL_EARLY_WARNING_PCT, so a
-  fresh installation has a usable library.
+  library under VTL_DIR with VTL_DRIVES / VTL_SLOTS / VTL_CAPACITY / VTL_EARLY_WARNING_PCT /
+  VTL_FIRST_LOAD_SECONDS, so a fresh installation has a usable library.
 - `library_folder(settings, spec)`: the folder of the emulated library `spec` names (VTL_DIR for a
   real device, where `vtl create` would put one).
 - `open_session(services, spec, actor)`: the drive (and its library's changer, if any) opened
@@ -26,6 +26,7 @@ from ledger.domain import Drive as DriveAggregate
 from ledger.errors import NotFound as LedgerNotFound
 from media.ports import SessionServices
 from media.results import DeviceEntry
+from media.words import device_kind_text, medium_text
 from tape.changer import Changer
 from tape.devices import library_root, open_changer, open_device
 from tape.discovery import device_from_drive_letter, discover, parse_device_spec
@@ -60,6 +61,13 @@ def is_emulated(spec: str) -> bool:
     return parse_device_spec(spec).kind == "emulated"
 
 
+def emulated_devices(spec: str) -> str:
+    """What the drives of the emulated library `spec` names are called, less their number:
+    `emulated` (its drives are emulated:0, emulated:1 …) or `emulated:LIB`; `emulated` for a real device."""
+    parsed = parse_device_spec(spec)
+    return f"emulated:{parsed.library}" if parsed.kind == "emulated" and parsed.library else "emulated"
+
+
 def library_folder(settings: Settings, spec: str) -> Path:
     """Where the emulated library `spec` names lives; VTL_DIR itself for any other device."""
     parsed = parse_device_spec(spec)
@@ -75,8 +83,8 @@ def ensure_emulated_library(settings: Settings, spec: str) -> Path | None:
     if not (root / LIBRARY_FILE).exists():
         try:
             Library.create(root, drives=settings.vtl_drives, slots=settings.vtl_slots,
-                           capacity=settings.vtl_capacity,
-                           early_warning_pct=settings.vtl_early_warning_pct).close()
+                           capacity=settings.vtl_capacity, early_warning_pct=settings.vtl_early_warning_pct,
+                           first_load_seconds=settings.vtl_first_load_seconds).close()
         except LibraryError:
             if not (root / LIBRARY_FILE).exists():
                 raise  # not a race with another process creating it: a real refusal
@@ -213,15 +221,17 @@ def list_devices(settings: Settings, spec: str) -> list[DeviceEntry]:
     """The drives and changers this host can use: the emulated library's, or those discovered."""
     root = ensure_emulated_library(settings, spec)
     if root is None:
-        return [DeviceEntry(d.path, d.kind, d.vendor, d.product, d.revision, d.serial, None, None, d.problem)
-                for d in discover(open_device)]
-    prefix = spec.rsplit(":", 1)[0]
+        return [DeviceEntry(d.path, d.kind, d.vendor, d.product, d.revision, d.serial, None, None, d.problem,
+                            device_kind_text(d.kind)) for d in discover(open_device)]
+    prefix = emulated_devices(spec)
     with Library.open(root) as library:
         loaded = {d.index: d for d in library.status().drives}
         rows = []
         for device in library.devices():
             drive = loaded.get(device.index) if device.kind == "drive" else None
             path = f"{prefix}:{device.index}" if device.kind == "drive" else f"{prefix}（机械手）"
+            medium = drive.medium if drive else None
             rows.append(DeviceEntry(path, device.kind, device.vendor, device.product, device.revision, device.serial,
-                                    drive.barcode if drive else None, drive.medium if drive else None, None))
+                                    drive.barcode if drive else None, medium, None, device_kind_text(device.kind),
+                                    medium_text(medium)))
         return rows

@@ -55,6 +55,7 @@ def cartridge_state(row: dict[str, Any], default_retention: int) -> CartridgeSta
         volser=row["barcode"],
         last_written_at=_moment(row["last_written_at"]),
         retention_months=row["retention_months"] or default_retention,
+        own_retention=row["retention_months"] is not None,
         groups=tuple(row["groups"]),
         kind=CartridgeKind.CLEANING if row["media_type"] == "CLN" or row["status"] == "cleaning"
         else CartridgeKind.DATA,

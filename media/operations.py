@@ -17,6 +17,7 @@ from importlib import metadata
 
 from kernel.progress import ERASE, Observer, ProgressBoard
 from ledger import clock
+from ledger.rules import locations
 from media.cartridges import ensure_cartridge, volume_serial_of
 from media.devices import DeviceSession
 from media.errors import BadInput, NotFound, Refused
@@ -25,11 +26,13 @@ from notify.outbox import notify_event
 from tape import drive_mam, volume_io
 from tape.drive_health import HealthSnapshot
 from tape.drive_messages import text
-from tape.drive_ready import StateCallback
-from tape.drive_types import MediumInfo
-from tape.scsi.errors import LoadRequired, NoMedium, NotReadyBecoming
+from tape.drive_ready import StateCallback, becoming_ready_state
+from tape.drive_types import MediumInfo, ReadyKind
+from tape.scsi import cdb
+from tape.scsi.errors import LoadRequired, NoMedium, NotReadyBecoming, TapeError
 from tape.volume import MIN_BLOCK_SIZE, Label
-from tape.volume_errors import ForeignTape, TapeHoldsData, WriteProtectedTape
+from tape.volume_errors import WriteProtectedTape
+from tape.volume_io import VolumeKind
 
 Ask = Callable[[str], str]
 log = logging.getLogger("taf.media")
@@ -60,10 +63,14 @@ def _require_barcode(session: DeviceSession, medium: MediumInfo, given: str | No
     return barcode
 
 
-def _confirmed(code: str, confirm: str | None, ask: Ask | None, prompt: str, advice: str) -> None:
-    """The barcode typed back (`confirm`, else asked through `ask`), or a refusal that changed nothing."""
-    typed = confirm if confirm is not None else (ask(prompt) if ask else "")
-    if (typed or "").strip().upper() != code:
+def _confirmed(code: str, confirm: str | None, ask: Ask | None, prompt: str, needed: str, advice: str) -> None:
+    """The barcode typed back (`confirm`, else asked through `ask`), or a refusal that changed nothing:
+    `needed` (why the barcode is asked for) when nothing was typed — no answer, an empty line — and
+    "does not match" only when something else was typed."""
+    typed = (confirm if confirm is not None else (ask(prompt) if ask else "")) or ""
+    if not typed.strip():
+        raise Refused(f"{needed}，未做任何改动", advice)
+    if typed.strip().upper() != code:
         raise Refused(f"确认条码不符，未做任何改动（需要输入 {code}）", advice)
 
 
@@ -81,7 +88,6 @@ def load(session: DeviceSession, barcode: str, on_state: StateCallback | None = 
         raise NotFound(f"带库中找不到条码为 {barcode} 的磁带", "请用 vtl list 查看带库中的磁带，或先用 vtl insert 放入")
     element = changer.drive_element(session.drive, inventory)
     previous = element.barcode if element.full and element.barcode != barcode else None
-    home = inventory.describe(element) if previous else ""
     medium = changer.load(barcode, session.drive, on_state=on_state)
     ledger, by, device = session.ledger, session.actor, session.spec
     put_back = ""
@@ -89,14 +95,29 @@ def load(session: DeviceSession, barcode: str, on_state: StateCallback | None = 
         after = changer.inventory()
         found = after.find(previous)
         put_back = after.describe(found) if found else ""
-        ensure_cartridge(ledger, previous, None, location=home, by=by)
-    ensure_cartridge(ledger, barcode, medium, location=f"drive:{device}", by=by)
+        ensure_cartridge(ledger, previous, None, location=locations.drive(device), by=by)
+    ensure_cartridge(ledger, barcode, medium, location=locations.drive(device), by=by)
     ledger.cartridge_loaded(session.host, device, barcode, by=by, replacing=previous, replaced_to=put_back)
     return Loaded(barcode, device, previous, _medium_view(session, medium))
 
 
+def _not_while_optimising(session: DeviceSession) -> None:
+    """Refuse at once, rather than wait up to two hours, to take out a cartridge being calibrated."""
+    drive = session.drive
+    try:
+        drive.command(cdb.test_unit_ready(), retry=False)
+    except NotReadyBecoming as waiting:
+        state = becoming_ready_state(waiting, drive.policy)
+        if state.kind is ReadyKind.OPTIMISING:
+            raise Refused(f"{state.message}，期间不能卸带",
+                          "介质优化不能中断，完成后驱动器自动就绪；可用 drive status 查看") from None
+    except TapeError:
+        return  # anything else is the mount's to handle, as before
+
+
 def unload(session: DeviceSession) -> Unloaded:
     drive, changer = session.drive, session.changer
+    _not_while_optimising(session)
     try:
         medium: MediumInfo | None = session.mount()
     except (NoMedium, LoadRequired):
@@ -114,13 +135,13 @@ def unload(session: DeviceSession) -> Unloaded:
         if medium is None:
             raise Refused("驱动器中没有已装载的磁带", "无需卸带")
         drive.unload()
-        location = f"drive:{session.spec}:ejected"
+        location = locations.ejected_from(session.spec)
     if not barcode:
-        return Unloaded(None, location)
+        return Unloaded(None, location, locations.location_text(location))
     ledger, by = session.ledger, session.actor
     ensure_cartridge(ledger, barcode, medium, location=location, by=by)
     ledger.cartridge_unloaded(session.host, session.spec, barcode, location=location, by=by)
-    return Unloaded(barcode, location)
+    return Unloaded(barcode, location, locations.location_text(location))
 
 
 def rewind(session: DeviceSession) -> Rewound:
@@ -135,9 +156,10 @@ def status(session: DeviceSession) -> DriveReport:
     drive = session.drive
     identity = drive.identify()
 
-    def report(state: str, text: str, medium: MediumView | None = None) -> DriveReport:
+    def report(state: str, said: str, medium: MediumView | None = None, minutes: int | None = None) -> DriveReport:
+        advice = text("state_optimising", minutes=minutes).advice if state == ReadyKind.OPTIMISING.value else ""
         return DriveReport(session.spec, identity.vendor, identity.product, identity.revision, identity.serial,
-                           state, text, medium)
+                           state, said, medium, minutes, advice)
 
     try:
         medium = drive.refresh_medium()
@@ -146,20 +168,23 @@ def status(session: DeviceSession) -> DriveReport:
     except LoadRequired:
         return report("unloaded", "磁带已插入但未装载")
     except NotReadyBecoming as waiting:
-        return report("loading", waiting.message)
+        # Loading, or calibrating a new LTO-9 cartridge: a state with an estimate, not an error.
+        state = becoming_ready_state(waiting, drive.policy)
+        return report(state.kind.value, state.message, minutes=state.remaining_minutes)
     return report("ready", "已就绪", _medium_view(session, medium))
 
 
 # -- label, erase, health ---------------------------------------------------------------------------
 
 
-def label(session: DeviceSession, *, pool: str, block_size: int, barcode: str | None = None,
+def label(session: DeviceSession, *, block_size: int, pool: str | None = None, barcode: str | None = None,
           force: bool = False, confirm: str | None = None, ask: Ask | None = None) -> Labelled:
     """Write a TAF label at BOT (format v1), mirror it into MAM, record Cartridge.Labelled.
 
-    A foreign tape or one holding data needs `force` and the barcode typed back (`confirm`, or
-    asked through `ask`); a write-protected or used WORM cartridge, or one the ledger says still
-    holds an active backup group, is refused outright.
+    Only a blank tape is labelled unasked. One that already has a TAF label needs `force`; a foreign
+    tape or one holding data also needs the barcode typed back (`confirm`, or asked through `ask`);
+    a write-protected or used WORM cartridge, or one the ledger says still holds an active backup
+    group, is refused outright. The cartridge keeps its pool unless `pool` names another.
     """
     medium = session.mount()
     limit = medium.block_limits.max_block_length if medium.block_limits else 0
@@ -168,7 +193,7 @@ def label(session: DeviceSession, *, pool: str, block_size: int, barcode: str | 
                                                           "通常为 256K、512K 或 1M")
     code = _require_barcode(session, medium, barcode)
     ledger, by = session.ledger, session.actor
-    cartridge = ensure_cartridge(ledger, code, medium, location=f"drive:{session.spec}", by=by)
+    cartridge = ensure_cartridge(ledger, code, medium, location=locations.drive(session.spec), by=by)
     cartridge.check_usable("贴标签")
     held = ledger.active_groups_on(cartridge)
     if held:
@@ -177,24 +202,43 @@ def label(session: DeviceSession, *, pool: str, block_size: int, barcode: str | 
                       "等这些备份组轮换出活动集后再重新使用这盘磁带")
     if medium.write_protected:
         raise WriteProtectedTape(barcode=code)
+    drive = session.drive
+    before = volume_io.inspect(drive)
+    if not medium.worm:  # a used WORM cartridge is refused by write_label, forced or not
+        _may_relabel(code, before, force=force, confirm=confirm, ask=ask)
+    pool = pool or cartridge.pool or "default"
     volser = volume_serial_of(code)
     sequence = cartridge.label_sequence + 1
     tape_label = Label(volume_serial=volser, barcode=code, pool=pool,
                        labelled_at=clock.now().isoformat(timespec="seconds"), label_sequence=sequence,
                        block_size=block_size, ledger_id=str(cartridge.id), program_version=program_version())
     identity = drive_mam.MamIdentity(code, volser, sequence, pool, session.host, program_version())
-    drive = session.drive
     with drive.removal_prevented():
-        try:
-            before = volume_io.write_label(drive, tape_label, identity)
-        except (ForeignTape, TapeHoldsData):
-            if not force:
-                raise
-            _confirmed(code, confirm, ask, f"请输入条码 {code} 以确认清除这盘磁带：", "请核对磁带条码后重试")
-            before = volume_io.write_label(drive, tape_label, identity, force=True)
+        volume_io.write_label(drive, tape_label, identity, force=force)
     ledger.label_cartridge(code, volume_serial=volser, pool=pool, block_size=block_size, by=by)
     return Labelled(code, volser, sequence, pool, block_size, before.kind.value,
                     asdict(before.label) if before.label else None)
+
+
+def _may_relabel(code: str, before: volume_io.VolumeState, *, force: bool, confirm: str | None,
+                 ask: Ask | None) -> None:
+    """Refuse, changing nothing, to label over anything but a blank tape unasked: a TAF label needs
+    `force` (relabelling starts the cartridge afresh); a foreign tape or one holding data also needs
+    the barcode typed back."""
+    if before.kind is VolumeKind.BLANK:
+        return
+    if before.kind is VolumeKind.TAF and not before.holds_data:
+        if not force:
+            old = before.label
+            raise Refused(f"磁带 {code} 已有 TAF 标签 {old.volume_serial if old else ''}"
+                          f"（第 {old.label_sequence if old else '?'} 次，池 {old.pool if old else '—'}），"
+                          "重新贴标签未执行", "确需重新贴标签请加 --force（池不变，除非用 --pool 指定）")
+        return
+    if force:  # without it, write_label itself refuses (ForeignTape, TapeHoldsData)
+        _confirmed(code, confirm, ask, f"请输入条码 {code} 以确认清除这盘磁带：",
+                   f"磁带 {code} 上{'是其它系统的数据' if before.kind is VolumeKind.FOREIGN else '已有数据'}，"
+                   f"重新贴标签前需要再次输入条码 {code} 确认",
+                   f"请核对磁带条码后重试，或加 --confirm {code}")
 
 
 def erase(session: DeviceSession, *, long: bool, progress: Observer | None = None,
@@ -210,7 +254,7 @@ def erase(session: DeviceSession, *, long: bool, progress: Observer | None = Non
     medium = session.mount()
     code = _require_barcode(session, medium)
     ledger, by = session.ledger, session.actor
-    cartridge = ensure_cartridge(ledger, code, medium, location=f"drive:{session.spec}", by=by)
+    cartridge = ensure_cartridge(ledger, code, medium, location=locations.drive(session.spec), by=by)
     mode = "long" if long else "short"
     held_before = list(cartridge.groups)
     # The interlock, asked of this copy before the tape is touched; the ledger asks again when it records.
@@ -219,7 +263,8 @@ def erase(session: DeviceSession, *, long: bool, progress: Observer | None = Non
         raise WriteProtectedTape(barcode=code)
     if require_confirmation and held_before:
         _confirmed(code, confirm, ask, f"磁带 {code} 上有备份数据，请输入条码确认擦除：",
-                   "请核对磁带条码后重试，或用 --confirm 条码")
+                   f"磁带 {code} 上有备份数据，擦除前需要再次输入条码 {code} 确认",
+                   f"请在提示时输入条码，或加 --confirm {code}")
     drive = session.drive
     progress_id = f"erase-{code}"
     board = ProgressBoard(session.services.progress if session.services else None, progress_id, ERASE)
@@ -252,6 +297,6 @@ def health(session: DeviceSession) -> HealthSnapshot:
     code = _require_barcode(session, medium)
     snapshot = replace(session.drive.health(), barcode=code)
     ledger, by = session.ledger, session.actor
-    ensure_cartridge(ledger, code, medium, location=f"drive:{session.spec}", by=by)
+    ensure_cartridge(ledger, code, medium, location=locations.drive(session.spec), by=by)
     ledger.record_health(code, snapshot.to_dict(), by=by)
     return snapshot

@@ -17,8 +17,10 @@ class DeviceEntry:
     revision: str
     serial: str | None
     barcode: str | None  # the cartridge in an emulated drive
-    medium: str | None  # an emulated drive's medium state: empty, loading, ready, unloaded
+    medium: str | None  # an emulated drive's medium state: empty, loading, optimising, ready, unloaded
     problem: str | None  # why a discovered device cannot be used
+    kind_text: str = ""  # the kind in words: 驱动器, 机械手（带库）
+    medium_text: str | None = None  # the medium state in words: 无磁带, 介质优化中 …
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,11 @@ class DriveReport:
     product: str
     revision: str
     serial: str | None
-    state: str  # empty, unloaded, loading or ready
+    state: str  # empty, unloaded, loading, optimising (first-load media optimisation) or ready
     state_text: str
     medium: MediumView | None = None  # when ready
+    remaining_minutes: int | None = None  # while optimising: the estimate of how long it still takes
+    state_advice: str = ""  # what the operator should (not) do meanwhile
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,8 @@ class Loaded:
 @dataclass(frozen=True)
 class Unloaded:
     barcode: str | None  # None when neither the cartridge nor the robot knows it
-    location: str  # where it went: slot:N, ie:N, or drive:<device>:ejected for a standalone drive
+    location: str  # where it went, as the ledger records it: slot:N, ie:N, drive:<device>:ejected …
+    location_text: str = ""  # the same in words (ledger.rules.locations): 槽位 1, 导入/导出口 1 …
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,9 @@ def _erasable(services: LifecycleServices) -> dict[str, str]:
             if row["status"] == "expired" and verdict.expired}
 
 
-def erase_expired(services: LifecycleServices, session: DeviceSession, *, pool: str = "default",
+def erase_expired(services: LifecycleServices, session: DeviceSession, *, pool: str | None = None,
                   block_size: int | None = None, long: bool = False) -> ReuseReport:
+    """Erase and relabel every expired cartridge within reach; each keeps its pool unless `pool` names one."""
     report = ReuseReport()
     candidates = _erasable(services)
     if not candidates:

@@ -2,22 +2,44 @@
 out, flip write-protect tabs, inject and clear faults.
 
 These are the acts of hands, not of SCSI. When a cartridge the ledger already knows is put in or
-taken out, its new place is recorded (Cartridge.Moved) so the inventory stays true; unknown
-cartridges are registered when a drive first sees them.
+taken out, its new place is recorded (Cartridge.Moved, as a location code of
+`ledger.rules.locations`) so the inventory stays true; unknown cartridges are registered when a
+drive first sees them. Every place and drive state comes back in the operator's words too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ledger.application import Ledger
+from ledger.rules import locations
 from media.errors import NotFound, Refused
+from media.words import medium_text
 from tape.emulator import FAULT_KINDS, Library, LibraryError
 from tape.emulator.faults import Fault
 from tape.emulator.library_state import LIBRARY_FILE
-from tape.emulator.library_views import CartridgeInfo, DriveStatus, SlotStatus
+from tape.emulator.library_views import CartridgeInfo, LibraryStatus, SlotStatus
+
+
+@dataclass(frozen=True)
+class VtlDrive:
+    index: int
+    device: str  # the device name that opens it: emulated:0
+    serial: str
+    barcode: str | None
+    medium: str  # empty, loading, optimising, ready or unloaded
+    medium_text: str  # the same in words: 无磁带, 介质优化中 …
+    position: int  # logical object number
+
+
+@dataclass(frozen=True)
+class VtlCartridge(CartridgeInfo):
+    """A cartridge of the library as the emulator describes it, with `location` as the ledger's code
+    (slot:3, ie:1, drive:emulated:0, shelf) and `location_text` the same in words (槽位 3 …)."""
+
+    location_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -26,18 +48,20 @@ class LibraryView:
 
     root: Path
     changer: bool  # False: a standalone drive
-    drives: tuple[DriveStatus, ...]
+    drives: tuple[VtlDrive, ...]
     slots: tuple[SlotStatus, ...]
     ie_slots: tuple[SlotStatus, ...]
     shelf: tuple[str, ...]  # cartridges outside the library
-    cartridges: tuple[CartridgeInfo, ...]
+    cartridges: tuple[VtlCartridge, ...]
     faults: tuple[Fault, ...]
+    first_load_seconds: float  # media optimisation of a new LTO-9 cartridge's first load
 
 
 @dataclass(frozen=True)
 class Inserted:
     barcode: str
-    where: str  # in the operator's words: 导入/导出口 1, 槽位 3, 驱动器 0
+    location: str  # a location code: ie:1, slot:3, drive:emulated:0
+    where: str  # in the operator's words: 导入/导出口 1, 槽位 3, 驱动器 emulated:0
     created: bool  # a barcode the library had never seen: a new cartridge
 
 
@@ -78,29 +102,46 @@ def open_library(root: Path) -> Library:
     return Library.open(root)
 
 
-def create(root: Path, *, drives: int, slots: int, capacity: int, early_warning_pct: float) -> LibraryView:
+def create(root: Path, devices: str, *, drives: int, slots: int, capacity: int, early_warning_pct: float,
+           first_load_seconds: float) -> LibraryView:
+    """A new library; `devices` is the device name its drives go by, less the number (`emulated`)."""
     if library_exists(root):
         raise Refused(f"模拟磁带库已存在：{root}", "如需重建请先删除该目录")
     try:
-        with Library.create(root, drives=drives, slots=slots, capacity=capacity,
-                            early_warning_pct=early_warning_pct) as library:
-            return describe(library)
+        with Library.create(root, drives=drives, slots=slots, capacity=capacity, early_warning_pct=early_warning_pct,
+                            first_load_seconds=first_load_seconds) as library:
+            return describe(library, devices)
     except LibraryError as error:
         raise Refused(str(error)) from error
 
 
-def describe(library: Library) -> LibraryView:
+def _places(status: LibraryStatus, devices: str) -> dict[str, str]:
+    """Every cartridge inside the library and its location code."""
+    places = {d.barcode: locations.drive(f"{devices}:{d.index}") for d in status.drives if d.barcode}
+    places.update((s.barcode, locations.slot(s.number)) for s in status.slots if s.barcode)
+    places.update((s.barcode, locations.ie_slot(s.number)) for s in status.ie_slots if s.barcode)
+    return places
+
+
+def describe(library: Library, devices: str) -> LibraryView:
     status = library.status()
-    return LibraryView(status.root, status.changer, status.drives, status.slots, status.ie_slots, status.shelf,
-                       tuple(library.cartridges()), status.faults)
+    places = _places(status, devices)
+    drives = tuple(VtlDrive(d.index, f"{devices}:{d.index}", d.serial, d.barcode, d.medium,
+                            medium_text(d.medium) or d.medium, d.position) for d in status.drives)
+    cartridges = []
+    for info in library.cartridges():
+        place = places.get(info.barcode, locations.SHELF)
+        cartridges.append(VtlCartridge(**{**asdict(info), "location": place}, location_text=locations.location_text(place)))
+    return LibraryView(status.root, status.changer, drives, status.slots, status.ie_slots, status.shelf,
+                       tuple(cartridges), status.faults, status.first_load_seconds)
 
 
-def listing(root: Path) -> LibraryView:
+def listing(root: Path, devices: str) -> LibraryView:
     with open_library(root) as library:
-        return describe(library)
+        return describe(library, devices)
 
 
-def insert(root: Path, ledger: Ledger, barcode: str, *, by: str, slot: int | None = None,
+def insert(root: Path, devices: str, ledger: Ledger, barcode: str, *, by: str, slot: int | None = None,
            drive: int | None = None, media: str | None = None, write_protect: bool = False) -> Inserted:
     """Put a cartridge into the library; a barcode the library has never seen is a new cartridge."""
     code = barcode.strip().upper()
@@ -112,11 +153,12 @@ def insert(root: Path, ledger: Ledger, barcode: str, *, by: str, slot: int | Non
                 created = True
             elif write_protect:
                 library.set_write_protect(code, True)
-            where = library.insert(code, slot=slot, drive=drive)
+            library.insert(code, slot=slot, drive=drive)
+            place = _places(library.status(), devices).get(code, locations.SHELF)
         except LibraryError as error:
             raise Refused(str(error)) from error
-    ledger.move_cartridge(code, f"vtl:{where}", by)
-    return Inserted(code, where, created)
+    ledger.move_cartridge(code, place, by)
+    return Inserted(code, place, locations.location_text(place), created)
 
 
 def eject(root: Path, ledger: Ledger, barcode: str | None, *, by: str) -> Ejected:
@@ -140,7 +182,7 @@ def eject(root: Path, ledger: Ledger, barcode: str | None, *, by: str) -> Ejecte
         except LibraryError as error:
             raise Refused(str(error)) from error
     for code in codes:
-        ledger.move_cartridge(code, "shelf", by)
+        ledger.move_cartridge(code, locations.SHELF, by)
     return Ejected(codes)
 
 

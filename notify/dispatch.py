@@ -1,8 +1,11 @@
 """Outbox delivery: take pending notifications from a store and deliver them through the gateway.
 
 The logic is independent of storage: the store (the ledger, in production) is anything that
-implements ``OutboxStore``. One call to ``dispatch_once`` is one pass; the scheduler calls it
-periodically. One dispatcher runs at a time (the jobs layer holds a lock for it).
+implements ``OutboxStore``. One call to ``dispatch_once`` is one pass; the worker runs one every few
+seconds, and a process that has just queued a notification runs one at once
+(``notify.outbox.deliver_now``). Several dispatchers may therefore run at the same time, in several
+processes and hosts: each attempt is claimed in the store before it is sent (``claim``), and only
+the dispatcher whose claim is recorded first sends it.
 
 Guarantees:
   * Order per recipient. A later notification to a phone is not sent while an earlier one to the
@@ -18,8 +21,9 @@ At-least-once boundary, and how duplicates are avoided. Delivery is keyed by not
 notification is marked delivered with the gateway's task id. The gap is a crash (or a lost reply)
 after the gateway accepted a message and before ``mark_delivered``. It is closed as far as the
 gateway contract allows:
-  1. Write-ahead: before each send the attempt is recorded (``mark_retry`` with the attempt count
-     and a backoff time). After a crash the notification therefore shows ``attempts > 0``.
+  1. Write-ahead: before each send the attempt is claimed (``claim`` with the attempt count and a
+     backoff time). After a crash the notification therefore shows ``attempts > 0``; and a second
+     dispatcher that listed the same notification finds the attempt taken and leaves it alone.
   2. Before any resend (``attempts > 0``) the gateway's message records (GET /api/v1/messages for
      the phone) are searched for the same phone, title and content; if found, the notification is
      marked delivered with that task id and not sent again.
@@ -76,10 +80,14 @@ class OutboxStore(Protocol):
     ``list_pending(now)`` returns every notification neither delivered nor failed, in queue order,
     including those whose next attempt is not due yet (the dispatcher needs them to hold later
     notifications for the same recipient back).
-    ``mark_retry`` is also called just before each send, as the write-ahead record of the attempt.
+    ``claim`` is called just before each send, as the write-ahead record of the attempt: it returns
+    False, recording nothing, when that attempt was claimed already (by another dispatcher) or the
+    notification is finished — the caller then must not send it.
     """
 
     def list_pending(self, now: datetime) -> Sequence[PendingNotification]: ...
+
+    def claim(self, notification_id: str, attempts: int, next_attempt_at: datetime) -> bool: ...
 
     def mark_delivered(self, notification_id: str, task_id: str | None) -> None: ...
 
@@ -144,6 +152,7 @@ class OutcomeKind(StrEnum):
     FAILED = "failed"
     NOT_DUE = "not_due"  # waiting for its backoff
     HELD = "held"  # an earlier notification to the same phone is still owed
+    ELSEWHERE = "elsewhere"  # another dispatcher claimed this attempt first; it sends, not this one
     DEFERRED = "deferred"  # the pass ended before reaching it
 
 
@@ -240,7 +249,8 @@ class _Pass:
             return self.add(n, OutcomeKind.FAILED, error=error)
 
         attempt = n.attempts + 1
-        self.store.mark_retry(n.id, attempt, self.delay(attempt), IN_FLIGHT_NOTE)
+        if not self.store.claim(n.id, attempt, self.delay(attempt)):
+            return self.add(n, OutcomeKind.ELSEWHERE)
         try:
             result = self.gateway.send(n.phone, n.title, n.content, n.message_type)
         except RetryableGatewayError as error:
@@ -313,7 +323,7 @@ def dispatch_once(
             run.add(n, OutcomeKind.NOT_DUE, next_attempt_at=n.next_attempt_at)
         else:
             outcome = run.deliver(n)
-            if outcome.kind is OutcomeKind.RETRY:
+            if outcome.kind in (OutcomeKind.RETRY, OutcomeKind.ELSEWHERE):
                 blocked.add(n.phone)
     return DispatchReport(tuple(run.outcomes), run.stopped)
 

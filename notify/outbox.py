@@ -5,6 +5,12 @@ queues one Notification per interested recipient. ``dispatch_pending`` delivers 
 through the gateway, with the retry and ordering rules of ``notify.dispatch``. Queueing and
 delivery are separate on purpose: an alert raised while the gateway is down, or before it is
 configured, waits in the ledger instead of being lost.
+
+Delivery is not scheduled work an operator switches off: the worker runs a pass every few seconds
+whatever SCHEDULER_ENABLED says (``jobs.delivery``), and a process that has just queued something
+runs one at once (``deliver_now``) — a ``backup run --wait`` delivers its own 换盘 and success
+messages. Passes in several processes may overlap; each attempt is claimed in the ledger first, so
+a message still goes out at least once and never twice.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from notify.dispatch import IN_FLIGHT_NOTE, DispatchReport, PendingNotification, RetryPolicy, dispatch_once
+from notify.dispatch import DispatchReport, PendingNotification, RetryPolicy, dispatch_once
 from notify.gateway import DEFAULT_TIMEOUT, GatewayClient, GatewayNotConfigured
 from notify.ports import NotifyServices, SettingsInForce
 from notify.templates import DEFAULT_TEMPLATES, EventKind, MessageTemplate, render, subscription
@@ -52,12 +58,13 @@ class LedgerOutbox:
     def mark_delivered(self, notification_id: str, task_id: str | None) -> None:
         self.services.ledger.notification_delivered(notification_id, task_id or "")
 
+    def claim(self, notification_id: str, attempts: int, next_attempt_at: datetime) -> bool:
+        return self.services.ledger.notification_attempt_started(notification_id, attempts,
+                                                                 next_attempt_at.isoformat())
+
     def mark_retry(self, notification_id: str, attempts: int, next_attempt_at: datetime, error: str) -> None:
-        ledger = self.services.ledger
-        if error == IN_FLIGHT_NOTE:
-            ledger.notification_attempt_started(notification_id, attempts, next_attempt_at.isoformat())
-        else:
-            ledger.notification_attempt_failed(notification_id, attempts, error, next_attempt_at.isoformat())
+        self.services.ledger.notification_attempt_failed(notification_id, attempts, error,
+                                                         next_attempt_at.isoformat())
 
     def mark_failed(self, notification_id: str, error: str) -> None:
         self.services.ledger.notification_failed(notification_id, error)
@@ -168,3 +175,18 @@ def dispatch_pending(services: NotifyServices, now: datetime, *, policy: RetryPo
         report = dispatch_once(LedgerOutbox(services), client, now, policy=policy)
     services.projector.catch_up(["notifications"])
     return DispatchRun(True, report, report.stopped or "")
+
+
+def deliver_now(services: NotifyServices, now: datetime,
+                queued: Sequence[QueuedNotice] | None = None) -> DispatchRun | None:
+    """One delivery pass now — after queueing `queued` (nothing newly queued: no pass), or whenever
+    a process reaches a good moment (`queued` None).
+
+    Never raises: a gateway or ledger problem is logged, and the worker's next pass tries again.
+    """
+    if queued is None or any(notice.created for notice in queued):
+        try:
+            return dispatch_pending(services, now)
+        except Exception:
+            log.warning("通知未能立即投递，留待后台任务进程发送", exc_info=True)
+    return None

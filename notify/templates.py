@@ -33,6 +33,7 @@ class EventKind(StrEnum):
     VERIFICATION_MISMATCH = "verification_mismatch"
     VERIFICATION_UNRESTORABLE = "verification_unrestorable"
     ERASE_DONE = "erase_done"
+    MONTHLY_REPORT = "monthly_report"
     TEST_MESSAGE = "test_message"
 
 
@@ -45,6 +46,7 @@ EVENT_LABELS: Mapping[EventKind, str] = {
     EventKind.VERIFICATION_MISMATCH: "校验不一致",
     EventKind.VERIFICATION_UNRESTORABLE: "备份无法恢复",
     EventKind.ERASE_DONE: "擦除完成",
+    EventKind.MONTHLY_REPORT: "月度报告",
     EventKind.TEST_MESSAGE: "测试消息",
 }
 
@@ -229,6 +231,20 @@ DEFAULT_TEMPLATES: Mapping[EventKind, MessageTemplate] = {
             "磁带已回到空白池，可以再次使用。"
         ),
     ),
+    EventKind.MONTHLY_REPORT: MessageTemplate(
+        title="【TAF】月度报告：{{ month }}",
+        content=(
+            "### 月度报告：{{ month }}\n"
+            "- 备份任务：{{ backup_jobs }} 个（成功 {{ jobs_succeeded }}，部分成功 {{ jobs_partial }}，"
+            "失败 {{ jobs_failed }}）\n"
+            "- 备份数据：{{ files }} 个文件，原始 {{ bytes_in | filesize }}，写入磁带 {{ bytes_on_tape | filesize }}\n"
+            "- 恢复 {{ restores }} 次，擦除 {{ erases }} 次，存活期与设置变更 {{ changes }} 次\n"
+            "- 通知：送达 {{ notifications_sent }} 条，失败 {{ notifications_failed }} 条\n"
+            "- 月底账本链头：`{{ chain_head }}`（第 {{ chain_position }} 号事件，"
+            "{% if chain_verifies %}可由台账重算得到{% else %}台账已不能重算出它，请立即运行 audit verify{% endif %}）\n"
+            "- 完整报告：{{ report_path }}\n"
+        ),
+    ),
     EventKind.TEST_MESSAGE: MessageTemplate(
         title="【TAF】测试消息",
         content=(
@@ -281,6 +297,13 @@ SAMPLE_CONTEXTS: Mapping[EventKind, Mapping[str, Any]] = {
     EventKind.ERASE_DONE: {
         "cartridge": "TAF001L9", "mode": "短擦除", "erased_at": datetime(2026, 7, 1, 1, 40),
         "groups": ["2025-12"], "reason": "存活期已到，且不保存活动备份组",
+    },
+    EventKind.MONTHLY_REPORT: {
+        "month": "2026-05", "backup_jobs": 2, "jobs_succeeded": 1, "jobs_partial": 0, "jobs_failed": 1,
+        "files": 184_213, "bytes_in": 3_418_000_000_000, "bytes_on_tape": 2_197_000_000_000, "restores": 1,
+        "erases": 1, "changes": 2, "notifications_sent": 6, "notifications_failed": 0,
+        "chain_head": "9f2c4e71a0b35d88", "chain_position": 48_211, "chain_verifies": True,
+        "report_path": "/var/lib/taf/reports/月报-2026-05.html",
     },
     EventKind.TEST_MESSAGE: {"sent_by": "管理员 admin", "sent_at": datetime(2026, 5, 3, 10, 0)},
 }

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.domain.job import CONFLICT_NAMES, KIND_NAMES, MISMATCH, VERIFICATION_NAMES, verification_outcome
 from ledger.domain.people import ROLES
+from ledger.domain.settings_text import setting_name, setting_text
+from ledger.rules.locations import location_text
 
 SENTENCES: dict[str, str] = {
     "Cartridge.Registered": "登记磁带 {barcode}（{media_type}，池 {pool}）",
     "Cartridge.Labelled": "磁带写入标签 {volume_serial}（第 {label_sequence} 次标记，池 {pool}）",
     "Cartridge.Loaded": "磁带装入驱动器 {drive}",
-    "Cartridge.Unloaded": "磁带从驱动器 {drive} 卸出",
+    "Cartridge.Unloaded": "磁带从驱动器 {drive} 卸出（现在位置：{location}）",
     "Cartridge.Moved": "磁带移至 {location}",
     "Cartridge.PackageWritten": "写入数据包第 {sequence} 号（磁带文件 {tape_file}，{payload_bytes} 字节，备份组 {group}）",
     "Cartridge.IndexWritten": "写入磁带索引（磁带文件 {tape_file}，共 {packages} 个数据包）",
@@ -21,7 +24,7 @@ SENTENCES: dict[str, str] = {
     "Cartridge.Expired": "磁带到期：{reason}",
     "Cartridge.Erased": "磁带已擦除（{mode}，原标签第 {label_sequence} 次），回到空白池",
     "Cartridge.Retired": "磁带退役：{reason}",
-    "Cartridge.RetentionChanged": "磁带存活期由 {old} 个月改为 {new} 个月",
+    "Cartridge.RetentionChanged": "磁带存活期由 {old} 改为 {new} 个月",
     "Cartridge.HealthRecorded": "记录磁带健康状况",
     "Cartridge.Reserved": "磁带分配给任务 {job_id}",
     "Cartridge.Released": "磁带由任务 {job_id} 释放",
@@ -39,10 +42,11 @@ SENTENCES: dict[str, str] = {
     "BackupJob.Requested": "提交备份任务（{kind}，备份组 {group}）",
     "BackupJob.Planned": "备份计划：{files} 个文件，{packages} 个数据包，{bytes_in} 字节",
     "BackupJob.PackageRecorded": "任务记录数据包第 {sequence} 号于磁带 {cartridge}",
-    "BackupJob.TapeChangeRequested": "请求换盘：{reason}",
+    "BackupJob.TapeChangeRequested": "请求换盘：{reason}{instruction}",
     "BackupJob.TapeChangeSatisfied": "已换上磁带 {barcode}",
     "BackupJob.WarningRecorded": "任务警告：{message}",
-    "BackupJob.Verified": "读回校验：检查 {checked} 个数据包，结果 {ok}",
+    "BackupJob.Verified": "读回校验：检查 {checked} 个数据包、{files_checked} 个文件，{verdict}",
+    "BackupJob.VerificationSkipped": "读回校验未能进行，数据是否完好未知：{unreadable}",
     "RestoreJob.Requested": "提交恢复任务：{selection}（备份组 {group}）恢复到 {target}，已有文件 {on_conflict}",
     "RestoreJob.Planned": "恢复计划：{files} 个文件，{packages} 个数据包，{bytes_to_read} 字节，磁带 {cartridges}",
     "RestoreJob.PackageRestored": "恢复数据包 {package_id}：{files} 个文件，从磁带读取 {bytes_read} 字节",
@@ -55,13 +59,15 @@ SENTENCES: dict[str, str] = {
     "Job.Failed": "任务失败：{reason}",
     "Job.Completed": "任务完成（{outcome}）",
     "Settings.Created": "初始化系统设置",
-    "Settings.SettingChanged": "设置 {key} 由 {old} 改为 {new}",
+    "Settings.SettingChanged": "设置 {label}（{key}）由 {old} 改为 {new}",
     "User.Created": "创建用户 {name}（{role}）",
     "User.PasswordChanged": "修改用户密码",
     "User.RoleChanged": "用户角色由 {old} 改为 {new}",
     "User.LoggedIn": "用户登录（来自 {source}）",
     "User.LoginFailed": "登录失败（来自 {source}）：{reason}",
     "User.Disabled": "停用用户",
+    "User.TokenIssued": "签发 API 令牌 {token_id}（用途：{label}；有效期：{expires_at}）",
+    "User.TokenRevoked": "吊销 API 令牌 {token_id}",
     "Recipient.Added": "添加通知接收人 {name}（{phone}）",
     "Recipient.Updated": "修改通知接收人 {name}（{phone}）",
     "Recipient.Removed": "删除通知接收人",
@@ -74,6 +80,13 @@ SENTENCES: dict[str, str] = {
 
 MODES = {"short": "快速擦除", "long": "长擦除"}
 OUTCOMES = {"succeeded": "成功", "partial": "部分成功"}
+# Attribute values that are codes, shown by name (by attribute).
+NAMED_VALUES: dict[str, dict[str, str]] = {"mode": MODES, "outcome": OUTCOMES, "kind": KIND_NAMES,
+                                           "on_conflict": CONFLICT_NAMES, "pool": {"default": "默认"}}
+# What an empty value means, where "—" would not say it.
+EMPTY_MEANS = {"expires_at": "吊销前一直有效"}
+# Who acts when no person does: the ledger records these codes in `by`.
+ACTORS = {"system": "系统", "worker": "后台任务进程"}
 
 CATEGORIES = {
     "Cartridge": "磁带", "Drive": "磁带", "BackupGroup": "备份", "BackupJob": "备份", "RestoreJob": "恢复",
@@ -86,13 +99,21 @@ class _Lenient(dict):  # type: ignore[type-arg]
         return "—"
 
 
+def _retention_before(attributes: dict[str, Any]) -> str:
+    """A retention change's old value: the cartridge's own, else the default then in force."""
+    old, in_force = attributes.get("old"), attributes.get("old_in_force")
+    if old is not None:
+        return f"{old} 个月"
+    return f"默认 {in_force} 个月" if in_force is not None else "默认值"
+
+
 def _display(key: str, value: Any) -> Any:
     if isinstance(value, dict) and "hint" in value:
         return value["hint"]  # a sealed secret: show only its masked hint
-    if key == "mode" and value in MODES:
-        return MODES[value]
-    if key == "outcome" and value in OUTCOMES:
-        return OUTCOMES[value]
+    if key == "location" and isinstance(value, str):
+        return location_text(value)
+    if isinstance(value, str) and value in NAMED_VALUES.get(key, {}):
+        return NAMED_VALUES[key][value]
     if key in {"role", "old", "new"} and isinstance(value, str) and value in ROLES:
         return ROLES[value]
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
@@ -100,8 +121,25 @@ def _display(key: str, value: Any) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if value is None or value == "":
-        return "—"
+        return EMPTY_MEANS.get(key, "—")
     return value
+
+
+def _verdict(attributes: dict[str, Any]) -> str:
+    """What a read-back verification found, in words (its `ok` alone would read "结果 是"): the
+    outcome (ledger.domain.job.verification_outcome), and which cartridges could not be read, why."""
+    mismatches, unreadable = attributes.get("mismatches") or [], attributes.get("unreadable") or []
+    outcome = verification_outcome(attributes.get("ok"), int(attributes.get("checked") or 0), unreadable)
+    if outcome == MISMATCH:
+        return f"发现 {len(mismatches)} 处不一致"
+    return VERIFICATION_NAMES[outcome] + (f"：{'、'.join(unreadable)}" if unreadable else "")
+
+
+def _setting(attributes: dict[str, Any]) -> dict[str, str]:
+    """A setting's name, and its old and new values with their units (ledger.domain.settings_text)."""
+    key = str(attributes.get("key", ""))
+    return {"label": setting_name(key), "old": setting_text(key, attributes.get("old")),
+            "new": setting_text(key, attributes.get("new"))}
 
 
 def describe(event_name: str, attributes: dict[str, Any]) -> str:
@@ -109,6 +147,14 @@ def describe(event_name: str, attributes: dict[str, Any]) -> str:
     if template is None:
         return event_name
     values = _Lenient({k: _display(k, v) for k, v in attributes.items()})
+    if event_name == "BackupJob.Verified":
+        values["verdict"] = _verdict(attributes)
+    if event_name == "BackupJob.TapeChangeRequested":  # what to insert; events before issue 13 lack it
+        values["instruction"] = f"；{attributes['instruction']}" if attributes.get("instruction") else ""
+    if event_name == "Cartridge.RetentionChanged":
+        values["old"] = _retention_before(attributes)
+    if event_name == "Settings.SettingChanged":
+        values.update(_setting(attributes))
     return template.format_map(values)
 
 
@@ -117,4 +163,7 @@ def category(event_name: str) -> str:
 
 
 def actor(attributes: dict[str, Any]) -> str:
-    return str(attributes.get("by") or "system")
+    """Who acted: the person the event names in `by` (a user signing in is named there too), else
+    the system."""
+    who = str(attributes.get("by") or "system")
+    return ACTORS.get(who, who)

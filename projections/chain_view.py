@@ -35,6 +35,11 @@ class ChainView(View):
         rows = self.store.query("SELECT notification_id, hash FROM ledger_chain ORDER BY notification_id DESC LIMIT 1")
         return (int(rows[0][0]), rows[0][1]) if rows else (0, GENESIS.hex())
 
+    def hash_at(self, notification_id: int) -> str | None:
+        """h(n) as sealed for event `notification_id`, None when it is not sealed."""
+        rows = self.store.query("SELECT hash FROM ledger_chain WHERE notification_id = ?", (notification_id,))
+        return str(rows[0][0]) if rows else None
+
     def sealed(self, page: int = 5000) -> Iterator[tuple[int, str]]:
         position = 0
         while True:

@@ -102,7 +102,9 @@ class InventoryView(View):
         self._update(cursor, event, status="retired")
 
     def on_Cartridge_RetentionChanged(self, cursor: Cursor, event: Any, notification: Any) -> None:
-        self._update(cursor, event, retention_months=event.new)
+        # A longer retention takes an expired cartridge back to what it was (events before it had no status).
+        status = getattr(event, "status", None)
+        self._update(cursor, event, retention_months=event.new, **({"status": status} if status else {}))
 
     def on_Cartridge_HealthRecorded(self, cursor: Cursor, event: Any, notification: Any) -> None:
         self._update(cursor, event, health_json=to_json(event.snapshot))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.domain.job import SKIPPED, verification_outcome
 from projections.rows import as_dicts, from_json, to_json, update_columns
 from projections.store import Cursor
 from projections.view import View
@@ -11,8 +12,9 @@ from projections.view import View
 _COLUMNS = ("job_id", "kind", "status", "grp", "sources_json", "requested_by", "requested_at", "started_at",
             "finished_at", "host", "reason", "figures_json", "warnings", "packages", "cartridges_json")
 _BACKUP = ("Requested", "Planned", "PackageRecorded", "TapeChangeRequested", "TapeChangeSatisfied",
-           "WarningRecorded", "Verified")
+           "WarningRecorded", "Verified", "VerificationSkipped")
 _SHARED = ("Started", "Paused", "Resumed", "Cancelled", "Failed", "Completed")
+_VERIFICATION = "verification"
 
 
 class JobsView(View):
@@ -82,14 +84,39 @@ class JobsView(View):
     def on_BackupJob_WarningRecorded(self, cursor: Cursor, event: Any, notification: Any) -> None:
         cursor.execute("UPDATE jobs SET warnings = warnings + 1 WHERE job_id = ?", (str(event.originator_id),))
 
-    def rows(self, *, kind: str = "", status: str = "", limit: int = 50) -> list[dict[str, Any]]:
-        where, params = [], []
-        if kind:
-            where.append("kind = ?")
-            params.append(kind)
-        if status:
-            where.append("status = ?")
-            params.append(status)
+    def on_BackupJob_Verified(self, cursor: Cursor, event: Any, notification: Any) -> None:
+        unreadable = list(getattr(event, "unreadable", None) or [])
+        self._verified(cursor, event, {"outcome": verification_outcome(event.ok, event.checked, unreadable),
+                                       "checked": event.checked, "mismatches": len(event.mismatches),
+                                       "unreadable": len(unreadable)})
+
+    def on_BackupJob_VerificationSkipped(self, cursor: Cursor, event: Any, notification: Any) -> None:
+        self._verified(cursor, event, {"outcome": SKIPPED, "checked": 0, "mismatches": 0,
+                                       "unreadable": len(event.unreadable)})
+
+    def _verified(self, cursor: Cursor, event: Any, verification: dict[str, Any]) -> None:
+        """The last read-back verification rides in the figures (no column of its own: a view's
+        table is never altered), under "verification"; rows hand it out apart (`_decode`)."""
+        cursor.execute("SELECT figures_json FROM jobs WHERE job_id = ?", (str(event.originator_id),))
+        found = cursor.fetchone()
+        figures = from_json(found[0] if found else None, {}) or {}
+        figures[_VERIFICATION] = {**verification, "at": event.timestamp.isoformat(), "by": event.by}
+        self._set(cursor, event, figures_json=to_json(figures))
+
+    def rows(self, *, kind: str = "", status: str = "", group: str = "", since: str = "", until: str = "",
+             limit: int = 50) -> list[dict[str, Any]]:
+        """The newest `limit` jobs: of `kind` ("backup": every kind but restore), in `status`, of
+        `group`, requested at or after `since` and before `until` (ISO timestamps, UTC)."""
+        where: list[str] = ["kind <> 'restore'"] if kind == "backup" else []
+        params: list[Any] = []
+        for column, value in (("kind", "" if kind == "backup" else kind), ("status", status), ("grp", group)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        for condition, value in (("requested_at >= ?", since), ("requested_at < ?", until)):
+            if value:
+                where.append(condition)
+                params.append(value)
         sql = (f"SELECT {', '.join(_COLUMNS)} FROM jobs{' WHERE ' + ' AND '.join(where) if where else ''}"
                " ORDER BY requested_at DESC, job_id LIMIT ?")
         return [self._decode(row) for row in as_dicts(_COLUMNS, self.store.query(sql, (*params, limit)))]
@@ -104,6 +131,7 @@ class JobsView(View):
     @staticmethod
     def _decode(row: dict[str, Any]) -> dict[str, Any]:
         row["sources"] = from_json(row.pop("sources_json"), [])
-        row["figures"] = from_json(row.pop("figures_json"), {})
+        row["figures"] = from_json(row.pop("figures_json"), {}) or {}
+        row["verification"] = row["figures"].pop(_VERIFICATION, {})
         row["cartridges"] = from_json(row.pop("cartridges_json"), [])
         return row

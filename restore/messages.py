@@ -68,6 +68,13 @@ TEXTS: dict[str, str] = {
     "verify_cannot_load": "无法装入：{error}",
     "verify_other_cartridge": "驱动器中是磁带 {loaded}，请装入该磁带后重新校验",
     "verify_no_barcode": "（无条码）",
+    "verify_waited_too_long": "等待磁带 {barcode} 超过 {minutes} 分钟，没有装入",
+    "verify_no_drive": "无法使用驱动器：{error}",
+    "verify_outcome_verified": "检查 {checked} 个数据包、{files} 个文件，全部可以恢复",
+    "verify_outcome_mismatch": "检查 {checked} 个数据包、{files} 个文件，发现 {mismatches} 处不一致",
+    "verify_outcome_incomplete": "校验未完成：已检查的 {checked} 个数据包、{files} 个文件全部可以恢复，"
+                                 "但有 {unreadable} 盘磁带未能读取（不是数据不一致）",
+    "verify_outcome_skipped": "校验已跳过：{unreadable} 盘磁带都未能读取，没有检查任何数据（不是数据不一致）",
     "verify_unreadable": "{barcode} 无法读取：{problem}（{count} 个数据包未能检查）",
     "verify_damaged": "{barcode} 数据包 {package}：{detail}",
     "verify_manifest_differs": "{barcode} 数据包 {package}：磁带上的清单与台账记录的不一致",

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from backup.quiet_polls import quiet_polls
 from media import operations
 from media.devices import DeviceSession
 from media.errors import MediaError
@@ -66,8 +67,9 @@ class Mounter:
             return
         if inventory.find(barcode) is None:
             self._ask(barcode, messages.text("insert_into_library", barcode=barcode))
-            while changer.inventory().find(barcode) is None:
-                self._tick(barcode)
+            with quiet_polls():
+                while changer.inventory().find(barcode) is None:
+                    self._tick(barcode)
             self.on_arrived(barcode)
         operations.load(self.session, barcode)
 
@@ -82,20 +84,21 @@ class Mounter:
         self._ask(barcode, messages.text("insert_into_drive", barcode=barcode))
         # The cartridge just ejected may still sit in the drive, unthreaded: do not pull it back in.
         hold = loaded is not None
-        while True:
-            self._tick(barcode)
-            state = self._probe(hold)
-            if state == "empty":
-                hold = False
-            elif state == "ready":
-                found = self._loaded_barcode()
-                if found == barcode.upper():
-                    self.on_arrived(barcode)
-                    return
-                if found is not None:
-                    with contextlib.suppress(MediaError, TapeError):
-                        operations.unload(self.session)
-                    hold = True
+        with quiet_polls():
+            while True:
+                self._tick(barcode)
+                state = self._probe(hold)
+                if state == "empty":
+                    hold = False
+                elif state == "ready":
+                    found = self._loaded_barcode()
+                    if found == barcode.upper():
+                        self.on_arrived(barcode)
+                        return
+                    if found is not None:
+                        with contextlib.suppress(MediaError, TapeError):
+                            operations.unload(self.session)
+                        hold = True
 
     # -- waiting ------------------------------------------------------------------------------
     def _ask(self, barcode: str, instruction: str) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.rules.locations import location_text
 from ledger.units import human_bytes
 from restore.timing import HH9, DriveTiming
 
@@ -76,6 +77,11 @@ class CartridgeStep:
     packages: tuple[PackageRead, ...]
     bytes_to_read: int
     seconds: float
+
+    @property
+    def location_text(self) -> str:
+        """Where the cartridge is, in the operator's words (槽位 1, 驱动器 emulated:0, 磁带架 …)."""
+        return location_text(self.location)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,24 @@ member extracted with the restore's own code into hashing sinks and compared wit
   that cannot be read) — the data on tape is wrong;
 - **unrestorable**: the payload is intact but files do not come back as the manifest says — the
   package was built wrong, and the backup must be redone;
-- **unreadable**: the cartridge could not be brought to the drive or read at all — nothing is
-  known about its data, so this is never reported as a mismatch.
+- **unreadable**: the cartridge could not be brought to the drive or read at all (another or no
+  cartridge in a standalone drive, not in the library, the drive held by a job, a device error) —
+  nothing is known about its data, so this is never reported as a mismatch.
+
+What a verification of one job comes to (`JobVerification.outcome`), each with its own sentence,
+ledger event and exit code (`backup verify`, README):
+
+- **verified** — everything read back and restorable (`Verified`, ok; exit 0);
+- **mismatch** — something read back wrong (`Verified`, not ok, with the packages; alerts; exit 1);
+- **incomplete** — what was read is restorable, some cartridges could not be read (`Verified`, ok,
+  with the unreadable cartridges and why; exit 3);
+- **skipped** — nothing could be read (`VerificationSkipped`, with the cartridges and why; exit 3).
+
+Somebody at the console (`wait` not None) is asked for each cartridge as a restore asks
+(`restore.mounting`): a standalone drive holding another cartridge ejects it and waits for the
+right one, a library waits for one put into its mail slot — at most `wait` seconds (0: no waiting,
+say what is missing). Nobody is asked in a scheduled run (`wait` None): a cartridge out of reach, a
+drive a job holds or a device that will not open makes the verification skip, recorded with why.
 
 A package TAF can restore only by correcting its 7z header (written by an affected version,
 `restore.archive`) is a warning: other 7z tools extract it wrong, so the backup should be redone.
@@ -34,15 +50,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kernel.progress import VERIFY, ProgressBoard
+from kernel.progress import VERIFY, Observer, ProgressBoard
 from ledger.domain import BackupJob
+from ledger.domain.job import SKIPPED, verification_outcome
+from ledger.errors import DriveBusy
 from media import operations
 from media.devices import DeviceSession, device_spec, open_session
 from media.errors import MediaError
 from restore import messages
 from restore.checking import check_package
+from restore.errors import Stopped
+from restore.mounting import Mounter
 from restore.ports import VerifyServices
+from restore.reading import CountingDrive
 from tape.scsi.errors import LoadRequired, NoMedium, TapeError
+from tape.transport import TransportError
 from tape.volume import FormatError
 from tape.volume_errors import VolumeError
 from tape.volume_packages import PackagePositions, read_package_header, read_package_payload
@@ -89,12 +111,26 @@ class JobVerification:
         """No package read back wrong (cartridges that could not be read are not counted here)."""
         return not self.lines(DAMAGED, UNRESTORABLE)
 
+    @property
+    def outcome(self) -> str:
+        """What it comes to (module note): verified, mismatch, incomplete or skipped."""
+        return verification_outcome(self.ok, self.checked, self.lines(UNREADABLE))
+
     def as_dict(self) -> dict[str, Any]:
-        return {"job_id": self.job_id, "ok": self.ok, "checked": self.checked, "files_checked": self.files_checked,
+        return {"job_id": self.job_id, "ok": self.ok, "outcome": self.outcome,
+                "verdict": outcome_text(self.outcome, checked=self.checked, files=self.files_checked,
+                                        mismatches=len(self.lines(DAMAGED, UNRESTORABLE)),
+                                        unreadable=len(self.lines(UNREADABLE))),
+                "checked": self.checked, "files_checked": self.files_checked,
                 "mismatches": self.lines(DAMAGED, UNRESTORABLE), "unreadable": self.lines(UNREADABLE),
                 "warnings": list(self.warnings),
                 "findings": [{"kind": f.kind, "cartridge": f.barcode, "package_id": f.package_id, "text": f.text}
                              for f in self.findings]}
+
+
+def outcome_text(outcome: str, *, checked: int, files: int, mismatches: int, unreadable: int) -> str:
+    """The verdict people read for an outcome, with its figures."""
+    return _text(f"outcome_{outcome}", checked=checked, files=files, mismatches=mismatches, unreadable=unreadable)
 
 
 def _positions(event: Any) -> PackagePositions:
@@ -108,13 +144,19 @@ def _positions(event: Any) -> PackagePositions:
 class _Reader:
     """Checks packages through one open device session, with one scratch folder, on a progress board."""
 
-    def __init__(self, session: DeviceSession, scratch: Path, board: ProgressBoard) -> None:
+    def __init__(self, session: DeviceSession, scratch: Path, board: ProgressBoard, wait: float | None,
+                 poll_seconds: float = 2.0) -> None:
         self.session = session
         self.scratch = scratch
         self.board = board
+        self.wait = wait
+        self.poll_seconds = poll_seconds
 
     def bring(self, barcode: str) -> str:
-        """Put `barcode` in the drive (library) or check it is there (standalone); '' when it is."""
+        """Get `barcode` into the drive; '' when it is there, else why not. Asks for it and waits
+        when somebody is there to ask (`wait`), else only loads it from the library's slots."""
+        if self.wait:
+            return self._ask_for(barcode)
         session = self.session
         try:
             if session.changer is not None:
@@ -128,6 +170,24 @@ class _Reader:
         loaded = session.barcode(medium)
         if loaded != barcode:
             return _text("other_cartridge", loaded=loaded or _text("no_barcode"))
+        return ""
+
+    def _ask_for(self, barcode: str) -> str:
+        def waiting(code: str, instruction: str) -> None:
+            self.board.update(phase="wait_tape", request=instruction, message=instruction)
+
+        def arrived(code: str) -> None:
+            self.board.update(phase="load", request="", message=messages.text("tape_arrived", barcode=code))
+
+        try:
+            Mounter(self.session, CountingDrive(self.session.drive), waiting, arrived, lambda: None,
+                    self.poll_seconds, give_up_after=self.wait).bring(barcode)
+        except Stopped:
+            return _text("waited_too_long", barcode=barcode, minutes=f"{(self.wait or 0) / 60:.0f}")
+        except (MediaError, TapeError) as error:
+            return _text("cannot_load", error=str(error))
+        finally:
+            self.board.update(request="")
         return ""
 
     def check(self, event: Any, result: JobVerification, barcode: str) -> None:
@@ -165,27 +225,62 @@ class _Reader:
             result.warnings.append(_text("other_tools_fail", barcode=barcode, package=package))
 
 
+@dataclass(frozen=True)
+class Attendance:
+    """Who is there: `wait` None — nobody (a scheduled run: never asks, skips what is out of reach);
+    0 — an operator, told what is missing at once; more — an operator, asked for each cartridge and
+    waited for that many seconds. `observer` hears every change of the progress (the CLI prints
+    the requests from it)."""
+
+    wait: float | None = None
+    observer: Observer | None = None
+    poll_seconds: float = 2.0
+
+
+UNATTENDED = Attendance()
+
+
+def _unreadable(results: dict[str, JobVerification], barcode: str, packages: list[tuple[str, Any]],
+                problem: str) -> None:
+    for job_id in dict.fromkeys(job for job, _ in packages):
+        count = sum(1 for job, _ in packages if job == job_id)
+        results[job_id].findings.append(Finding(UNREADABLE, barcode, "", _text(
+            "unreadable", barcode=barcode, problem=problem, count=count)))
+
+
 def _verify(services: VerifyServices, work: dict[str, list[tuple[str, Any]]], results: dict[str, JobVerification],
-            *, device: str | None, actor: str, job_id: str | None) -> None:
-    """Read `work` (barcode → (job id, PackageWritten) pairs) and fill in `results` per job."""
+            *, device: str | None, actor: str, job_id: str | None, attendance: Attendance) -> None:
+    """Read `work` (barcode → (job id, PackageWritten) pairs) and fill in `results` per job.
+
+    Unattended, a drive held by a job or a device that does not open makes every cartridge
+    unreadable, with why; with an operator there, they are errors of their own (exit codes 5, 7).
+    """
+    try:
+        _read(services, work, results, device=device, actor=actor, job_id=job_id, attendance=attendance)
+    except (DriveBusy, TapeError, TransportError, MediaError) as error:
+        if attendance.wait is not None:
+            raise
+        for barcode, packages in work.items():
+            _unreadable(results, barcode, packages, _text("no_drive", error=str(error)))
+
+
+def _read(services: VerifyServices, work: dict[str, list[tuple[str, Any]]], results: dict[str, JobVerification],
+          *, device: str | None, actor: str, job_id: str | None, attendance: Attendance) -> None:
     spec = device_spec(services.settings, device)
     holder = f"verify:{job_id or 'all'}"
-    board = ProgressBoard(services.progress, progress_id(job_id), VERIFY)
+    board = ProgressBoard(services.progress, progress_id(job_id), VERIFY, observer=attendance.observer)
     with (board.running(cartridges_total=len(work), packages_total=sum(len(p) for p in work.values())),
           open_session(services, spec, actor) as session,
           tempfile.TemporaryDirectory(dir=services.settings.data_dir) as scratch):
         session.ledger.book_drive(session.host, session.spec, holder)  # DriveBusy while a job holds it
         try:
-            reader = _Reader(session, Path(scratch), board)
+            reader = _Reader(session, Path(scratch), board, attendance.wait, attendance.poll_seconds)
             for barcode, packages in work.items():
                 board.update(phase="load", current_cartridge=barcode, current_package="")
                 problem = reader.bring(barcode)
                 if problem:
                     board.update(message=problem)
-                    for job_id in dict.fromkeys(job for job, _ in packages):
-                        count = sum(1 for job, _ in packages if job == job_id)
-                        results[job_id].findings.append(Finding(UNREADABLE, barcode, "", _text(
-                            "unreadable", barcode=barcode, problem=problem, count=count)))
+                    _unreadable(results, barcode, packages, problem)
                 else:
                     for job_id, event in sorted(packages, key=lambda pair: pair[1].payload_block):
                         reader.check(event, results[job_id], barcode)
@@ -196,6 +291,10 @@ def _verify(services: VerifyServices, work: dict[str, list[tuple[str, Any]]], re
 
 
 def _record(services: VerifyServices, result: JobVerification, actor: str) -> None:
+    """`VerificationSkipped` when nothing could be read, else `Verified` with what was found."""
+    if result.outcome == SKIPPED:
+        services.ledger.backup_verification_skipped(result.job_id, unreadable=result.lines(UNREADABLE), by=actor)
+        return
     services.ledger.backup_verified(result.job_id, ok=result.ok, checked=result.checked,
                                     mismatches=result.lines(DAMAGED, UNRESTORABLE), by=actor,
                                     unreadable=result.lines(UNREADABLE), warnings=list(result.warnings),
@@ -219,13 +318,14 @@ def _job_packages(services: VerifyServices, job: BackupJob, sample: int | None,
 
 
 def verify_job(services: VerifyServices, job_id: str, *, device: str | None = None, actor: str = "system",
-               sample: int | None = None, rotation: int = 0) -> dict[str, Any]:
-    """Check the job's packages (all, or `sample` per cartridge from `rotation` on); records `Verified`."""
+               sample: int | None = None, rotation: int = 0, attendance: Attendance = UNATTENDED) -> dict[str, Any]:
+    """Check the job's packages (all, or `sample` per cartridge from `rotation` on); records
+    `Verified`, or `VerificationSkipped` when none could be read."""
     job = services.ledger.backup_job(job_id)
     job_id = str(job.id)
     result = JobVerification(job_id)
     _verify(services, _job_packages(services, job, sample, rotation), {job_id: result},
-            device=device or job.drive or None, actor=actor, job_id=job_id)
+            device=device or job.drive or None, actor=actor, job_id=job_id, attendance=attendance)
     _record(services, result, actor)
     return result.as_dict()
 
@@ -241,7 +341,8 @@ def verifiable_jobs(services: VerifyServices, since: date | None = None) -> list
 
 
 def verify_all(services: VerifyServices, *, since: date | None = None, device: str | None = None,
-               actor: str = "system", job_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+               actor: str = "system", job_ids: Iterable[str] | None = None,
+               attendance: Attendance = UNATTENDED) -> list[dict[str, Any]]:
     """Check every completed backup on the cartridges this drive can reach, each cartridge once."""
     ids = list(job_ids) if job_ids is not None else verifiable_jobs(services, since)
     results = {job_id: JobVerification(job_id) for job_id in ids}
@@ -250,7 +351,7 @@ def verify_all(services: VerifyServices, *, since: date | None = None, device: s
         for barcode, packages in _job_packages(services, services.ledger.backup_job(job_id), None).items():
             work.setdefault(barcode, []).extend(packages)
     if work:
-        _verify(services, work, results, device=device, actor=actor, job_id=None)
+        _verify(services, work, results, device=device, actor=actor, job_id=None, attendance=attendance)
     for result in results.values():
         if result.checked or result.findings:
             _record(services, result, actor)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: 7-Zip (to open our packages independently of py7zr), Chromium
-# (web tests, driven by Playwright) with the Noto CJK fonts, and tmux (the TUI in a real terminal).
+# (web tests, driven by Playwright) with the Noto CJK fonts, tmux (the TUI in a real terminal) and wrk
+# (the load of bench/web.py).
 # Installed when missing and this user may install; otherwise stop with the command to run, never
 # skip a test.
 set -euo pipefail
 
-declare -A package_of=([7zz]=7zip [chromium]=chromium [tmux]=tmux)
+declare -A package_of=([7zz]=7zip [chromium]=chromium [tmux]=tmux [wrk]=wrk)
 missing=()
 for command in "${!package_of[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${package_of[$command]}")

@@ -61,6 +61,14 @@ class Inventory:
         empty = [e for e in self.slots if not e.full]
         return next((e for e in empty if e.address == preferred), empty[0] if empty else None)
 
+    def place_to_return(self, home: int | None) -> smc.Element | None:
+        """Where a cartridge leaving a drive goes: back where it came from (a storage slot or the
+        import/export slot it was put in) if that is empty, else the first empty slot, else the
+        first empty import/export slot; None when every place is taken."""
+        empty = [e for e in (*self.slots, *self.ie_slots) if not e.full]
+        came_from = next((e for e in empty if e.address == home), None)
+        return came_from or next(iter(empty), None)
+
     def number(self, element: smc.Element) -> int:
         """1-based position of an element within its kind, as an operator counts (by address, so an
         element from an earlier inventory is found too)."""
@@ -153,20 +161,22 @@ class Changer:
         return medium
 
     def unload(self, drive: Drive, inventory: Inventory | None = None) -> smc.Element | None:
-        """Unload the drive's cartridge and put it back in its home slot (or the first free slot).
+        """Unload the drive's cartridge and put it back where it came from, else in any free slot or
+        import/export slot (a cartridge loaded from the import/export slot of a full library goes
+        back there).
 
-        Returns the slot it went to, or None if the drive was empty.
+        Returns the element it went to, or None if the drive was empty.
         """
         inventory = inventory or self.inventory()
         element = self.drive_element(drive, inventory)
         if not element.full:
             return None
+        destination = inventory.place_to_return(element.source_address)
+        if destination is None:  # said before the tape is unthreaded: the drive stays as it was
+            raise ChangerError("no_place_to_return")
         # Already unthreaded (2/04/02): the robot can take the cartridge as it is.
         with contextlib.suppress(LoadRequired, NoMedium):
             drive.unload()
-        destination = inventory.free_slot(element.source_address)
-        if destination is None:
-            raise ChangerError("no_free_slot")
         self.move(element.address, destination.address)
         drive.medium = None
         return destination

@@ -26,17 +26,37 @@ if TYPE_CHECKING:
 StateCallback = Callable[[ReadyState], None]
 
 
-def estimate_remaining_minutes(elapsed: float, policy: DrivePolicy) -> int:
-    """Minutes of optimisation left: against the typical length first, the longest once past it."""
-    expected = policy.optimisation_typical if elapsed < policy.optimisation_typical else policy.optimisation_longest
-    return max(1, math.ceil((expected - elapsed) / 60))
+def estimate_remaining_minutes(elapsed: float | None, policy: DrivePolicy, progress: float | None = None) -> int:
+    """Minutes of optimisation left: against the typical length first, the longest once past it.
+
+    A drive that reports how far it is (`progress`, 0–1) is believed about the fraction, and only
+    the length of the whole is assumed; that also serves a caller that did not see the load start.
+    """
+    past_typical = elapsed is not None and elapsed >= policy.optimisation_typical
+    expected = policy.optimisation_longest if past_typical else policy.optimisation_typical
+    if progress is not None:
+        return max(1, math.ceil((1.0 - min(max(progress, 0.0), 1.0)) * expected / 60))
+    return max(1, math.ceil((expected - (elapsed or 0.0)) / 60))
 
 
-def loading_state(elapsed: float, policy: DrivePolicy) -> ReadyState:
-    if elapsed < policy.optimisation_after:
-        return ReadyState(ReadyKind.LOADING, text("state_loading").message, elapsed)
-    minutes = estimate_remaining_minutes(elapsed, policy)
-    return ReadyState(ReadyKind.OPTIMISING, text("state_optimising", minutes=minutes).message, elapsed, minutes)
+def loading_state(elapsed: float | None, policy: DrivePolicy, progress: float | None = None) -> ReadyState:
+    """What a NOT READY "becoming ready" means after `elapsed` seconds of waiting (None: not known).
+
+    A load still running after `optimisation_after`, or one whose progress the drive reports (only a
+    calibration takes long enough to report it), is the first-load media optimisation.
+    """
+    if progress is None and (elapsed is None or elapsed < policy.optimisation_after):
+        return ReadyState(ReadyKind.LOADING, text("state_loading").message, elapsed or 0.0)
+    minutes = estimate_remaining_minutes(elapsed, policy, progress)
+    return ReadyState(ReadyKind.OPTIMISING, text("state_optimising", minutes=minutes).message, elapsed or 0.0,
+                      minutes)
+
+
+def becoming_ready_state(error: NotReadyBecoming, policy: DrivePolicy, elapsed: float | None = None) -> ReadyState:
+    """The state a NOT READY 04/xx reply describes, with the progress a 04/01 (becoming ready) may carry."""
+    sense = error.sense
+    becoming = sense is not None and (sense.asc, sense.ascq) == (0x04, 0x01)
+    return loading_state(elapsed, policy, sense.progress if becoming and sense is not None else None)
 
 
 def wait_until_ready(
@@ -61,11 +81,11 @@ def wait_until_ready(
             loads_sent += 1
             drive.command(cdb.load_unload(True, immed=True), retry=False)
             continue
-        except NotReadyBecoming:
+        except NotReadyBecoming as waiting:
             elapsed = clock() - started
             if elapsed >= limit:
                 raise NotReadyTimeout(elapsed) from None
-            state = loading_state(elapsed, policy)
+            state = becoming_ready_state(waiting, policy, elapsed)
             drive.state = state
             if on_state is not None:
                 on_state(state)

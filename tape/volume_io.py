@@ -6,7 +6,7 @@
     point = prepare_append(drive)                 # end of data, after the last complete file
     positions = write_package(drive, fields, manifest, "pkg.7z", progress, block_size=B)
     write_index(drive, TapeIndex(...))            # after a session; the last one before EOD wins
-    index = read_index(drive)
+    index = read_index(drive)                     # last_index: with its tape file; read_index_at(drive, k)
     read_package_payload(drive, positions, "out.7z")   # SHA-256 checked
     packages = scan_packages(drive)               # every header, for a catalog rebuild
 
@@ -46,8 +46,8 @@ from tape.volume_packages import (
 
 __all__ = [
     "AppendPoint", "IndexPosition", "PackagePositions", "ScannedPackage", "VolumeError", "VolumeKind",
-    "VolumeState", "inspect", "prepare_append", "read_index", "read_label", "read_package_header",
-    "read_package_payload", "scan_packages", "write_index", "write_label", "write_package",
+    "VolumeState", "inspect", "last_index", "prepare_append", "read_index", "read_index_at", "read_label",
+    "read_package_header", "read_package_payload", "scan_packages", "write_index", "write_label", "write_package",
 ]
 
 LABEL_OBJECTS = 2  # the label block and its filemark
@@ -190,19 +190,33 @@ def write_index(drive: Drive, index: TapeIndex, *, block_size: int = 262144) -> 
 
 
 def read_index(drive: Drive) -> TapeIndex | None:
-    """The last complete tape index before end of data, or None if the tape has none.
+    """The last complete tape index before end of data, or None if the tape has none."""
+    found = last_index(drive)
+    return found[1] if found else None
+
+
+def last_index(drive: Drive) -> tuple[int, TapeIndex] | None:
+    """The last complete tape index before end of data and its tape file, or None without one.
 
     Files are tried from the last complete one backwards; a damaged index is passed over.
     """
     end = drive.locate_end_of_data()
     reader = BlockReader(drive, LABEL_READ_LENGTH)
     for tape_file in range((end.file or 0) - 1, 0, -1):
-        drive.locate_file(tape_file)
-        first = reader.read()
-        if first.kind is not ReadKind.DATA or first.data[:8] != INDEX_MAGIC:
-            continue
-        try:
-            return TapeIndex.decode(reader.read_frame(first.data))
-        except (FormatError, ValueError, KeyError, TypeError, zlib.error):
-            continue
+        index = read_index_at(drive, tape_file, reader)
+        if index is not None:
+            return tape_file, index
     return None
+
+
+def read_index_at(drive: Drive, tape_file: int, reader: BlockReader | None = None) -> TapeIndex | None:
+    """The tape index in `tape_file`, or None when that file is not a complete, undamaged index."""
+    drive.locate_file(tape_file)
+    reader = reader or BlockReader(drive, LABEL_READ_LENGTH)
+    first = reader.read()
+    if first.kind is not ReadKind.DATA or first.data[:8] != INDEX_MAGIC:
+        return None
+    try:
+        return TapeIndex.decode(reader.read_frame(first.data))
+    except (FormatError, ValueError, KeyError, TypeError, zlib.error):
+        return None

@@ -130,12 +130,26 @@ def test_the_cli_prints_one_line_and_exits_with_the_class_code(capsys: pytest.Ca
     assert capsys.readouterr().err == f"错误：{ForeignTape().text}\n"
 
 
-def test_os_and_database_errors_keep_their_meaning() -> None:
+def test_os_and_database_errors_keep_their_meaning_in_chinese_with_the_detail_for_the_log() -> None:
     database = describe(sqlite3.OperationalError("unable to open database file"))
-    assert database == ("数据库无法访问：unable to open database file。请检查 DATABASE_URL 和数据库服务是否在运行", 69, 503)
-    assert describe(PermissionError(13, "Permission denied", "/dev/sg3")) == (
-        "没有权限：/dev/sg3。请检查文件或设备的访问权限", 1, 500)
-    assert describe(FileNotFoundError(2, "No such file", "/srv/data")) == ("找不到文件或目录：/srv/data", 2, 400)
+    assert database[:3] == ("数据库无法访问（请检查 DATABASE_URL 和数据库服务是否在运行；详细信息已写入日志）", 69, 503)
+    assert database.detail == "OperationalError: unable to open database file"
+    denied = describe(PermissionError(13, "Permission denied", "/dev/sg3"))
+    assert denied[:3] == ("没有权限访问 /dev/sg3（请检查文件或设备的访问权限）", 1, 500)
+    assert "Permission denied" in denied.detail
+    assert describe(PermissionError(13, "EACCES: Permission denied")).message == \
+        "没有权限访问这个文件或设备（请检查文件或设备的访问权限）"
+    assert describe(FileNotFoundError(2, "No such file", "/srv/data"))[:3] == ("找不到文件或目录 /srv/data", 2, 400)
+    assert describe(OSError(28, "No space left on device")).message == "文件或设备操作失败：磁盘空间不足"
+    assert describe(IsADirectoryError(21, "Is a directory", "/srv")).message == "文件或设备操作失败 /srv：是文件夹"
+
+
+def test_a_database_refusal_is_reported_without_the_drivers_english() -> None:
+    from eventsourcing.persistence import ProgrammingError
+
+    shown = describe(ProgrammingError('permission denied for table "stored_events"'))
+    assert shown[:2] == ("数据库拒绝了这个操作（详细信息已写入日志；请检查数据库用户的权限和数据库的状态）", 1)
+    assert "permission denied" in shown.detail and "permission" not in shown.message
 
 
 class Impostor(Exception):
@@ -150,10 +164,21 @@ class Impostor(Exception):
 
 def test_attributes_are_not_trusted_an_unknown_exception_is_an_internal_error(
         capsys: pytest.CaptureFixture[str]) -> None:
-    assert describe(Impostor()) == ("内部错误：Impostor: looks trustworthy", 1, 500)
+    assert describe(Impostor())[:3] == ("内部错误：程序遇到了意外情况（Impostor），详细信息已写入日志", 1, 500)
     assert report(Impostor(), as_json=False) == 1
     assert "一切正常" not in capsys.readouterr().err
 
 
 def test_a_value_error_is_an_internal_error_whatever_its_text() -> None:
-    assert describe(ValueError("存活期必须是整数个月")) == ("内部错误：ValueError: 存活期必须是整数个月", 1, 500)
+    shown = describe(ValueError("存活期必须是整数个月"))
+    assert shown[:3] == ("内部错误：程序遇到了意外情况（ValueError），详细信息已写入日志", 1, 500)
+    assert shown.detail == "ValueError: 存活期必须是整数个月"
+
+
+def test_the_cli_writes_the_detail_to_the_log_only(capsys: pytest.CaptureFixture[str],
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("ERROR", logger="taf.cli"):
+        code = report(PermissionError(13, "Permission denied", "/srv/机密"), as_json=False)
+    assert code == 1
+    assert capsys.readouterr().err == "错误：没有权限访问 /srv/机密（请检查文件或设备的访问权限）\n"
+    assert "Permission denied" in caplog.text

@@ -45,6 +45,7 @@ from web.auth.throttle import LoginThrottle
 from web.errors import EXCEPTION_HANDLERS
 from web.live import STREAM_THREADS
 from web.pages import navigation, served_pages
+from web.progress_view import progress_view
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -119,9 +120,11 @@ def _template_globals(engine: JinjaTemplateEngine, version: str) -> None:
         asset=lambda path: f"/static/{path}?v={version}",
         secret_keys=SECRET_KEYS,
         job_kinds=messages.JOB_KINDS,
+        job_kind_groups=messages.JOB_KIND_GROUPS,
     )
     engine.engine.filters.update(when=formatting.when, shown=formatting.shown, editable=formatting.editable,
                                  size=formatting.size)
+    engine.engine.filters.update(duration=formatting.duration, rate=formatting.rate, progress_view=progress_view)
     engine.engine.globals["percent"] = formatting.percent
 
 

@@ -50,3 +50,20 @@ def size(count: int | float | None) -> str:
 def percent(part: int | float, whole: int | float) -> int:
     """How full, 0–100 (for a bar); 0 when the whole is unknown."""
     return max(0, min(100, round(100 * part / whole))) if whole else 0
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as people say them: 45 秒, 3 分 20 秒, 2 小时 5 分."""
+    if seconds is None:
+        return EMPTY
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} 小时 {minutes} 分"
+    return f"{minutes} 分 {secs} 秒" if minutes else f"{secs} 秒"
+
+
+def rate(bytes_per_second: float | None) -> str:
+    """A speed: 85.0 MiB/s, or a dash when unknown."""
+    return f"{size(bytes_per_second)}/s" if bytes_per_second else EMPTY

@@ -64,3 +64,66 @@ SETTING_LABELS: dict[str, str] = {
 
 # What started a job (JobRow.kind).
 JOB_KINDS: dict[str, str] = {"manual": "手动", "monthly": "每月全量", "restore": "恢复"}
+
+# -- 仪表盘与备份（issue 14）--------------------------------------------------------------------
+
+BAR_SCAN = "扫描"
+BAR_PACK = "打包"
+BAR_TAPE = "写入磁带"
+BAR_READ = "读取磁带"
+BAR_FILES = "恢复文件"
+FILES = "{count} 个文件"
+FILES_OF = "{done} / {total} 个文件"
+PACKAGES = "{done} / {total} 个数据包"
+
+# What to do when a job asks for a cartridge (the job's own request says which, or why none fits).
+TAPE_ADVICE: dict[str, str] = {
+    "backup": "请把一盘空白磁带（或本备份组正在使用的磁带）装入驱动器，任务每隔几秒检查一次驱动器，会自动继续。"
+              "等待超过“换盘等待上限”后任务会暂停，装入磁带后点“已装入”即可。",
+    "restore": "请按提示装入所需的磁带，任务会自动检测并继续。",
+}
+EMULATED_HINT = "模拟磁带库：运行 python main.py vtl insert 条码 即可放入磁带。"
+STALLED_ADVICE = ("这个任务已停下等待（等待超时后暂停，或运行它的进程已不在）：装入磁带后点“已装入”，"
+                  "任务会交给后台任务进程继续，它会先检查驱动器中的磁带。")
+
+JOB_KIND_GROUPS: dict[str, str] = {"backup": "备份", "restore": "恢复"}
+PART_FAILED = "{part}暂时无法显示：{message}"
+# The parts of a page, as an operator calls them (for "… 暂时无法显示").
+PARTS: dict[str, str] = {
+    "drive": "驱动器状态",
+    "jobs": "任务",
+    "tapes": "磁带库存",
+    "groups": "备份组",
+    "resources": "系统资源",
+    "health": "服务状态",
+    "figures": "速度与压缩比",
+    "events": "最近操作",
+    "history": "备份历史",
+    "lifecycle": "轮换预览",
+    "sources": "可选的备份目录",
+}
+
+ALERT_SCRATCH_LOW = "空白磁带只剩 {scratch} 盘（至少应有 {minimum} 盘）：请放入新磁带，或检查存活期设置"
+ALERT_DISK = "{label}所在磁盘已用 {used:.0f}%（告警阈值 {threshold}%），剩余 {free}"
+ALERT_JOB_FAILED = "备份任务 {job} 失败：{reason}"
+ALERT_JOB_PAUSED = "备份任务 {job} 已暂停：{reason}"
+ALERT_JOB_INTERRUPTED = "备份任务 {job} 中断：它的进程已不在，可在任务页点“继续”让后台任务进程接着运行"
+ALERT_SERVICE = "{check}：{detail}"
+
+SOURCES_REQUIRED = "请至少选择或输入一个备份源目录"
+LEVEL_INVALID = "压缩级别必须是 0 到 9 的整数"
+CANCELLED_ON_WEB = "在网页上取消"
+TAPE_WAITING = "任务正在等待换盘"
+
+# -- 恢复与文件目录（issue 14）------------------------------------------------------------------
+
+# Where a cartridge is (restore.plan's location codes), as the plan shows it.
+LOCATIONS: dict[str, str] = {"drive": "驱动器 {where}", "slot": "槽位 {where}", "ie": "出入口槽位 {where}",
+                             "shelf": "磁带架", "offsite": "异地"}
+LOCATION_UNKNOWN = "位置未登记"
+ENTRY_KINDS: dict[str, str] = {"dir": "文件夹", "file": "文件", "symlink": "链接"}
+CONFLICT_MODES: dict[str, str] = {"skip": "跳过目标中已有的文件", "rename": "改名保存（保留已有文件）",
+                                  "overwrite": "覆盖已有文件"}
+RESTORE_QUEUE_FAILED = "恢复任务已记下，但无法交给后台任务进程：{message}。后台任务进程恢复后，在任务页点“继续”即可。"
+RESTORE_STATUS_UNKNOWN = "未知的任务状态：{status}。可选：{choices}"
+PARTS.update({"catalog": "文件目录", "restore_history": "恢复任务", "restore_plan": "恢复计划"})

@@ -69,3 +69,9 @@ def page(request: Request[Any, Any, Any], template: str, *, title: str, status: 
 def fragment(template: str, **context: Any) -> HTMXTemplate:
     """A piece of a page for htmx to swap in (templates under `partials/`)."""
     return HTMXTemplate(template_name=template, context=context)
+
+
+def rendered(request: Request[Any, Any, Any], template: str, **context: Any) -> str:
+    """A template rendered to text (for a region sent over SSE), with the same globals and filters."""
+    engine: Any = request.app.template_engine
+    return str(engine.get_template(template).render(**context))

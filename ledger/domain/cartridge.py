@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from ledger.errors import (
     EraseRefused,
     RetentionOutOfRange,
 )
+from ledger.rules.months import add_months
 from ledger.rules.retention import validate_retention_months
 
 MEDIA_TYPES = ("L9", "L8", "LZ", "L7", "CLN")
@@ -136,6 +138,7 @@ class Cartridge(TafAggregate):
 
     @event("Expired")
     def expire(self, reason: str) -> None:
+        self.status_before_expiry = self.status
         self.status = "expired"
 
     def erase(self, mode: str, active_groups: list[str], by: str) -> None:
@@ -157,12 +160,31 @@ class Cartridge(TafAggregate):
     def retire(self, reason: str, by: str) -> None:
         self.status = "retired"
 
-    def change_retention(self, months: int, by: str) -> None:
-        self._retention_changed(old=self.retention_months, new=check_retention(months), by=by)
+    def change_retention(self, months: int, by: str, *, default_months: int | None = None,
+                         now: datetime | None = None) -> None:
+        """Set this cartridge's own retention (old value, new value and who go in the event).
+
+        `default_months` is the default in force, recorded as what applied before when the cartridge
+        had no retention of its own. A cartridge marked expired whose new retention ends after `now`
+        is not expired any more: it goes back to what it was, so nothing erases it as expired.
+        """
+        self.check_usable("修改存活期")
+        new = check_retention(months)
+        status = self.status
+        if status == "expired" and now is not None and self.last_written_at is not None:
+            written = datetime.fromisoformat(self.last_written_at).astimezone()
+            if add_months(written, new) > now.astimezone():
+                status = getattr(self, "status_before_expiry", None) or ("active" if self.packages else "scratch")
+        self._retention_changed(old=self.retention_months, new=new, by=by,
+                                old_in_force=self.retention_months or default_months,
+                                status=status if status != self.status else None)
 
     @event("RetentionChanged")
-    def _retention_changed(self, old: int | None, new: int, by: str) -> None:
+    def _retention_changed(self, old: int | None, new: int, by: str, old_in_force: int | None = None,
+                           status: str | None = None) -> None:
         self.retention_months = new
+        if status:
+            self.status = status
 
     def reserve(self, job_id: str, holder_finished: bool = False) -> None:
         """Book the cartridge for one job; two jobs racing here collide on the aggregate version."""

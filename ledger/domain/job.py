@@ -19,8 +19,36 @@ STATUS_NAMES = {
     "failed": "失败",
     "succeeded": "成功",
     "partial": "部分成功",
+    # Never stored: what the faces show for a job marked running or waiting for a tape whose process
+    # is gone (backup.service.interrupted decides it from the job's run lock).
+    "interrupted": "中断",
 }
 FINISHED = frozenset({"cancelled", "failed", "succeeded", "partial"})
+# What each kind of job is called where people read it (the ledger keeps the code).
+KIND_NAMES = {"manual": "手动", "monthly": "每月全量", "restore": "恢复"}
+# What a restore does with a file already at the target (RestoreJob.on_conflict).
+CONFLICT_NAMES = {"skip": "跳过", "rename": "改名", "overwrite": "覆盖"}
+WORKER = "worker"  # who the worker process acts as, in the ledger
+
+# What a read-back verification of a job came to (restore.verify), and how people read it.
+VERIFIED, MISMATCH, INCOMPLETE, SKIPPED = "verified", "mismatch", "incomplete", "skipped"
+VERIFICATION_NAMES = {
+    VERIFIED: "全部可以恢复",
+    MISMATCH: "发现不一致",
+    INCOMPLETE: "未完成：有磁带未能读取（不是数据不一致）",
+    SKIPPED: "已跳过：磁带都未能读取，没有检查任何数据（不是数据不一致）",
+}
+VERIFICATION_SHORT = {VERIFIED: "可恢复", MISMATCH: "不一致", INCOMPLETE: "未完成", SKIPPED: "已跳过"}
+
+
+def verification_outcome(ok: bool | None, checked: int, unreadable: list[str]) -> str:
+    """Something read back wrong: mismatch; else some cartridge unreadable: incomplete, or skipped
+    when nothing at all was read; else verified."""
+    if ok is False:
+        return MISMATCH
+    if unreadable:
+        return INCOMPLETE if checked else SKIPPED
+    return VERIFIED
 
 
 class Job(TafAggregate):
@@ -59,6 +87,12 @@ class Job(TafAggregate):
     @event("Paused")
     def _paused(self, by: str, reason: str) -> None:
         self.status = "paused"
+        self.paused_by = by  # "worker": its own shutdown paused the job, and it takes the job up again
+        self.pause_reason = reason
+
+    @property
+    def paused_by_worker(self) -> bool:
+        return self.status == "paused" and getattr(self, "paused_by", "") == WORKER
 
     def resume(self, by: str) -> None:
         self._require("恢复运行", "paused", "running", "waiting_tape", "requested")
@@ -127,14 +161,15 @@ class BackupJob(Job):
         if cartridge not in self.cartridges:
             self.cartridges.append(cartridge)
 
-    def request_tape_change(self, full_barcode: str, reason: str) -> None:
+    def request_tape_change(self, full_barcode: str, reason: str, instruction: str = "") -> None:
         self._require("请求换盘", "running", "waiting_tape")
-        self._tape_change_requested(full_barcode=full_barcode, reason=reason)
+        self._tape_change_requested(full_barcode=full_barcode, reason=reason, instruction=instruction)
 
     @event("TapeChangeRequested")
-    def _tape_change_requested(self, full_barcode: str, reason: str) -> None:
+    def _tape_change_requested(self, full_barcode: str, reason: str, instruction: str = "") -> None:
+        """`reason`: why no cartridge at hand will do; `instruction`: which one (or what kind) to insert."""
         self.status = "waiting_tape"
-        self.waiting_for = reason
+        self.waiting_for = instruction or reason
 
     @event("TapeChangeSatisfied")
     def tape_change_satisfied(self, barcode: str) -> None:
@@ -154,7 +189,15 @@ class BackupJob(Job):
         restorable by TAF only (other 7z tools read them wrong)."""
         self.last_verification = {"ok": ok, "checked": checked, "mismatches": mismatches,
                                   "unreadable": unreadable or [], "warnings": warnings or [],
-                                  "files_checked": files_checked}
+                                  "files_checked": files_checked,
+                                  "outcome": verification_outcome(ok, checked, unreadable or [])}
+
+    @event("VerificationSkipped")
+    def verification_skipped(self, unreadable: list[str], by: str = "system") -> None:
+        """A verification that read nothing: no cartridge of the job could be reached (`unreadable`
+        says which and why). Nothing is known about the data, so this is no verdict on it."""
+        self.last_verification = {"ok": None, "checked": 0, "mismatches": [], "unreadable": unreadable,
+                                  "warnings": [], "files_checked": 0, "outcome": SKIPPED}
 
 
 class RestoreJob(Job):

@@ -45,10 +45,14 @@ class Notification(TafAggregate):
     # A finished notification's story is closed: a late or repeated mark (a second dispatcher, a
     # retried call) changes nothing rather than rewriting how it ended.
 
-    def start_attempt(self, attempts: int, next_attempt_at: str) -> None:
-        """Record, before sending, that attempt number ``attempts`` is going out."""
-        if self.pending:
-            self._attempt_started(attempts=max(attempts, self.attempts), next_attempt_at=next_attempt_at)
+    def start_attempt(self, attempts: int, next_attempt_at: str) -> bool:
+        """Record, before sending, that attempt number ``attempts`` is going out; False (nothing
+        recorded) when that attempt was started already, or the story is closed: another dispatcher
+        took it, and this one must not send."""
+        if not self.pending or self.attempts >= attempts:
+            return False
+        self._attempt_started(attempts=attempts, next_attempt_at=next_attempt_at)
+        return True
 
     @event("AttemptStarted")
     def _attempt_started(self, attempts: int, next_attempt_at: str) -> None:

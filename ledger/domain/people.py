@@ -13,9 +13,11 @@ from ledger.errors import InvalidValue, NotFound
 
 ROLES = {"admin": "管理员", "operator": "操作员", "auditor": "审计员"}
 _ROLE_ALIASES = {**{v: k for k, v in ROLES.items()}, **{k: k for k in ROLES}}
-_PHONE = re.compile(r"\+?\d{5,20}")
+# A mainland China mobile number: 11 digits, 13x–19x (the gateway addresses DingTalk users by it).
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_COUNTRY = ("+86", "0086")
 NOTIFY_EVENTS = ("backup_succeeded", "backup_failed", "tape_change_needed", "system_exception",
-                 "capacity_threshold", "verification_mismatch", "erase_done")
+                 "capacity_threshold", "verification_mismatch", "erase_done", "monthly_report")
 
 
 def normalise_role(role: str) -> str:
@@ -26,9 +28,14 @@ def normalise_role(role: str) -> str:
 
 
 def check_phone(phone: str) -> str:
+    """The 11 digits of a mainland mobile number; spaces, dashes and a leading +86 are allowed."""
     value = phone.strip().replace(" ", "").replace("-", "")
-    if not _PHONE.fullmatch(value):
-        raise InvalidValue(what="手机号", problem=f"“{phone}”不是有效号码")
+    for prefix in _COUNTRY:
+        if value.startswith(prefix) and len(value) == len(prefix) + 11:
+            value = value[len(prefix):]
+    if not _MOBILE.fullmatch(value):
+        raise InvalidValue(what="手机号", problem=f"“{phone}”不是中国大陆手机号：应为 11 位数字，以 13–19 开头，"
+                                                  "如 13800138000")
     return value
 
 
@@ -66,12 +73,20 @@ class User(TafAggregate):
     def _role_changed(self, old: str, new: str, by: str) -> None:
         self.role = new
 
-    @event("LoggedIn")
     def logged_in(self, source: str) -> None:
+        self._logged_in(source=source, by=self.name)
+
+    @event("LoggedIn")
+    def _logged_in(self, source: str, by: str = "") -> None:
+        """`by`: the user who signed in, as the operation log names who acted (older events lack it)."""
         self.failed_logins = 0
 
-    @event("LoginFailed")
     def login_failed(self, source: str, reason: str) -> None:
+        self._login_failed(source=source, reason=reason, by=self.name)
+
+    @event("LoginFailed")
+    def _login_failed(self, source: str, reason: str, by: str = "") -> None:
+        """`by`: the name the attempt was made under."""
         self.failed_logins += 1
 
     @event("Disabled")
@@ -98,11 +113,17 @@ class User(TafAggregate):
 
 
 class Recipient(TafAggregate):
+    @classmethod
+    def add(cls, name: str, phone: str, events: list[str], by: str = "system") -> Recipient:
+        """A new recipient, its phone and events checked first (the rules apply to what is added
+        from now on; a recipient recorded under older rules still loads)."""
+        return cls(name=name, phone=check_phone(phone), events=check_events(events), by=by)
+
     @event("Added")
     def __init__(self, name: str, phone: str, events: list[str], by: str = "system") -> None:
         self.name = name
-        self.phone = check_phone(phone)
-        self.events = check_events(events)
+        self.phone = phone
+        self.events = list(events)
         self.removed = False
 
     def update(self, by: str, name: str | None = None, phone: str | None = None,

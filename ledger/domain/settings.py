@@ -41,7 +41,7 @@ def _bool(value: Any) -> bool:
         return True
     if text in {"0", "false", "no", "off", "否"}:
         return False
-    raise InvalidValue(what="设置", problem=f"“{value}”不是 true/false")
+    raise InvalidValue(what="设置", problem=f"“{value}”应为 是 或 否（也可写 true/false、1/0）")
 
 
 def _url(value: Any) -> str:
@@ -88,6 +88,8 @@ RULES: dict[str, Callable[[Any], Any]] = {
     "dingtalk_api_url": _url,
     "dingtalk_api_key": _text,
     "backup_sources": _paths,
+    "monthly_report_enabled": _bool,  # the monthly report on the 1st (issue 17), off until switched on
+    "monthly_report_cron": _cron,
 }
 SECRET_KEYS = frozenset({"dingtalk_api_key"})
 TEMPLATE_PREFIX = "template."

@@ -61,6 +61,7 @@ class CartridgeState:
 
     ``groups`` names every backup group with data on the cartridge (active or rotated out).
     ``last_written_at`` is the last data write; None means never written since labelling or erase.
+    ``own_retention``: ``retention_months`` was set for this cartridge, rather than the default.
     """
 
     volser: str
@@ -70,6 +71,7 @@ class CartridgeState:
     kind: CartridgeKind = CartridgeKind.DATA
     worm: bool = False
     retired: bool = False
+    own_retention: bool = False
 
     def __post_init__(self) -> None:
         validate_retention_months(self.retention_months)
@@ -133,9 +135,10 @@ def _rotated_out_latest(cartridge: CartridgeState, groups: Sequence[GroupState])
 
 def _written_clause(cartridge: CartridgeState) -> str:
     assert cartridge.last_written_at is not None
+    whose = "（本盘单独设定）" if cartridge.own_retention else ""
     return (
         f"磁带 {cartridge.volser} 最后写入于 {format_day(cartridge.last_written_at)}，"
-        f"存活期 {cartridge.retention_months} 个月"
+        f"存活期 {cartridge.retention_months} 个月{whose}"
     )
 
 

@@ -127,34 +127,59 @@ class CatalogView(View):
         return [row[0] for row in self.store.query("SELECT DISTINCT grp FROM catalog_packages ORDER BY grp")]
 
     def tree(self, group: str, path: str = "") -> list[dict[str, Any]]:
-        """The immediate children of `path` in `group`: folders with counts, files with sizes."""
+        """The immediate children of `path` in `group`: folders with the files and bytes below them,
+        files (a name several runs of the group hold: its newest version) — each with every cartridge
+        holding a part of it, in the order written: all chunks of a split file, all of a folder."""
         prefix = path.replace("\\", "/").rstrip("/") + "/" if path.strip("/") else ""
         if prefix and not prefix.startswith("/"):
             prefix = "/" + prefix
         scope = scope_of(self.store, SearchQuery(group=group))
         if scope is None:
             return []
-        cartridges = dict(self.store.query("SELECT pkg, cartridge FROM catalog_packages WHERE grp = ?", (group,)))
+        places = {pkg: (job, cartridge) for pkg, job, cartridge in self.store.query(
+            "SELECT pkg, job_id, cartridge FROM catalog_packages WHERE grp = ?", (group,))}
         # A full path starts with the prefix (which ends with "/") exactly when its folder does.
         bounds, bound_params = scope.ids("r.first_id")
         rows = self.store.query(
             f"SELECT d.path || f.base, f.kind, f.size, f.mtime_ns, f.pkg, f.chunk_index FROM {DIR_RUN_ENTRY}"
-            f"{scope.sql(DIR_RUN_ENTRY_ON, 'd.path >= ?', 'd.path < ?', *bounds)} ORDER BY 1",
+            f"{scope.sql(DIR_RUN_ENTRY_ON, 'd.path >= ?', 'd.path < ?', *bounds)} ORDER BY f.id",
             [prefix, prefix + "\U0010ffff", *bound_params, *scope.params])
-        children: dict[str, dict[str, Any]] = {}
-        for full, kind, size, mtime_ns, pkg, chunk_index in rows:
-            rest = full[len(prefix):] if prefix else full.lstrip("/")
-            head, sep, _ = rest.partition("/")
-            if not head:
-                continue
-            if sep:
-                node = children.setdefault(head, {"name": head, "kind": "dir", "files": 0, "size": 0})
-                if node["kind"] == "dir" and chunk_index == 0:
-                    node["files"] += kind == "file"
-                node["size"] += size if chunk_index == 0 else 0
+        return _children(rows, prefix, places)
+
+
+def _children(rows: list[tuple[Any, ...]], prefix: str, places: dict[Any, tuple[str, str]]) -> list[dict[str, Any]]:
+    """The tree's nodes from its rows in id order: each row is below a child folder, that folder's own
+    row, or a chunk of a child file; `places` gives each package's job and cartridge."""
+    children: dict[str, dict[str, Any]] = {}
+    versions: dict[tuple[str, str], list[str]] = {}  # (name, job) → cartridges of that version's chunks
+    for full, kind, size, mtime_ns, pkg, chunk_index in rows:
+        rest = full[len(prefix):] if prefix else full.lstrip("/")
+        head, sep, _ = rest.partition("/")
+        if not head:
+            continue
+        job, cartridge = places.get(pkg, ("", ""))
+        node = children.get(head)
+        if sep or kind == "dir":  # inside the child folder, or the folder's own row
+            if node is None or node["kind"] != "dir":  # a folder outranks a file of the same name
+                node = children[head] = {"name": head, "kind": "dir", "files": 0, "size": 0, "mtime": None,
+                                         "cartridges": []}
+            if not sep:
+                node["mtime"] = mtime_iso(mtime_ns)
             elif chunk_index == 0:
-                existing = children.get(head)
-                if existing is None or existing["kind"] != "dir":
-                    children[head] = {"name": head, "kind": kind, "files": 1 if kind == "file" else 0,
-                                      "size": size, "mtime": mtime_iso(mtime_ns), "cartridge": cartridges.get(pkg)}
-        return sorted(children.values(), key=lambda n: (n["kind"] != "dir", n["name"]))
+                node["files"] += kind == "file"
+                node["size"] += size
+            _add(node["cartridges"], cartridge)
+            continue
+        _add(versions.setdefault((head, job), []), cartridge)
+        if chunk_index == 0 and (node is None or node["kind"] != "dir"):  # ordered by id: the newest wins
+            children[head] = {"name": head, "kind": kind, "files": int(kind == "file"), "size": size,
+                              "mtime": mtime_iso(mtime_ns), "cartridges": [], "job": job}
+    for node in children.values():
+        if "job" in node:
+            node["cartridges"] = versions[(node["name"], node.pop("job"))]
+    return sorted(children.values(), key=lambda n: (n["kind"] != "dir", n["name"]))
+
+
+def _add(cartridges: list[str], cartridge: str) -> None:
+    if cartridge and cartridge not in cartridges:
+        cartridges.append(cartridge)

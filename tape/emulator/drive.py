@@ -7,8 +7,10 @@ modules (drive_info, drive_media, drive_io, drive_position, drive_mode, drive_lo
 each with its own command table; `DRIVE_COMMANDS` below joins them, naming each family.
 
 Medium states: empty → (insert) loading → ready ⇄ (UNLOAD / LOAD) unloaded → (removed) empty.
-"loading" lasts the load time, or the first-load optimisation of a new LTO-9 cartridge; when it
-ends, a cartridge that was inserted (not loaded by command) raises 6/28/00 once.
+"loading" lasts the load time, plus the first-load optimisation of a new LTO-9 cartridge; when it
+ends, a cartridge that was inserted (not loaded by command) raises 6/28/00 once. While the
+optimisation runs, NOT READY 2/04/01 carries a progress indication (SKSV, bytes 16-17), as SPC
+allows for NOT READY: how far the calibration is — the one thing a host can show besides waiting.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from tape.emulator.sense import (
     WRITE_PROTECTED,
     CheckCondition,
     Sense,
+    progress,
 )
 
 INQUIRY = 0x12
@@ -158,6 +161,7 @@ class Drive:
         cold = self.cold
         if cold.medium == "loading" and self.now >= cold.ready_at:
             cold.medium = "ready"
+            cold.optimising_from = 0.0
             if cold.announce:
                 cold.queue_attention(0x28, 0x00)
                 cold.announce = False
@@ -200,7 +204,7 @@ class Drive:
         if medium != "ready":
             if medium == "empty":
                 return MEDIUM_NOT_PRESENT
-            return BECOMING_READY if medium == "loading" else INITIALIZING_COMMAND_REQUIRED
+            return self.loading_sense() if medium == "loading" else INITIALIZING_COMMAND_REQUIRED
         if self.cold.busy:
             return OPERATION_IN_PROGRESS
         media = self.loaded.media
@@ -209,6 +213,21 @@ class Drive:
         if not drive_accepts(media):
             return INCOMPATIBLE_MEDIUM
         return None
+
+    def loading_sense(self) -> Sense:
+        """2/04/01, with how far the media optimisation is once it has started."""
+        start = self.cold.optimising_from
+        if not start or self.now < start:
+            return BECOMING_READY
+        done = (self.now - start) / max(self.cold.ready_at - start, 1e-9)
+        return Sense(NOT_READY, 0x04, 0x01, specific=progress(done))
+
+    def optimise(self, seconds: float, after: float = 0.0) -> None:
+        """Start calibrating the loaded cartridge: NOT READY for `seconds`, after `after` seconds of threading."""
+        cold = self.cold
+        cold.medium = "loading"
+        cold.optimising_from = self.now + after
+        cold.ready_at = cold.optimising_from + seconds
 
     def require_ready(self) -> None:
         reason = self.not_ready_reason()
@@ -288,8 +307,9 @@ class Drive:
         """Start loading the cartridge now in the drive: inserted (announce) or LOAD command."""
         cart = self.loaded
         delay = self.library.load_seconds
+        optimisation = 0.0
         if cart.media.needs_optimisation and not cart.state.optimised:
-            delay = max(delay, cart.state.first_load_seconds)
+            optimisation = cart.state.first_load_seconds
             cart.state.optimised = True  # calibration is stored on the cartridge once it starts
         cart.state.load_count += 1
         cart.state.last_drives = [self.serial, *cart.state.last_drives][:4]
@@ -303,8 +323,12 @@ class Drive:
         cold = self.cold
         cold.busy = ""
         cold.changed_this_load = False
-        cold.ready_at = self.now + delay
-        cold.medium = "loading"
+        if optimisation > 0:
+            self.optimise(optimisation, after=delay)
+        else:
+            cold.ready_at = self.now + delay
+            cold.medium = "loading"
+            cold.optimising_from = 0.0
         cold.announce = announce
         self.advance()
 
@@ -324,5 +348,6 @@ class Drive:
     def emptied(self) -> None:
         """The cartridge has left the drive (moved by the robot or taken by the operator)."""
         self.cold.medium = "empty"
+        self.cold.optimising_from = 0.0
         self.cold.pending_partitions = None
 

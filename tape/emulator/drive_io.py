@@ -226,6 +226,6 @@ def format_medium(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
     d.note_change()
     if kind == 2 and cart.media.needs_optimisation and cart.state.first_load_seconds > 0:
         # Format type 2 recalibrates the cartridge (tape-scsi.md §1.6), like a first load.
-        d.cold.medium, d.cold.ready_at = "loading", d.now + cart.state.first_load_seconds
+        d.optimise(cart.state.first_load_seconds)
         return Reply() if immed else Reply(wait=Wait(d.cold.ready_at, "load"))
     return Reply()

@@ -10,7 +10,6 @@ from tape.emulator.commands import CommandTable, Reply, Wait, trim
 from tape.emulator.drive_log import TA_NO_REMOVAL
 from tape.emulator.media import drive_accepts
 from tape.emulator.sense import (
-    BECOMING_READY,
     INCOMPATIBLE_MEDIUM,
     MEDIUM_NOT_PRESENT,
     NO_SENSE,
@@ -84,7 +83,7 @@ def load_unload(d: Drive, cdb: bytes, data: object, length: int) -> Reply:
         d.cold.set_alert(TA_NO_REMOVAL)
         raise CheckCondition(REMOVAL_PREVENTED)
     if d.cold.medium == "loading":
-        raise CheckCondition(BECOMING_READY)  # the load (optimisation) cannot be interrupted
+        raise CheckCondition(d.loading_sense())  # the load (optimisation) cannot be interrupted
     d.unthread()
     return Reply()
 

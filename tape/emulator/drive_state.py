@@ -92,6 +92,8 @@ class ColdState:
 
     medium: str = "empty"  # empty | loading | ready | unloaded
     ready_at: float = 0.0
+    # While "loading": when the first-load media optimisation starts (after threading); 0 = a plain load.
+    optimising_from: float = 0.0
     announce: bool = False  # raise 6/28/00 when the load completes
     prevent: bool = False
     attentions: list[list[int]] = field(default_factory=lambda: [[0x29, 0x00]])

@@ -82,7 +82,8 @@ class Library:
         drive); they are named <prefix>001<media> … and fill the slots in order.
         `capacity` (bytes, default the media's native capacity) and `early_warning_pct` (the
         early-warning distance as a percentage of capacity) let tests reach EW quickly;
-        `first_load_seconds` is the compressed LTO-9 media optimisation time.
+        `first_load_seconds` is how long the first load of a new LTO-9 cartridge calibrates it
+        (real drives: 20–132 minutes; compressed for tests, real length for training).
         `buffer_size` (bytes, 0 = off) also flushes whenever that much is unflushed;
         `full_checksums` stores a CRC of whole blocks rather than of a 1-in-61 byte sample.
         """
@@ -160,6 +161,8 @@ class Library:
                 medium = state.cold.medium
                 if medium == "loading" and now >= state.cold.ready_at:
                     medium = "ready"
+                elif medium == "loading" and 0 < state.cold.optimising_from <= now:
+                    medium = "optimising"
                 busy = state.cold.busy if state.cold.busy and now < state.cold.busy_end else ""
                 drives.append(
                     DriveStatus(
@@ -186,6 +189,7 @@ class Library:
                 shelf=tuple(b for b in lib.cartridges if b not in inside),
                 faults=tuple(lib.faults),
                 ie_locked=lib.ie_locked,
+                first_load_seconds=lib.first_load_seconds,
             )
 
     def cartridges(self) -> list[CartridgeInfo]:

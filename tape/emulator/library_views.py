@@ -34,7 +34,7 @@ class DriveStatus:
     serial: str
     address: int
     barcode: str | None
-    medium: str  # empty | loading | ready | unloaded
+    medium: str  # empty | loading | optimising (first-load media optimisation) | ready | unloaded
     prevent: bool
     busy: str
     partition: int
@@ -73,3 +73,4 @@ class LibraryStatus:
     shelf: tuple[str, ...]
     faults: tuple[Fault, ...]
     ie_locked: bool
+    first_load_seconds: float = 0.0  # media optimisation of cartridges added from now on

@@ -75,7 +75,7 @@ def test_the_check_marks_expired_tapes_once_naming_who_ran_it(services: Any) -> 
     summary = lifecycle.check(actor="王工", now=at(2026, 7, 2))
     assert (summary.checked, summary.by, [barcode for barcode, _ in summary.expired]) == (3, "王工", ["TAF001L9"])
     [line] = make_app(services).audit.recent_events(1)
-    assert (line.event, line.actor) == ("Cartridge.Expired", "system") and "执行人 王工" in line.summary
+    assert (line.event, line.actor) == ("Cartridge.Expired", "系统") and "执行人 王工" in line.summary
 
     head = services.ledger.head_id()
     again = lifecycle.check(actor="王工", now=at(2026, 7, 3))

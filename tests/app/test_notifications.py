@@ -76,8 +76,11 @@ def test_bad_recipient_input_is_refused_in_chinese_and_changes_nothing(services:
     head = services.ledger.head_id()
     with pytest.raises(InvalidValue, match="通知事件的值无效：未知事件 lunch"):
         notifications.add_recipient("某人", PHONE, ["lunch"], actor="李工")
-    with pytest.raises(InvalidValue, match="手机号的值无效：“not-a-phone”不是有效号码"):
+    with pytest.raises(InvalidValue, match="手机号的值无效：“not-a-phone”不是中国大陆手机号"):
         notifications.add_recipient("某人", "not-a-phone", actor="李工")
+    for not_mobile in ("12800138000", "1380013800", "138001380001", "+1 415 555 0100", "010-12345678"):
+        with pytest.raises(InvalidValue, match="应为 11 位数字，以 13–19 开头"):
+            notifications.add_recipient("某人", not_mobile, actor="李工")
     with pytest.raises(InvalidValue, match="手机号的值无效"):
         notifications.update_recipient(kept.id, phone="12", actor="李工")
     with pytest.raises(InvalidValue, match="未知事件 lunch"):

@@ -221,7 +221,10 @@ def test_erasing_backups_of_a_rotated_out_group_needs_the_barcode_typed_back(tap
     head = library.ledger.head_id()
     with pytest.raises(Refused) as unconfirmed:
         tapes.erase(actor="王工", acknowledged=True)
-    refused_with(unconfirmed.value, EXIT_STATE, "确认条码不符")
+    refused_with(unconfirmed.value, EXIT_STATE, "擦除前需要再次输入条码 TAF001L9 确认", "未做任何改动")
+    with pytest.raises(Refused) as mistyped:
+        tapes.erase(actor="王工", acknowledged=True, ask=lambda prompt: "TAF002L9\n")
+    refused_with(mistyped.value, EXIT_STATE, "确认条码不符")
     assert library.ledger.head_id() == head
     erased = tapes.erase(actor="王工", acknowledged=True, ask=lambda prompt: "taf001l9\n")
     assert erased.mode == "short" and library.ledger.cartridge("TAF001L9").groups == []
@@ -270,6 +273,7 @@ def test_the_inventory_shows_each_cartridge_with_its_place_capacity_and_verdict(
     assert list(entries) == ["TAF001L9", "TAF002L9"]
     first, second = entries["TAF001L9"], entries["TAF002L9"]
     assert (first.status, first.status_label, first.pool, first.location) == ("scratch", "空白", "月度", "slot:1")
+    assert (first.location_text, second.location_text) == ("槽位 1", "驱动器 emulated:0")
     assert second.location == "drive:emulated:0" and second.capacity_bytes == 4 << 20
     assert first.bytes_remaining == 4 << 20 and first.free_when == "现在（空白）"
     assert first.retention_months is None and first.retention_in_force == 6 and first.reason == "scratch"
@@ -279,7 +283,9 @@ def test_move_records_where_a_cartridge_went_and_refuses_what_it_cannot(tapes: T
     tapes.load("TAF001L9", actor="王工")
     moved = tapes.move(" taf001l9 ", "异地库房 A3", actor="李工")
     assert (moved.barcode, moved.location, moved.by) == ("TAF001L9", "异地库房 A3", "李工")
-    assert recent(library, 1) == [("Cartridge.Moved", "李工")]
+    assert moved.location_text == "异地库房 A3"  # the operator's own words, shown as given
+    assert tapes.move("TAF001L9", "offsite:银行保险柜", actor="李工").location_text == "异地（银行保险柜）"
+    assert recent(library, 2) == [("Cartridge.Moved", "李工"), ("Cartridge.Moved", "李工")]
     head = library.ledger.head_id()
     with pytest.raises(Unknown) as unknown:
         tapes.move("NOPE01L9", "异地库房", actor="李工")
@@ -323,3 +329,32 @@ def test_a_new_library_takes_its_shape_from_the_arguments_or_the_settings(tapes:
     made = tapes.vtl_create(drives=2, slots=3, capacity=8 << 20, early_warning_pct=20)
     assert (len(made.drives), len(made.slots), len(made.cartridges)) == (2, 3, 3)
     assert made.cartridges[0].capacity == 8 << 20 and made.cartridges[0].early_warning_pct == 20
+
+
+def test_a_retention_change_records_old_new_and_who_and_refuses_a_retired_cartridge(tapes: Tapes,
+                                                                                      library: Any) -> None:
+    tapes.load("TAF001L9", actor="王工")
+    first = tapes.change_retention(" taf001l9 ", 3, actor="李工")
+    assert (first.barcode, first.old, first.old_in_force, first.new, first.by) == ("TAF001L9", None, 6, 3, "李工")
+    assert not first.expired_now and first.cartridge.retention_in_force == 3 and first.cartridge.status == "scratch"
+    second = tapes.change_retention("TAF001L9", 9, actor="王工")
+    assert (second.old, second.old_in_force, second.new) == (3, 3, 9)
+    ledger = library.ledger
+    changes = [(e.old, e.old_in_force, e.new, e.by) for e in map(ledger.mapper.to_domain_event, ledger.notifications())
+               if type(e).__name__ == "RetentionChanged"]
+    assert changes == [(None, 6, 3, "李工"), (3, 3, 9, "王工")]
+    assert recent(library, 1) == [("Cartridge.RetentionChanged", "王工")]
+
+    def retire(cartridge: Any) -> Any:
+        cartridge.retire(reason="磨损", by="王工")
+        return cartridge
+
+    ledger.change(lambda: retire(ledger.cartridge("TAF001L9")), what="磁带 TAF001L9")
+    head = ledger.head_id()
+    with pytest.raises(TafError) as retired:
+        tapes.change_retention("TAF001L9", 12, actor="王工")
+    refused_with(retired.value, EXIT_STATE, "已退役", "修改存活期")
+    with pytest.raises(TafError) as unknown:
+        tapes.change_retention("NOPE01L9", 12, actor="王工")
+    refused_with(unknown.value, EXIT_NOT_FOUND, "NOPE01L9")
+    assert ledger.head_id() == head

@@ -285,3 +285,16 @@ def assert_cartridges_self_consistent(services: Any, job_id: str, place: Shelf) 
         index = volume_io.read_index(place.drive)
         assert index is not None and [p.package_id for p in index.packages] == in_ledger, barcode
         assert [s.positions.package_id for s in volume_io.scan_packages(place.drive)] == in_ledger, barcode
+
+
+def eventually(condition: Any, what: str, timeout: float = 240.0) -> Any:
+    """`condition()`'s first true value, asked every 0.1 s; fails the test saying `what` never came."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"等待超时：{what}")

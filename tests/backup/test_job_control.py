@@ -12,6 +12,7 @@ import pytest
 
 from backup import service
 from backup.runner import BackupRunner, RunOptions
+from kernel.errors import EXIT_UNFINISHED
 from ledger.errors import JobStateError
 from tests.backup.jobkit import (
     assert_cartridges_self_consistent,
@@ -68,7 +69,7 @@ def test_pause_from_another_process_stops_the_run_and_resume_finishes_it(slow_jo
     assert cli("backup", "pause", job_id).code == 0
     out, err = running.communicate(timeout=120)
 
-    assert running.returncode == 1 and "已暂停" in out, out + err
+    assert running.returncode == EXIT_UNFINISHED and "已暂停" in out, out + err  # README "退出码"
     job = services.ledger.backup_job(job_id)
     assert job.status == "paused" and 0 < len(job.packages) < job.planned["packages"]
     assert services.ledger.drive(services.settings.host_name, "emulated:0").reserved_by is None
@@ -93,7 +94,7 @@ def test_cancel_from_another_process_ends_the_job_for_good(slow_job: dict[str, A
     assert cancelled.code == 0 and cancelled.json()["status"] == "cancelled"
     out, err = running.communicate(timeout=120)
 
-    assert running.returncode == 1 and "已取消" in out, out + err
+    assert running.returncode == EXIT_UNFINISHED and "已取消" in out, out + err
     job = services.ledger.backup_job(job_id)
     assert job.status == "cancelled" and len(job.packages) < job.planned["packages"]
     assert services.ledger.drive(services.settings.host_name, "emulated:0").reserved_by is None
@@ -102,5 +103,5 @@ def test_cancel_from_another_process_ends_the_job_for_good(slow_job: dict[str, A
     again = cli("backup", "resume", job_id)
     assert again.code == 3 and "已取消" in again.err
     rerun = cli(*slow_job["args"][:-1], "--wait")  # the same key: still the same, cancelled job
-    assert rerun.code == 1 and "已取消" in rerun.out
+    assert rerun.code == EXIT_UNFINISHED and "已取消" in rerun.out
     assert services.ledger.backup_job(job_id).status == "cancelled"

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from kernel.errors import EXIT_PARTIAL
 from ledger.domain import BackupJob
 from tape import volume_io
 from tests.backup.jobkit import (
@@ -161,5 +162,5 @@ def test_a_file_lost_before_a_crash_still_makes_the_resumed_job_partial(drill: d
 
     done = main_py("backup", "resume", drill["job"], "--wait", env=drill["env"])
 
-    assert done.returncode == 0 and "部分成功" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == EXIT_PARTIAL and "部分成功" in done.stdout, done.stdout + done.stderr
     assert f"警告：文件在备份前已被删除或移走，未备份：{gone}" in done.stdout

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from backup import service
+from kernel.errors import EXIT_FAILURE
 from tape.emulator import Library
 from tests.backup.jobkit import make_tree, shelf
 
@@ -36,7 +37,7 @@ def test_a_source_that_vanished_before_the_run_fails_the_job_with_the_reason(
     assert "已安全写入磁带的包：0 个" in notice[0]["content"]
     assert job_services.ledger.drive(job_services.settings.host_name, "emulated:0").reserved_by is None
     shown = cli("backup", "status", str(job.id))
-    assert shown.code == 0 and "失败" in shown.out and f"原因：备份源不存在：{source}" in shown.out
+    assert shown.code == EXIT_FAILURE and "失败" in shown.out and f"原因：备份源不存在：{source}" in shown.out
 
 
 def test_a_tape_shorter_than_the_ledger_says_stops_the_job_before_it_writes(

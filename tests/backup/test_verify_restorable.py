@@ -112,12 +112,13 @@ def test_a_cartridge_that_cannot_be_read_is_not_called_a_mismatch(job_services: 
     job_id, barcode = _backed_up(job_services, taf_env / "源")
     assert cli("vtl", "eject", barcode).code == 0
 
-    result = cli("backup", "verify", job_id)
+    result = cli("backup", "verify", job_id, "--wait-minutes", "0")
     assert result.code == 3, result.out + result.err
-    assert "未能检查：" in result.out and "不一致" not in result.out
+    assert "校验已跳过：1 盘磁带都未能读取" in result.out and "未能检查：" in result.out
     assert "读回校验没有完成" in result.err
     scheduled = scheduled_handlers()["verify"](job_services, datetime(2026, 6, 7, 4, 0))
     assert scheduled["ok"] and scheduled["mismatches"] == [] and scheduled["unreadable"]
+    assert scheduled["outcome"] == "skipped"
     job_services.catch_up()
     assert [row["kind"] for row in job_services.notification_log.recent(10)] == ["backup_succeeded"]
 

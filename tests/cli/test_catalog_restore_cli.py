@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.restore.tapes import back_up, make_tree, tree_of
+from tests.cli.kit import GROUP, on_tapes, small_library
+from tests.restore.tapes import make_tree, tree_of
 
 Cli = Callable[..., Any]
-GROUP = "2026-05"
 
 
 @pytest.fixture
@@ -26,17 +26,9 @@ def source(taf_env: Path) -> Path:
 @pytest.fixture
 def tapes(cli: Cli, taf_env: Path, source: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """Services over a four-slot library, the source tree written over two cartridges."""
-    monkeypatch.setenv("VTL_SLOTS", "4")
-    monkeypatch.setenv("VTL_CAPACITY", "8M")
+    small_library(monkeypatch)
     monkeypatch.setenv("VTL_DIR", str(taf_env / "vtl"))
-    monkeypatch.setenv("TAF_USER", "值班员")
-    from bootstrap import build
-
-    services = build()
-    try:
-        back_up(services, [source], group=GROUP, barcodes=["TAF001L9", "TAF002L9"], staging=taf_env / "staging")
-    finally:
-        services.close()
+    on_tapes(source, ["TAF001L9", "TAF002L9"], taf_env / "staging")
     return cli
 
 

@@ -1,4 +1,5 @@
-"""Manual erase of a cartridge holding backups needs its barcode typed back (issue 6)."""
+"""Manual erase of a cartridge holding backups needs its barcode typed back (issue 6); asked for, not
+called wrong, when nothing was typed (issue 13, item 11)."""
 
 from __future__ import annotations
 
@@ -24,10 +25,17 @@ def test_erasing_a_tape_with_backups_needs_the_barcode_typed_back(cli) -> None: 
         services.ledger.save(group)
     finally:
         services.close()
-    unconfirmed = cli("drive", "erase", "--yes")
-    assert unconfirmed.code == 3 and "确认条码不符" in unconfirmed.err
+    unconfirmed = cli("drive", "erase", "--yes")  # at a terminal, answering the prompt with nothing
+    assert unconfirmed.code == 3, unconfirmed.err
+    assert "磁带 TAF001L9 上有备份数据，请输入条码确认擦除：" in unconfirmed.err
+    assert "擦除前需要再次输入条码 TAF001L9 确认，未做任何改动" in unconfirmed.err
+    assert "确认条码不符" not in unconfirmed.err
+    piped_nothing = cli("drive", "erase", "--yes", stdin="")  # no terminal, no answer: asked for too
+    assert piped_nothing.code == 3 and "需要再次输入条码 TAF001L9" in piped_nothing.err
+    mistyped = cli("drive", "erase", "--yes", stdin="TAF002L9\n")
+    assert mistyped.code == 3 and "确认条码不符，未做任何改动（需要输入 TAF001L9）" in mistyped.err
     wrong = cli("drive", "erase", "--yes", "--confirm", "TAF002L9")
-    assert wrong.code == 3
+    assert wrong.code == 3 and "确认条码不符" in wrong.err
     done = cli("drive", "erase", "--yes", "--confirm", "taf001l9", "--json")
     assert done.code == 0 and done.json()["barcode"] == "TAF001L9"
     events = [row["event"] for row in cli("ledger", "log", "--json").json()["events"]]

@@ -16,7 +16,8 @@ def test_settings_show_lists_runtime_settings_with_their_source(cli) -> None:  #
     result = cli("settings", "show", "--json")
     assert result.code == 0
     rows = {row["key"]: row for row in result.json()["settings"]}
-    assert rows["default_retention_months"] == {"key": "default_retention_months", "value": 8, "source": "台账"}
+    assert rows["default_retention_months"] == {"key": "default_retention_months", "value": 8, "source": "台账",
+                                                "label": "默认存活期", "text": "8 个月"}
     assert rows["monthly_backup_cron"]["value"] == "0 2 1 * *"
     assert rows["monthly_backup_cron"]["source"] == ".env/环境"
     assert rows["capacity_alert_pct"]["source"] == "内置默认"
@@ -27,10 +28,10 @@ def test_settings_show_lists_runtime_settings_with_their_source(cli) -> None:  #
 def test_settings_set_records_the_acting_user(cli, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setenv("TAF_USER", "王工")
     result = cli("settings", "set", "monthly_backup_cron", "0 1 1 * *", "--json")
-    assert result.json() == {"ok": True, "key": "monthly_backup_cron", "value": "0 1 1 * *"}
+    assert result.json() == {"ok": True, "key": "monthly_backup_cron", "value": "0 1 1 * *", "text": "0 1 1 * *"}
     log = cli("ledger", "log", "--json").json()["events"]
     assert log[0]["actor"] == "王工"
-    assert log[0]["summary"] == "设置 monthly_backup_cron 由 0 2 1 * * 改为 0 1 1 * *"
+    assert log[0]["summary"] == "设置 每月全量备份时间（monthly_backup_cron）由 0 2 1 * * 改为 0 1 1 * *"
 
 
 def test_bad_setting_values_change_nothing(cli) -> None:  # noqa: ANN001

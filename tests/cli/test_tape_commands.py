@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,8 @@ def test_the_first_drive_command_creates_the_library_from_settings(tape_cli: Cal
 def test_vtl_insert_eject_protect_and_faults(tape_cli: Callable[..., Any]) -> None:
     tape_cli("vtl", "list")
     inserted = tape_cli("vtl", "insert", "NEW001L9", "--json").json()
-    assert inserted == {"ok": True, "barcode": "NEW001L9", "where": "导入/导出口 1", "created": True}
+    assert inserted == {"ok": True, "barcode": "NEW001L9", "location": "ie:1", "where": "导入/导出口 1",
+                        "created": True}
     assert tape_cli("vtl", "protect", "NEW001L9").code == 0
     assert tape_cli("vtl", "eject", "--json").json() == {"ok": True, "ejected": ["NEW001L9"]}
     assert tape_cli("vtl", "eject").code == 3  # nothing waiting in the I/E slot
@@ -118,7 +120,7 @@ def test_load_status_rewind_unload_are_recorded_with_the_actor(tape_cli: Callabl
     assert tape_cli("drive", "status").out.count("TAF002L9") == 1
     assert tape_cli("drive", "rewind", "--json").json()["block"] == 0
     unloaded = tape_cli("drive", "unload", "--json").json()
-    assert unloaded == {"ok": True, "barcode": "TAF002L9", "location": "slot:2"}
+    assert unloaded == {"ok": True, "barcode": "TAF002L9", "location": "slot:2", "location_text": "槽位 2"}
     recorded = [(e["event"], e["actor"]) for e in events(tape_cli) if e["event"] != "Drive.Registered"]
     assert recorded == [
         ("Cartridge.Registered", "王工"), ("Drive.CartridgeLoaded", "王工"), ("Cartridge.Loaded", "王工"),
@@ -154,10 +156,41 @@ def test_a_standalone_drive_has_no_robot(tape_cli: Callable[..., Any], monkeypat
     monkeypatch.setenv("VTL_SLOTS", "0")
     refused = tape_cli("drive", "load", "TAF001L9")
     assert refused.code == 3 and "没有机械手" in refused.err
-    assert tape_cli("vtl", "insert", "TAF001L9", "--json").json()["where"] == "驱动器 0"
+    assert tape_cli("vtl", "insert", "TAF001L9", "--json").json()["where"] == "驱动器 emulated:0"
     assert tape_cli("drive", "label", "--barcode", "TAF001L9").code == 0
     unloaded = tape_cli("drive", "unload", "--json").json()
     assert unloaded["barcode"] == "TAF001L9" and unloaded["location"].endswith("ejected")
+
+
+# Codes an operator must never read: device kinds, medium states and location codes in English.
+LEAKS = re.compile(r"\b(drive|changer|empty|unloaded|loading|optimising|ready|slot|shelf|offsite)\b|\bie:\d|drive:")
+
+
+def readable(text: str) -> str:
+    """What a person reads, less the names that stay as they are (device names, the library's folder)."""
+    return re.sub(r"emulated(:\d+)?|/\S+", "", text)
+
+
+def test_every_place_and_state_an_operator_reads_is_chinese(tape_cli: Callable[..., Any]) -> None:
+    listed = tape_cli("drive", "list")
+    assert listed.code == 0 and not LEAKS.search(readable(listed.out)), listed.out
+    assert "驱动器" in listed.out and "机械手（带库）" in listed.out and "无磁带" in listed.out
+    loaded = tape_cli("drive", "load", "TAF001L9")
+    assert loaded.code == 0, loaded.err
+    vtl = tape_cli("vtl", "list")
+    assert not LEAKS.search(readable(vtl.out)), vtl.out
+    assert "已就绪" in vtl.out and "驱动器 emulated:0" in vtl.out and "槽位 2" in vtl.out
+    assert "驱动器 emulated:0" in tape_cli("tape", "list").out
+    unloaded = tape_cli("drive", "unload")
+    assert unloaded.out.strip() == "磁带 TAF001L9 已卸出，现在位置：槽位 1"
+    tape_cli("vtl", "eject", "TAF001L9")
+    shelved = tape_cli("tape", "list")
+    assert "磁带架" in shelved.out and not LEAKS.search(readable(shelved.out)), shelved.out
+    tape_cli("vtl", "insert", "TAF001L9")
+    log = tape_cli("ledger", "log", "--limit", "3").out
+    assert "磁带移至 导入/导出口 1" in log and "磁带移至 磁带架" in log and not LEAKS.search(readable(log)), log
+    recorded = tape_cli("tape", "list", "--json").json()["cartridges"][0]
+    assert (recorded["location"], recorded["location_text"]) == ("ie:1", "导入/导出口 1")  # scripts read the code
 
 
 def test_bad_device_names_are_usage_errors(tape_cli: Callable[..., Any]) -> None:
@@ -200,6 +233,7 @@ def test_label_a_blank_tape_then_refuse_a_tape_holding_data(tape_cli: Callable[.
     assert raw_drive().locate_end_of_data().block == end  # the tape is untouched
     typed = tape_cli("drive", "label", "--force", stdin="taf001l9\n")
     assert typed.code == 0, typed.err
+    assert "池 月度" in typed.out  # the pool it had, kept
     labelled = [e for e in events(tape_cli) if e["event"] == "Cartridge.Labelled"]
     assert [e["actor"] for e in labelled] == ["王工", "王工"]
     assert "第 2 次标记" in labelled[-1]["summary"]
@@ -216,6 +250,30 @@ def test_a_foreign_tape_is_not_ours(tape_cli: Callable[..., Any], raw_drive: Cal
     assert "Cartridge.Labelled" not in names(tape_cli)
     forced = tape_cli("drive", "label", "--force", "--confirm", "TAF002L9", "--json")
     assert forced.code == 0 and forced.json()["previous"] == "foreign"
+
+
+def test_relabelling_any_labelled_tape_needs_force_and_keeps_its_pool(tape_cli: Callable[..., Any],
+                                                                     raw_drive: Callable[[], Drive]) -> None:
+    tape_cli("drive", "load", "TAF001L9")
+    assert tape_cli("drive", "label", "--pool", "财务池").code == 0
+    before = head(tape_cli)
+    refused = tape_cli("drive", "label")  # an empty TAF tape: nothing to lose, but still ours and labelled
+    assert refused.code == 3, refused.err
+    assert "磁带 TAF001L9 已有 TAF 标签 TAF001（第 1 次，池 财务池），重新贴标签未执行" in refused.err
+    assert "--force" in refused.err and refused.out == ""
+    assert head(tape_cli) == before
+    assert (label := volume_io.read_label(raw_drive())) is not None and label.label_sequence == 1
+
+    kept = tape_cli("drive", "label", "--force")
+    assert kept.code == 0, kept.err
+    assert "磁带 TAF001L9 已写入标签 TAF001（第 2 次，池 财务池" in kept.out
+    moved = tape_cli("drive", "label", "--force", "--pool", "月度", "--json")
+    assert moved.code == 0 and (moved.json()["pool"], moved.json()["label_sequence"]) == ("月度", 3)
+    assert (label := volume_io.read_label(raw_drive())) is not None and (label.pool, label.label_sequence) == ("月度", 3)
+    labelled = [e["summary"] for e in events(tape_cli) if e["event"] == "Cartridge.Labelled"]
+    assert labelled == ["磁带写入标签 TAF001（第 1 次标记，池 财务池）", "磁带写入标签 TAF001（第 2 次标记，池 财务池）",
+                        "磁带写入标签 TAF001（第 3 次标记，池 月度）"]
+    assert tape_cli("tape", "list", "--json").json()["cartridges"][0]["pool"] == "月度"
 
 
 def test_a_write_protected_cartridge_is_refused(tape_cli: Callable[..., Any]) -> None:

@@ -76,5 +76,7 @@ def test_scheduled_handlers_run_the_retention_check_and_alert_on_a_failed_health
     assert "后台任务进程" in sqlite_services.ledger.notification(queued["id"]).content
     summary = handlers["retention_check"](sqlite_services, datetime(2026, 6, 1, 3, 0))
     assert summary.checked == 0
-    run = handlers["dispatch_notifications"](sqlite_services, datetime(2026, 6, 1, 3, 0))
-    assert not run.enabled  # no gateway configured: nothing sent, nothing failed
+    from jobs.delivery import DeliveryLoop
+
+    run = DeliveryLoop(lambda: sqlite_services).deliver()
+    assert run is not None and not run.enabled  # no gateway configured: nothing sent, nothing failed

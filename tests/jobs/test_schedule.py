@@ -64,7 +64,8 @@ class FakeServices:
 
     def __init__(self) -> None:
         self.values = {"monthly_backup_cron": "0 2 1 * *", "retention_check_cron": "0 3 * * *",
-                       "verify_cron": "0 4 * * 0", "scheduler_enabled": True, "catch_up_window_hours": 72}
+                       "verify_cron": "0 4 * * 0", "monthly_report_cron": "30 6 1 * *", "scheduler_enabled": True,
+                       "catch_up_window_hours": 72}
 
     def effective(self, key: str) -> object:
         return self.values[key]

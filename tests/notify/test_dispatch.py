@@ -75,6 +75,13 @@ class MemoryOutbox:
         row.state, row.task_id = "delivered", task_id
         row.history.append("delivered")
 
+    def claim(self, notification_id: str, attempts: int, next_attempt_at: datetime) -> bool:
+        row = self.rows[notification_id]
+        if row.state != "pending" or row.notification.attempts >= attempts:
+            return False  # another dispatcher took this attempt, or the story is closed
+        self.mark_retry(notification_id, attempts, next_attempt_at, IN_FLIGHT_NOTE)
+        return True
+
     def mark_retry(self, notification_id: str, attempts: int, next_attempt_at: datetime, error: str) -> None:
         row = self._pending(notification_id)
         assert attempts >= row.notification.attempts, "attempts never go backwards"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ledger.secrets import mask
-from notify.dispatch import IN_FLIGHT_NOTE, OutcomeKind, RetryPolicy, dispatch_once
+from notify.dispatch import OutcomeKind, RetryPolicy, dispatch_once
 from notify.gateway import GatewayClient
 from notify.outbox import LedgerOutbox, dispatch_pending, notify_event, queue_message, user_template
 from notify.standin import StandIn
@@ -202,13 +202,14 @@ def test_a_permanent_refusal_fails_one_message_without_holding_the_next(sqlite_s
     assert stored.status == "failed"
 
 
-def test_mark_retry_tells_an_attempt_going_out_from_a_failed_one(sqlite_services) -> None:  # noqa: ANN001
+def test_a_claimed_attempt_is_told_from_a_failed_one_and_cannot_be_claimed_twice(sqlite_services) -> None:  # noqa: ANN001
     services = sqlite_services
     manual = manual_clock(at(2026, 5, 3))
     [notice] = queue_message(services, EventKind.TEST_MESSAGE, {"sent_by": "a", "sent_at": manual()}, "t", [PHONE])
     outbox = LedgerOutbox(services)
     later = manual() + timedelta(minutes=1)
-    outbox.mark_retry(notice.id, 1, later, IN_FLIGHT_NOTE)
+    assert outbox.claim(notice.id, 1, later)
+    assert not outbox.claim(notice.id, 1, later)  # a second dispatcher that listed it too: not its to send
     outbox.mark_retry(notice.id, 1, later, "钉钉网关暂时出错（HTTP 500）")
     [pending] = outbox.list_pending(manual())
     assert (pending.attempts, pending.next_attempt_at) == (1, later)

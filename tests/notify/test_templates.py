@@ -29,7 +29,8 @@ def test_every_event_kind_has_a_default_template_a_label_and_sample_values() -> 
 def test_the_event_kinds_are_the_ones_the_product_needs() -> None:
     assert {k.value for k in EventKind} == {
         "backup_succeeded", "backup_failed", "tape_change_needed", "system_exception",
-        "capacity_threshold", "verification_mismatch", "verification_unrestorable", "erase_done", "test_message",
+        "capacity_threshold", "verification_mismatch", "verification_unrestorable", "erase_done", "monthly_report",
+        "test_message",
     }
 
 

@@ -24,8 +24,8 @@ def test_the_audit_log_follows_the_ledger_in_chinese(services) -> None:  # noqa:
     services.catch_up()
     rows = services.audit.recent(10)
     assert [r["event"] for r in rows] == ["Cartridge.Registered", "Settings.SettingChanged", "Settings.Created"]
-    assert rows[0]["summary"] == "登记磁带 TAF001L9（L9，池 default）"
-    assert rows[1]["summary"] == "设置 default_retention_months 由 6 改为 9"
+    assert rows[0]["summary"] == "登记磁带 TAF001L9（L9，池 默认）"
+    assert rows[1]["summary"] == "设置 默认存活期（default_retention_months）由 6 个月 改为 9 个月"
     assert rows[1]["actor"] == "张工" and rows[1]["category"] == "配置"
     assert [r["event"] for r in services.audit.recent(10, "磁带")] == ["Cartridge.Registered"]
 

@@ -98,3 +98,51 @@ def test_a_first_load_through_the_robot_reports_media_optimisation(tmp_path: Pat
         assert ReadyKind.OPTIMISING in {s.kind for s in states} and states[-1].kind is ReadyKind.READY
     finally:
         lib.close()
+
+
+@pytest.fixture
+def full(tmp_path: Path) -> Iterator[Library]:
+    """A library whose storage slots are all taken, with one import/export slot and a foreign cartridge in it."""
+    lib = Library.create(tmp_path / "full", drives=1, slots=2, cartridges=2, capacity=1 << 20)
+    lib.add_cartridge("FOR001L9")
+    lib.insert("FOR001L9")
+    yield lib
+    lib.close()
+
+
+def test_a_cartridge_loaded_from_the_ie_slot_of_a_full_library_goes_back_there(full: Library) -> None:
+    changer, drive = parts(full, 0)
+    changer.load("FOR001L9", drive)
+    assert changer.inventory().ie_slots[0].barcode is None
+    back = changer.unload(drive)
+    assert back is not None and changer.inventory().describe(back) == "ie:1"
+    assert changer.inventory().ie_slots[0].barcode == "FOR001L9"
+    changer.load("FOR001L9", drive)
+    changer.load("TAF002L9", drive)  # the robot makes room the same way when it swaps
+    inventory = changer.inventory()
+    assert inventory.drives[0].barcode == "TAF002L9" and inventory.ie_slots[0].barcode == "FOR001L9"
+
+
+def test_a_cartridge_whose_place_was_taken_goes_to_any_free_place(full: Library) -> None:
+    changer, drive = parts(full, 0)
+    changer.load("TAF001L9", drive)
+    full.eject("FOR001L9")
+    full.add_cartridge("NEW001L9")
+    full.insert("NEW001L9", slot=1)  # someone used the empty slot meanwhile
+    back = changer.unload(drive)
+    assert back is not None and changer.inventory().describe(back) == "ie:1"  # the only free place left
+
+
+def test_with_every_place_taken_the_cartridge_stays_in_the_drive(full: Library) -> None:
+    changer, drive = parts(full, 0)
+    changer.load("TAF001L9", drive)
+    full.add_cartridge("NEW001L9")
+    full.insert("NEW001L9", slot=1)
+    full.add_cartridge("NEW002L9")
+    full.eject("FOR001L9")
+    full.insert("NEW002L9")  # the import/export slot too
+    with pytest.raises(ChangerError) as caught:
+        changer.unload(drive)
+    assert "没有空槽位，导入/导出口也已占满" in caught.value.message
+    assert changer.inventory().drives[0].barcode == "TAF001L9"
+    assert drive.read_position().block == 0  # still threaded: nothing was done to it

@@ -164,6 +164,21 @@ def test_first_load_of_a_new_lto9_cartridge_is_optimised(library: Library) -> No
     drive.t.close()
 
 
+def test_the_optimisation_reports_how_far_it_is_a_plain_load_does_not(library: Library) -> None:
+    slow = library.add_cartridge(first_load_seconds=3600)  # long enough that it never ends in the test
+    drive = Tape(EmulatedTransport(library.root, 0))
+    drive.run(cdbs.tur())
+    library.insert(slow)
+    first = drive.sense(drive.run(cdbs.tur()))
+    assert (first.key, first.asc, first.ascq) == (0x2, 0x04, 0x01)
+    assert first.specific[0] & 0x80  # SKSV: a progress indication, as SPC allows with NOT READY
+    asked = decode_sense(drive.good(cdbs.request_sense(), length=252).data)
+    assert (asked.key, asked.asc, asked.ascq) == (0x2, 0x04, 0x01) and asked.specific[0] & 0x80
+    assert int.from_bytes(first.specific[1:3], "big") <= int.from_bytes(asked.specific[1:3], "big")  # it only grows
+    assert library.status().drives[0].medium == "optimising"
+    drive.t.close()
+
+
 def test_load_waits_for_the_optimisation(library: Library) -> None:
     barcode = library.add_cartridge(first_load_seconds=0.4)
     drive = Tape(EmulatedTransport(library.root, 0))

@@ -50,18 +50,22 @@ def test_an_unexpected_fault_is_an_internal_error_and_a_lost_database_a_503(admi
     def broken(self: object) -> int:
         raise RuntimeError("出乎意料")
 
-    monkeypatch.setattr(Audit, "head_id", broken)
-    fault = admin.get("/api/v1/dashboard")
-    assert fault.status_code == 500 and fault.json()["detail"] == "内部错误：RuntimeError: 出乎意料"
+    monkeypatch.setattr(Audit, "verify_chain", broken)
+    fault = admin.get("/api/v1/dashboard/chain")
+    assert fault.status_code == 500 and fault.json()["detail"].startswith("内部错误")
 
-    def unreachable(self: object) -> int:
+    def unreachable(self: object, *args: object) -> int:
         raise sqlite3.OperationalError("unable to open database file")
 
     monkeypatch.setattr(Audit, "head_id", unreachable)
+    monkeypatch.setattr(Audit, "recent_events", unreachable)
     down = admin.get("/api/v1/health")
     assert down.status_code == 503 and down.json()["detail"].startswith("数据库无法访问")
-    page = admin.get("/")
+    page = admin.get("/logs")
     assert page.status_code == 503 and "数据库无法访问" in page.text
+    # The dashboard is made of parts: the one that needs the lost database says so, the rest is shown.
+    dashboard = admin.get("/")
+    assert dashboard.status_code == 200 and "暂时无法显示：数据库无法访问" in dashboard.text
 
 
 def test_an_htmx_request_gets_its_error_as_a_fragment_for_the_message_area(admin, monkeypatch) -> None:  # noqa: ANN001

@@ -22,13 +22,15 @@ def publish(store: FileProgress, job_id: str, phase: str, **fields: object) -> P
 
 
 def events(text: str) -> list[dict[str, str]]:
-    """The SSE messages of a stream body, each as its fields (comments under "comment")."""
+    """The SSE messages of a stream body, each as its fields (comments under "comment"; a message's
+    data lines joined again, as a browser does)."""
     found = []
     for block in text.strip().split("\r\n\r\n"):
         fields: dict[str, str] = {}
         for line in block.splitlines():
             name, _, value = line.partition(": ")
-            fields["comment" if name == "" else name] = value
+            key = "comment" if name == "" else name
+            fields[key] = f"{fields[key]}\n{value}" if key == "data" and key in fields else value
         found.append(fields)
     return found
 

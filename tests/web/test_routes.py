@@ -22,7 +22,9 @@ from web.auth.guards import SAFE_METHODS
 PUBLIC = {"/login", "/healthz", "/api/v1/health"}
 PUBLIC_PREFIXES = ("/static", "/api/v1/schema")
 # Mutating routes an auditor may use (each one a decision, not an accident).
-AUDITOR_MAY = {("POST", "/logout")}
+AUDITOR_MAY = {("POST", "/logout"),
+               # A restore plan is a question, not an act: planning changes nothing (B3).
+               ("POST", "/restores/plan"), ("POST", "/api/v1/restores/plan")}
 JSON = {"accept": "application/json"}
 
 
@@ -45,7 +47,9 @@ def is_public(path: str) -> bool:
 def test_the_route_table_has_the_routes_this_test_is_meant_to_guard(web_app) -> None:  # noqa: ANN001
     found = {(method, path) for method, path, _ in routes(web_app)}
     assert {("GET", "/"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/api/v1/me"),
-            ("GET", "/api/v1/dashboard"), ("PUT", "/api/v1/settings/x"), ("GET", "/api/v1/jobs/x/events")} <= found
+            ("GET", "/api/v1/dashboard"), ("PUT", "/api/v1/settings/x"), ("GET", "/api/v1/jobs/x/events"),
+            ("POST", "/api/v1/backups"), ("POST", "/api/v1/backups/x/cancel"), ("POST", "/backups"),
+            ("GET", "/dashboard/live"), ("GET", "/backups/x/live"), ("GET", "/api/v1/groups")} <= found
     assert sum(1 for method, *_ in routes(web_app) if method not in SAFE_METHODS) >= 5
 
 

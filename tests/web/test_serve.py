@@ -10,7 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -42,6 +45,36 @@ def first_admin_password(lines: queue.Queue[str], deadline: float) -> str:
         line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
         if "已创建首个管理员 admin" in line:
             return line.strip().rsplit("：", 1)[1]
+
+
+@contextmanager
+def serving(folder: Path, **settings: str) -> Iterator[dict[str, Any]]:
+    """`python main.py` (web and worker) over a fresh installation in `folder`, on a free port, with
+    `settings` as environment keys: its address, the first administrator's password and the environment
+    it runs in (for commands run beside it). Nothing of the calling environment's TAF keys leaks in."""
+    from config.settings import DEFAULTS
+
+    env = {key: value for key, value in os.environ.items() if key not in DEFAULTS and key != "TAF_USER"}
+    port = free_port()
+    env.update(TAF_ENV_FILE=str(folder / "absent.env"), DATA_DIR=str(folder / "data"), LOG_FILE=str(folder / "app.log"),
+               WEB_PORT=str(port), PYTHONUNBUFFERED="1", **settings)
+    process = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        password = first_admin_password(console_lines(process), deadline)
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "服务没有在 60 秒内启动"
+                time.sleep(0.2)
+        yield {"base": base, "password": password, "env": env}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_python_main_py_serves_on_127_0_0_1_and_the_first_admin_signs_in(taf_env) -> None:  # noqa: ANN001

@@ -8,11 +8,12 @@ it is served (`web.pages.NAVIGATION`).
 
 from __future__ import annotations
 
-from web.areas.backups import BackupsPages
-from web.areas.dashboard import DashboardApi, DashboardPages
+from web.areas.backups import BackupsApi, BackupsPages, GroupsApi
+from web.areas.catalog import CatalogApi, CatalogPages
+from web.areas.dashboard import DashboardApi, DashboardPages, RequestsApi
 from web.areas.jobs import JobsApi
 from web.areas.records import AuditPages, LogsPages
-from web.areas.restores import RestoresPages
+from web.areas.restores import RestoresApi, RestoresPages
 from web.areas.session import LoginController, LogoutController, MeApi
 from web.areas.settings import SettingsApi, SettingsPages
 from web.areas.system import HealthController
@@ -21,8 +22,10 @@ from web.areas.users import UsersApi
 
 CONTROLLERS = [
     LoginController, LogoutController, MeApi,
-    DashboardPages, DashboardApi,
+    DashboardPages, DashboardApi, RequestsApi,
     BackupsPages, RestoresPages, TapesPages,
+    BackupsApi, GroupsApi,
+    RestoresApi, CatalogPages, CatalogApi,
     SettingsPages, SettingsApi,
     LogsPages, AuditPages,
     UsersApi, JobsApi,

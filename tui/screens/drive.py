@@ -1,0 +1,254 @@
+"""驱动器: the selected drive — identity, cartridge and label, position, state (ready, loading, LTO-9
+first-load optimisation with its estimate, cleaning), compression, TapeAlert with advice — and the
+acts on it: load, unload, rewind, label, erase (typed confirmation), health, the device picker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from tui import commands
+from tui.dialogs import Ask, Choose, Erasing, LabelDialog, Labelling, TypeBack
+from tui.messages import ActProgress, Found
+from tui.screens.base import ConsoleScreen
+from tui.text import bar, clock_time, on_off, size, text, yes_no
+
+
+class DriveScreen(ConsoleScreen):
+    MODE = "drive"
+    BINDINGS = commands.bindings("drive")
+    AUTO_FOCUS = None
+    _progress: Text | None = None  # the running act's bar, once it reports one
+
+    def body(self) -> ComposeResult:
+        yield Static(id="drive-info", classes="panel")
+        yield Static(id="drive-act")
+        yield Static(id="drive-health", classes="panel")
+        yield Static(id="drive-log")
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.console.read_drive()
+
+    # -- drawing ----------------------------------------------------------------------------------
+
+    def draw(self) -> None:
+        session = self.session
+        reading = session.drive
+        report = reading.report if reading else None
+        info = Table.grid(padding=(0, 2))
+        info.add_column(style="bold", no_wrap=True)
+        info.add_column()
+        holder = session.job_on_drive()
+        if holder is not None:
+            phase = holder.progress.phase_label if holder.progress else holder.row.status_text
+            info.add_row("", Text(text("drive_busy", kind=holder.kind_text, job=holder.job_id[:8],
+                                       phase=phase), style="yellow"))
+        if reading is None:
+            info.add_row(text("drive_state"), text("drive_reading"))
+        elif report is None:
+            info.add_row(text("drive_state"), Text(text("drive_unreachable", message=reading.problem), style="red"))
+        else:
+            self._describe(info, report)
+        self.query_one("#drive-info", Static).update(info)
+        self.query_one("#drive-health", Static).update(self._health(report))
+        self.query_one("#drive-log", Static).update(self._log())
+        act = self.console.drive_act
+        if act is None:
+            self._progress = None
+        shown = self._progress or (text("drive_act_running", act=act) if act else "")
+        self.query_one("#drive-act", Static).update(shown)
+        self.query_one("#drive-act", Static).display = bool(shown)
+
+    def _describe(self, info: Table, report: Any) -> None:
+        session = self.session
+        info.add_row(text("drive_device"), report.device)
+        info.add_row(text("drive_model"), f"{report.vendor} {report.product}  {text('drive_firmware')} {report.revision}"
+                                          f"  {text('drive_serial')} {report.serial or '—'}")
+        state_style = {"ready": "green", "loading": "yellow", "optimising": "yellow"}.get(report.state, "")
+        info.add_row(text("drive_state"), Text(report.state_text, style=state_style))
+        medium = report.medium
+        if medium is None:
+            info.add_row(text("drive_tape"), text("drive_no_tape"))
+            return
+        entry = session.cartridge(medium.barcode)
+        if not medium.barcode:
+            tape = text("drive_unknown_barcode")
+        elif entry is not None and entry.volume_serial:
+            tape = text("drive_tape_label", barcode=entry.barcode, volser=entry.volume_serial, pool=entry.pool,
+                        sequence=entry.label_sequence, status=entry.status_label or entry.status)
+        else:
+            tape = text("drive_tape_unlabelled", barcode=medium.barcode)
+        info.add_row(text("drive_tape"), tape)
+        position = (text("drive_position_at", file=medium.file, block=medium.block)
+                    if medium.file is not None and medium.block is not None else text("drive_position_unknown"))
+        info.add_row(text("drive_position"), position)
+        info.add_row(text("drive_medium"), text(
+            "drive_medium_line", generation=medium.generation or "?", medium_type=medium.medium_type,
+            compression=on_off(medium.compression), protected=yes_no(medium.write_protected),
+            worm=text("drive_worm") if medium.worm else "",
+            early=text("drive_early_warning") if medium.beyond_early_warning else ""))
+
+    def _health(self, report: Any) -> Text | Group:
+        """Cleaning and TapeAlert: read in this session, else the last snapshot the ledger keeps."""
+        barcode = report.medium.barcode if report is not None and report.medium is not None else None
+        health = self.session.health if self.session.health and self.session.health.get("barcode") == barcode else None
+        if health is None and barcode:
+            entry = self.session.cartridge(barcode)
+            health = entry.health if entry is not None and entry.health else None
+        if not health:
+            return Text(f"{text('drive_cleaning')}：{text('drive_clean_unknown')}", style="dim")
+        lines = [Text(text("drive_health_heading", taken=health.get("taken_at", "")[:19].replace("T", " ")),
+                      style="bold")]
+        cleaning = text("drive_clean_needed") if health.get("cleaning_required") else text("drive_clean_ok")
+        lines.append(Text(f"{text('drive_cleaning')}：{cleaning}",
+                          style="yellow" if health.get("cleaning_required") else ""))
+        ratio = health.get("compression_ratio")
+        lines.append(Text(text("drive_health_line", written=size(health.get("host_bytes_written")),
+                               read=size(health.get("host_bytes_read")),
+                               ratio=f"{ratio:.2f}" if isinstance(ratio, int | float) else "—",
+                               mounts=health.get("mounts") if health.get("mounts") is not None else "—",
+                               write_retries=health.get("write_retries") or 0,
+                               read_retries=health.get("read_retries") or 0)))
+        alerts = health.get("alerts") or []
+        if not alerts:
+            lines.append(Text(f"{text('drive_alerts')}：{text('drive_no_alerts')}"))
+        for alert in alerts:
+            style = {"critical": "red", "warning": "yellow"}.get(str(alert.get("severity")), "")
+            lines.append(Text(f"{text('drive_alerts')} " + text("drive_alert_line", code=int(alert.get("code", 0)),
+                                                                  title=alert.get("title", ""),
+                                                                  advice=alert.get("advice", "")), style=style))
+        return Group(*lines)
+
+    def _log(self) -> Text:
+        shown = Text(text("drive_recent"), style="bold")
+        acts = self.session.acts[-4:]
+        if not acts:
+            shown.append("\n" + text("drive_none_yet"), style="dim")
+        for at, line in acts:
+            shown.append(f"\n{clock_time(at)} {line}")
+        return shown
+
+    def on_act_progress(self, message: ActProgress) -> None:
+        line = Text(text("drive_act_note", act=message.title, note=message.note) if message.note else
+                    text("drive_act_running", act=message.title))
+        if message.fraction is not None:
+            line.append(" ")
+            line.append_text(bar(message.fraction, 20))
+        self._progress = line
+        self.query_one("#drive-act", Static).update(line)
+        self.query_one("#drive-act", Static).display = True
+
+    # -- acts -------------------------------------------------------------------------------------
+
+    def _barcode(self) -> str | None:
+        reading = self.session.drive
+        medium = reading.report.medium if reading and reading.report else None
+        return medium.barcode if medium is not None else None
+
+    def action_refresh(self) -> None:
+        self.console.read_drive()
+
+    def action_load(self) -> None:
+        present = [e.barcode for e in self.session.inventory if e.location.startswith(("slot", "ie"))]
+        hint = text("load_hint", barcodes="、".join(present[:8])) if present else text("load_hint_none")
+        self.app.push_screen(Ask(text("load_title"), text("load_prompt"), hint=hint), self._load)
+
+    def _load(self, barcode: str | None) -> None:
+        if not barcode:
+            return
+        tapes, actor, device = self.session.app.tapes, self.session.actor, self.session.device
+        code, notes = barcode.strip().upper(), self.notes_of(text("act_load"))
+        self.act(text("act_load"), lambda: tapes.load(code, actor=actor, device=device, on_message=notes),
+                 lambda loaded: text("done_load", barcode=loaded.barcode, replaced=text(
+                     "done_load_replaced", barcode=loaded.unloaded) if loaded.unloaded else ""), drive=True)
+
+    def action_unload(self) -> None:
+        tapes, actor, device = self.session.app.tapes, self.session.actor, self.session.device
+        self.act(text("act_unload"), lambda: tapes.unload(actor=actor, device=device),
+                 lambda done: text("done_unload", barcode=done.barcode or text("drive_unknown_barcode"),
+                                   location=done.location_text or done.location), drive=True)
+
+    def action_rewind(self) -> None:
+        tapes, actor, device = self.session.app.tapes, self.session.actor, self.session.device
+        self.act(text("act_rewind"), lambda: tapes.rewind(actor=actor, device=device),
+                 lambda done: text("done_rewind", barcode=done.barcode or text("drive_unknown_barcode")), drive=True)
+
+    def action_label(self) -> None:
+        self.app.push_screen(LabelDialog(self._barcode() or ""), self._label)
+
+    def _label(self, asked: Labelling | None) -> None:
+        if asked is None:
+            return
+        tapes, actor, device = self.session.app.tapes, self.session.actor, self.session.device
+        self.act(text("act_label"), lambda: tapes.label(actor=actor, pool=asked.pool, barcode=asked.barcode or None,
+                                                       force=asked.force, confirm=asked.confirm, device=device),
+                 lambda done: text("done_label", barcode=done.barcode, volser=done.volume_serial, pool=done.pool),
+                 drive=True)
+
+    def action_erase(self) -> None:
+        barcode = self._barcode()
+        if not barcode:
+            self.notify(text("no_barcode"), severity="warning")
+            return
+        dialog = TypeBack(text("erase_title", barcode=barcode), text("erase_warning", barcode=barcode), barcode,
+                          long_choice=True)
+        self.app.push_screen(dialog, self._erase)
+
+    def _erase(self, asked: Erasing | None) -> None:
+        if asked is None:
+            return
+        tapes, actor, device = self.session.app.tapes, self.session.actor, self.session.device
+        observer = self.progress_of(text("act_erase"))
+        self.act(text("act_erase"), lambda: tapes.erase(actor=actor, acknowledged=True, long=asked.long,
+                                                       confirm=asked.confirm, on_progress=observer, device=device),
+                 lambda done: text("done_erase", barcode=done.barcode,
+                                   mode=text("erase_long" if done.mode == "long" else "erase_short")), drive=True)
+
+    def action_health(self) -> None:
+        session = self.session
+        tapes, actor, device = session.app.tapes, session.actor, session.device
+
+        def read() -> Any:
+            snapshot = tapes.health(actor=actor, device=device)
+            session.health = snapshot.to_dict()
+            return snapshot
+
+        self.act(text("act_health"), read,
+                 lambda snapshot: text("done_health", alerts=text("alerts_count", count=len(snapshot.alerts))
+                                       if snapshot.alerts else text("alerts_none")), drive=True)
+
+    def action_devices(self) -> None:
+        # Discovery may take a moment (it asks every SCSI device what it is): not on the screen's thread.
+        tapes, device = self.session.app.tapes, self.session.device
+        self.read(text("device_title"), lambda: tapes.devices(device), lambda found: Found("devices", found))
+
+    def on_found(self, message: Found) -> None:
+        if message.what == "devices":
+            self.pick_device(message.value)
+
+    def pick_device(self, devices: list[Any]) -> None:
+        options = []
+        for device in devices:
+            extra = (text("device_problem", problem=device.problem) if device.problem else
+                     text("device_loaded", barcode=device.barcode) if device.barcode else "")
+            kind = text("device_drive") if device.kind == "drive" else text("device_changer")
+            usable = device.kind == "drive" and not device.problem
+            options.append((device.path if usable else None, text("device_line", path=device.path, kind=kind,
+                                                                   vendor=device.vendor, product=device.product,
+                                                                   extra=extra)))
+        self.app.push_screen(Choose(text("device_title"), options, empty=text("device_none")), self._picked)
+
+    def _picked(self, path: str | None) -> None:
+        if path:
+            self.session.device = path
+            self.session.drive = None
+            self.session.health = None
+            self.session.note(text("device_picked", device=path))
+            self.redraw()
+            self.console.read_drive()
