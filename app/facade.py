@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
-from app.audit import Audit
+from app.audit import Audit, AuditDeps
 from app.backups import Backups
-from app.catalog import Catalog
-from app.lifecycle import Lifecycle
-from app.notifications import Notifications
-from app.pending import PendingRequests
-from app.reports import Reports
+from app.catalog import Catalog, CatalogDeps
+from app.lifecycle import Lifecycle, LifecycleDeps
+from app.notifications import Notifications, NotificationsDeps
+from app.pending import PendingDeps, PendingRequests
+from app.reports import Reports, ReportsDeps
 from app.restores import Restores
-from app.settings import SettingsService
-from app.system import System
-from app.tapes import Tapes
-from app.users import Users
+from app.settings import SettingsDeps, SettingsService
+from app.system import System, SystemDeps
+from app.tapes import Tapes, TapesDeps
+from app.users import Users, UsersDeps
+
+
+class AppDeps(PendingDeps, CatalogDeps, TapesDeps, LifecycleDeps, AuditDeps, NotificationsDeps, ReportsDeps,
+              SettingsDeps, SystemDeps, UsersDeps, Protocol):
+    """What the composition root (bootstrap.Services) gives a face: every area's dependencies
+    (PendingDeps already holds the backups' and the restores')."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class App:
     reports: Reports  # the auditor's monthly report (issue 17)
 
 
-def make_app(deps: Any) -> App:
+def make_app(deps: AppDeps) -> App:
     """Each service from the one object that satisfies every area's Protocol (bootstrap.Services)."""
     return App(settings=SettingsService(deps), users=Users(deps), audit=Audit(deps),
                notifications=Notifications(deps), tapes=Tapes(deps), lifecycle=Lifecycle(deps),

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from app.audit import EventLine, event_line
 from app.backups import JobQueue, JobRow, job_rows
+from app.sources import allowed_roots, confine
 from kernel.progress import Observer, Progress
 from ledger.domain.job import CONFLICT_NAMES
 from media.devices import device_spec
@@ -101,9 +102,14 @@ class Restores:
         return RestorePreview(preview.plan, preview.folders, preview.links)
 
     def request(self, paths: list[str], target: str, *, actor: str, on_conflict: str = "skip", group: str = "",
-                key: str | None = None, device: str | None = None) -> RestoreRequested:
+                key: str | None = None, device: str | None = None, confined: bool = False) -> RestoreRequested:
         """Record a restore of `paths` into the folder `target`, with its plan; nothing is recorded
-        on bad input. The same `key` never makes a second job."""
+        on bad input. The same `key` never makes a second job. `confined` (the web): the target must
+        lie within RESTORE_ALLOWED_ROOTS when they are set, so a browser cannot write over the
+        server's own files."""
+        roots = allowed_roots(self._deps.settings.restore_allowed_roots, [])
+        if confined and roots and target.strip():
+            target = confine([target], roots, setting="RESTORE_ALLOWED_ROOTS", scope="恢复")[0]
         spec = device_spec(self._deps.settings, device)  # an unusable device name is refused here, not later
         job, created, preview = service.request(self._deps, paths, target, on_conflict=on_conflict,
                                                 group=group, by=actor, key=key)

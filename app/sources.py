@@ -70,15 +70,17 @@ def _real(path: str) -> Path:
     return Path(os.path.realpath(candidate))
 
 
-def confine(sources: list[str], roots: list[Path]) -> list[str]:
-    """The sources as real absolute paths, each once; OutsideRoots for any outside the roots (none
-    configured: any absolute path passes, the backup itself checks that it exists)."""
+def confine(sources: list[str], roots: list[Path], *, setting: str = "BACKUP_ALLOWED_ROOTS",
+            scope: str = "备份") -> list[str]:
+    """The paths as real absolute paths, each once; OutsideRoots for any outside the roots (none
+    configured: any absolute path passes, the job itself checks it). `setting` names the roots and
+    `scope` what they are for (备份 / 恢复), both shown to the person refused."""
     chosen: list[str] = []
     for source in sources:
         real = _real(source)
         if roots and not _inside(real, roots):
-            raise OutsideRoots(f"{source} 不在允许的备份范围内（{_names(roots)}）",
-                               "请从文件夹列表中选择，或请管理员调整 BACKUP_ALLOWED_ROOTS")
+            raise OutsideRoots(f"{source} 不在允许的{scope}范围内（{_names(roots)}）",
+                               f"请选择该范围内的目录，或请管理员调整 {setting}")
         if str(real) not in chosen:
             chosen.append(str(real))
     return chosen

@@ -60,7 +60,7 @@ class RetentionChanged:
     cartridge: CartridgeEntry  # the cartridge afterwards: status, when it becomes free and why
 
 
-class TapesDeps(SessionServices, LifecycleServices, Protocol):
+class TapesDeps(LifecycleServices, SessionServices, Protocol):
     """The installation's settings (devices, library folder, block size), the ledger, the progress
     store an erase publishes to, the outbox, and the inventory and groups views."""
 

@@ -37,12 +37,12 @@ def _groups(shown: Replayed) -> None:
 
 
 def _settings(shown: Replayed) -> None:
-    emit_table([{"key": row.key, "value": row.value, "source": row.source} for row in shown.settings],
-               [("key", "设置项"), ("value", "当时的值"), ("source", "来源")])
+    emit_table([{"label": row.label, "key": row.key, "text": row.text, "source": row.source} for row in shown.settings],
+               [("label", "名称"), ("key", "设置项"), ("text", "当时的值"), ("source", "来源")])
 
 
 def _jobs(shown: Replayed) -> None:
-    emit_table([{"job_id": j.job_id, "kind": j.kind, "group": j.group or "—", "status": j.status_text,
+    emit_table([{"job_id": j.job_id, "kind": j.kind_text, "group": j.group or "—", "status": j.status_text,
                  "requested_by": j.requested_by, "requested_at": _time(j.requested_at),
                  "finished_at": _time(j.finished_at), "reason": j.reason or ""} for j in shown.jobs],
                [("job_id", "任务"), ("kind", "类型"), ("group", "备份组"), ("status", "状态"),

@@ -60,6 +60,8 @@ class Settings:
     """月度全备份的源目录（分号或换行分隔）。"""
     backup_allowed_roots: list[Path]
     """Web 界面里可选作备份源的目录范围（分号或换行分隔）；为空时取备份源的上一级目录，再为空则手动输入路径。"""
+    restore_allowed_roots: list[Path]
+    """Web 界面和 API 发起的恢复可以写入的目录范围；为空时不限制（与命令行相同）。"""
     staging_dir: Path
     vtl_dir: Path
     vtl_drives: int
@@ -110,6 +112,7 @@ DEFAULTS: dict[str, str] = {
     "STAGING_DIR": "",
     "BACKUP_SOURCES": "",
     "BACKUP_ALLOWED_ROOTS": "",
+    "RESTORE_ALLOWED_ROOTS": "",
     "VTL_DIR": "",
     "VTL_DRIVES": "1",
     "VTL_SLOTS": "8",
@@ -182,6 +185,7 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         web_port=parse.parse_int("WEB_PORT", raw["WEB_PORT"], minimum=1, maximum=65535),
         backup_sources=_path_list(raw["BACKUP_SOURCES"]),
         backup_allowed_roots=[Path(p).expanduser().resolve() for p in _path_list(raw["BACKUP_ALLOWED_ROOTS"])],
+        restore_allowed_roots=[Path(p).expanduser().resolve() for p in _path_list(raw["RESTORE_ALLOWED_ROOTS"])],
         staging_dir=Path(raw["STAGING_DIR"]).expanduser().resolve() if raw["STAGING_DIR"].strip()
         else data_dir / "staging",
         vtl_dir=Path(raw["VTL_DIR"]).expanduser().resolve() if raw["VTL_DIR"].strip() else data_dir / "vtl",

@@ -19,6 +19,7 @@ from typing import Any
 
 from jobs.monthly_report import MonthlyReport
 from ledger.domain.job import KIND_NAMES, STATUS_NAMES
+from ledger.units import human_bytes
 from notify.templates import EVENT_LABELS
 
 FORMATS = ("html", "csv", "json")
@@ -103,7 +104,7 @@ def cell(value: Any) -> str:
 
 
 def tables(report: MonthlyReport) -> list[Table]:
-    found = [Table("summary", "概要", ["项目", "指标", "值"],
+    found = [Table("summary", "概要", ["JSON 字段名", "指标", "值"],
                    [[key, SUMMARY_LABELS[key], cell(report.summary.get(key))] for key in SUMMARY_LABELS])]
     data = asdict(report)
     for key, title, columns in SECTIONS:
@@ -147,22 +148,32 @@ def render_csv(report: MonthlyReport) -> str:
     return out.getvalue()
 
 
-def _mib(value: float) -> str:
-    return f"{value / 1024 / 1024:.2f} MiB"
+def _scale(peak: float) -> tuple[float, str]:
+    """The binary unit a chart's figures read best in: the largest one its highest bar reaches."""
+    divisor, unit = 1.0, "B"
+    for step in ("KiB", "MiB", "GiB", "TiB"):
+        if peak < divisor * 1024:
+            break
+        divisor, unit = divisor * 1024, step
+    return divisor, unit
+
+
+def _bytes_chart(title: str, labels: Sequence[str], values: Sequence[float], per: str = "") -> str:
+    divisor, unit = _scale(max(values, default=0.0))
+    return bar_chart(title, labels, [value / divisor for value in values], unit + per)
 
 
 def render_html(report: MonthlyReport) -> str:
     summary = report.summary
     cards = [("备份任务", f"{summary['backup_jobs']} 个（成功 {summary['jobs_succeeded']}，失败 {summary['jobs_failed']}）"),
-             ("备份数据", f"{summary['files']} 个文件，{_mib(summary['bytes_in'])}"),
-             ("写入磁带", f"{_mib(summary['bytes_on_tape'])}（压缩比 {cell(summary['compression_ratio'])}）"),
+             ("备份数据", f"{summary['files']} 个文件，{human_bytes(summary['bytes_in'])}"),
+             ("写入磁带", f"{human_bytes(summary['bytes_on_tape'])}（压缩比 {cell(summary['compression_ratio'])}）"),
              ("擦除 / 恢复", f"{summary['erases']} 次 / {summary['restores']} 次"),
              ("通知", f"送达 {summary['notifications_sent']} 条，失败 {summary['notifications_failed']} 条"),
              ("月底链头", "可由台账重算得到" if summary["chain_verifies"] else "台账已不能重算出它")]
     labels = [f"{job.group} {job.job_id[:8]}" for job in report.jobs]
-    charts = [bar_chart("每个任务写入磁带的数据量", labels, [job.bytes_on_tape / 1024 / 1024 for job in report.jobs],
-                        "MiB"),
-              bar_chart("每个任务的吞吐", labels, [job.throughput / 1024 / 1024 for job in report.jobs], "MiB/s")]
+    charts = [_bytes_chart("每个任务写入磁带的数据量", labels, [job.bytes_on_tape for job in report.jobs]),
+              _bytes_chart("每个任务的吞吐", labels, [job.throughput for job in report.jobs], "/s")]
     parts = [f"<h1>TAF 月度报告 {_e(report.month)}</h1>",
              f"<p class=\"meta\">统计区间：{_e(_local(report.period_start))} 至 {_e(_local(report.period_end))}"
              f"（台账第 {report.first_event}–{report.last_event} 号事件）；生成于 {_e(_local(report.generated_at))}</p>",

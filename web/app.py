@@ -17,7 +17,6 @@ import logging
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
 
 import anyio
 from litestar import Litestar
@@ -32,7 +31,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from app.facade import App, make_app
+from app.facade import App, AppDeps, make_app
 from ledger.domain.settings import SECRET_KEYS
 from web import formatting, messages
 from web.api_index import ApiIndexRenderPlugin
@@ -61,7 +60,7 @@ def installed_version() -> str:
         return "0.1.0"
 
 
-def create_app(services: Any, *, version: str | None = None) -> Litestar:
+def create_app(services: AppDeps, *, version: str | None = None) -> Litestar:
     """Build the web app over `services` (the composition root's Services)."""
     settings = services.settings
     version = version or installed_version()

@@ -171,7 +171,7 @@ def request_and_start(taf: App, paths: list[str], target: str, *, actor: str, gr
     """Record the restore with its plan, then hand it to the worker; a job recorded while the queue
     is down says so (it is resumed from its page once the worker is back)."""
     requested: RestoreRequested = taf.restores.request(paths, target, actor=actor, on_conflict=on_conflict,
-                                                       group=group, key=key or None)
+                                                       group=group, key=key or None, confined=True)
     problem = ""
     if requested.created:  # an earlier request under the same key was handed over then
         try:

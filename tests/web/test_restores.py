@@ -5,6 +5,7 @@ answering bad input with a Chinese 4xx, never a 500. Real packages on the emulat
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,23 @@ def test_a_restore_with_bad_input_records_nothing(client: TestClient[Litestar], 
     for body, status, words in START_REFUSALS:
         refused(client.post("/api/v1/restores", json=body, headers={**JSON, **headers(client)}), status, *words)
     assert services.ledger.head_id() == head
+
+
+def test_a_browser_restores_only_into_the_allowed_roots_when_they_are_set(
+        client: TestClient[Litestar], services: Any, source: Path, taf_env: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    allowed = taf_env / "恢复区"
+    monkeypatch.setattr(services, "settings", replace(services.settings, restore_allowed_roots=[allowed]))
+    monkeypatch.setattr(type(services.job_queue), "submit", lambda self, kind, job: None)
+    head = services.ledger.head_id()
+    for outside in ("/etc", str(allowed / ".." / "别处")):
+        body = {"paths": [f"{source}/readme.md"], "target": outside}
+        refused(client.post("/api/v1/restores", json=body, headers={**JSON, **headers(client)}), 403,
+                "不在允许的恢复范围内", "RESTORE_ALLOWED_ROOTS")
+    assert services.ledger.head_id() == head  # nothing recorded
+    body = {"paths": [f"{source}/readme.md"], "target": str(allowed / "2026-05")}
+    accepted = client.post("/api/v1/restores", json=body, headers={**JSON, **headers(client)})
+    assert accepted.status_code == 202 and accepted.json()["created"]
 
 
 def test_the_restore_page_shows_the_timeline_the_tree_and_search_fragments(client: TestClient[Litestar],

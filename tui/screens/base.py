@@ -2,8 +2,10 @@
 
 An act (a tape operation, a job command) runs in a thread worker — `@work(thread=True,
 exclusive=True)`, harlequin's and Dolphie's model — and posts `ActFinished` when it is done, so the
-screen keeps drawing while the drive takes minutes. Drive acts are refused while another drive act
-runs, or while a job holds the drive.
+screen keeps drawing while the drive takes minutes. The act is handed the `App` in the worker: making
+the connection (after the database was out of reach) is blocking work too, and its failure is the
+act's failure, said in Chinese, not the console's end. Drive acts are refused while another drive
+act runs, or while a job holds the drive.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from app.facade import App
 from kernel.errors import describe
 from tui.messages import ActFinished, ActProgress
 from tui.session import ConsoleSession
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from tui.app import TafConsole
 
 Describe = Callable[[Any], str]
+Call = Callable[[App], Any]  # one `App` verb, given the application once the worker has it
 
 
 class ConsoleScreen(Screen[None]):
@@ -81,8 +85,8 @@ class ConsoleScreen(Screen[None]):
 
     # -- acts -------------------------------------------------------------------------------------
 
-    def act(self, title: str, call: Callable[[], Any], done: Describe, *, drive: bool = False) -> None:
-        """Run `call` in a worker; `done(result)` is the line the operator reads when it succeeds.
+    def act(self, title: str, call: Call, done: Describe, *, drive: bool = False) -> None:
+        """Run `call(app)` in a worker; `done(result)` is the line the operator reads when it succeeds.
         A drive act waits for no one: it is refused while another one runs or a job holds the drive."""
         if drive:
             refusal = self.console.drive_refusal()
@@ -93,23 +97,23 @@ class ConsoleScreen(Screen[None]):
         self.console.refresh_bindings()
         self._act(title, call, lambda result: ActFinished(title, done(result), drive=drive), drive)
 
-    def read(self, title: str, call: Callable[[], Any], found: Callable[[Any], Message]) -> None:
+    def read(self, title: str, call: Call, found: Callable[[Any], Message]) -> None:
         """Read something in a worker (a search, a plan, the devices); `found(result)` is the message
         the screen gets back. A failure is reported like a failed act."""
         self._read(title, call, found)
 
     @work(thread=True, exclusive=True, group="act", exit_on_error=False)
-    def _act(self, title: str, call: Callable[[], Any], finished: Callable[[Any], Message], drive: bool) -> None:
+    def _act(self, title: str, call: Call, finished: Callable[[Any], Message], drive: bool) -> None:
         self._call(title, call, finished, drive)
 
     @work(thread=True, exclusive=True, group="read", exit_on_error=False)
-    def _read(self, title: str, call: Callable[[], Any], found: Callable[[Any], Message]) -> None:
+    def _read(self, title: str, call: Call, found: Callable[[Any], Message]) -> None:
         self._call(title, call, found, False)
 
-    def _call(self, title: str, call: Callable[[], Any], finished: Callable[[Any], Message], drive: bool) -> None:
+    def _call(self, title: str, call: Call, finished: Callable[[Any], Message], drive: bool) -> None:
         """The body of both workers, in their thread: one `App` call, one message back."""
         try:
-            result = call()
+            result = call(self.session.app)
         except Exception as error:
             line = text("failed_act", act=title, message=describe(error).message)
             self.post_message(ActFinished(title, line, failed=True, drive=drive))

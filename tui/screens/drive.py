@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from app.facade import App
 from tui import commands
 from tui.dialogs import Ask, Choose, Erasing, LabelDialog, Labelling, TypeBack
 from tui.messages import ActProgress, Found
@@ -162,21 +163,21 @@ class DriveScreen(ConsoleScreen):
     def _load(self, barcode: str | None) -> None:
         if not barcode:
             return
-        tapes, actor, device = self.session.app.tapes, self.session.actor, self.session.device
+        actor, device = self.session.actor, self.session.device
         code, notes = barcode.strip().upper(), self.notes_of(text("act_load"))
-        self.act(text("act_load"), lambda: tapes.load(code, actor=actor, device=device, on_message=notes),
+        self.act(text("act_load"), lambda app: app.tapes.load(code, actor=actor, device=device, on_message=notes),
                  lambda loaded: text("done_load", barcode=loaded.barcode, replaced=text(
                      "done_load_replaced", barcode=loaded.unloaded) if loaded.unloaded else ""), drive=True)
 
     def action_unload(self) -> None:
-        tapes, actor, device = self.session.app.tapes, self.session.actor, self.session.device
-        self.act(text("act_unload"), lambda: tapes.unload(actor=actor, device=device),
+        actor, device = self.session.actor, self.session.device
+        self.act(text("act_unload"), lambda app: app.tapes.unload(actor=actor, device=device),
                  lambda done: text("done_unload", barcode=done.barcode or text("drive_unknown_barcode"),
                                    location=done.location_text or done.location), drive=True)
 
     def action_rewind(self) -> None:
-        tapes, actor, device = self.session.app.tapes, self.session.actor, self.session.device
-        self.act(text("act_rewind"), lambda: tapes.rewind(actor=actor, device=device),
+        actor, device = self.session.actor, self.session.device
+        self.act(text("act_rewind"), lambda app: app.tapes.rewind(actor=actor, device=device),
                  lambda done: text("done_rewind", barcode=done.barcode or text("drive_unknown_barcode")), drive=True)
 
     def action_label(self) -> None:
@@ -185,9 +186,10 @@ class DriveScreen(ConsoleScreen):
     def _label(self, asked: Labelling | None) -> None:
         if asked is None:
             return
-        tapes, actor, device = self.session.app.tapes, self.session.actor, self.session.device
-        self.act(text("act_label"), lambda: tapes.label(actor=actor, pool=asked.pool, barcode=asked.barcode or None,
-                                                       force=asked.force, confirm=asked.confirm, device=device),
+        actor, device = self.session.actor, self.session.device
+        self.act(text("act_label"), lambda app: app.tapes.label(actor=actor, pool=asked.pool,
+                                                               barcode=asked.barcode or None, force=asked.force,
+                                                               confirm=asked.confirm, device=device),
                  lambda done: text("done_label", barcode=done.barcode, volser=done.volume_serial, pool=done.pool),
                  drive=True)
 
@@ -203,19 +205,20 @@ class DriveScreen(ConsoleScreen):
     def _erase(self, asked: Erasing | None) -> None:
         if asked is None:
             return
-        tapes, actor, device = self.session.app.tapes, self.session.actor, self.session.device
+        actor, device = self.session.actor, self.session.device
         observer = self.progress_of(text("act_erase"))
-        self.act(text("act_erase"), lambda: tapes.erase(actor=actor, acknowledged=True, long=asked.long,
-                                                       confirm=asked.confirm, on_progress=observer, device=device),
+        self.act(text("act_erase"), lambda app: app.tapes.erase(actor=actor, acknowledged=True, long=asked.long,
+                                                               confirm=asked.confirm, on_progress=observer,
+                                                               device=device),
                  lambda done: text("done_erase", barcode=done.barcode,
                                    mode=text("erase_long" if done.mode == "long" else "erase_short")), drive=True)
 
     def action_health(self) -> None:
         session = self.session
-        tapes, actor, device = session.app.tapes, session.actor, session.device
+        actor, device = session.actor, session.device
 
-        def read() -> Any:
-            snapshot = tapes.health(actor=actor, device=device)
+        def read(app: App) -> Any:
+            snapshot = app.tapes.health(actor=actor, device=device)
             session.health = snapshot.to_dict()
             return snapshot
 
@@ -225,8 +228,8 @@ class DriveScreen(ConsoleScreen):
 
     def action_devices(self) -> None:
         # Discovery may take a moment (it asks every SCSI device what it is): not on the screen's thread.
-        tapes, device = self.session.app.tapes, self.session.device
-        self.read(text("device_title"), lambda: tapes.devices(device), lambda found: Found("devices", found))
+        device = self.session.device
+        self.read(text("device_title"), lambda app: app.tapes.devices(device), lambda found: Found("devices", found))
 
     def on_found(self, message: Found) -> None:
         if message.what == "devices":

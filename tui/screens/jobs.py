@@ -11,7 +11,7 @@ from rich.text import Text
 from tui import commands
 from tui.dialogs import Confirm
 from tui.messages import Found
-from tui.screens.base import TableScreen
+from tui.screens.base import Call, TableScreen
 from tui.session import JobLine
 from tui.text import bar, eta, moment, rate, short_id, size, text
 
@@ -66,8 +66,7 @@ class JobsScreen(TableScreen):
     # -- acts -------------------------------------------------------------------------------------
 
     def action_start_backup(self) -> None:
-        settings = self.session.app.settings
-        self.read(text("backup_title"), lambda: settings.show().runtime, lambda rows: Found("settings", rows))
+        self.read(text("backup_title"), lambda app: app.settings.show().runtime, lambda rows: Found("settings", rows))
 
     def on_found(self, message: Found) -> None:
         if message.what == "settings":
@@ -83,8 +82,8 @@ class JobsScreen(TableScreen):
                              lambda ok: self._start(sources) if ok else None)
 
     def _start(self, sources: list[str]) -> None:
-        backups, actor = self.session.app.backups, self.session.actor
-        self.act(text("backup_title"), lambda: backups.start(sources, actor=actor),
+        actor = self.session.actor
+        self.act(text("backup_title"), lambda app: app.backups.start(sources, actor=actor),
                  lambda started: text("jobs_started" if started.created else "jobs_existing",
                                       job=short_id(started.job_id)))
 
@@ -103,10 +102,10 @@ class JobsScreen(TableScreen):
         line = self._job_or_hint()
         if line is None:
             return
-        app, actor, job_id = self.session.app, self.session.actor, line.job_id
+        actor, job_id = self.session.actor, line.job_id
         # A restore goes back to the worker, which resumes a paused one before it runs it.
-        call = ((lambda: app.restores.start(job_id)) if line.kind == "restore" else
-                (lambda: app.backups.resume(job_id, actor=actor)))
+        call: Call = ((lambda app: app.restores.start(job_id)) if line.kind == "restore" else
+                      (lambda app: app.backups.resume(job_id, actor=actor)))
         self.act(text("resume_title"), call,
                  lambda _: text("jobs_resumed", kind=line.kind_text, job=short_id(job_id)))
 
@@ -123,8 +122,7 @@ class JobsScreen(TableScreen):
 
     def _change(self, line: JobLine, title: str, verb: Callable[[Any, str, str], Any]) -> None:
         """Pause or cancel: the same verb of `App.backups` or `App.restores`, by the job's kind."""
-        app, actor, job_id = self.session.app, self.session.actor, line.job_id
-        service = app.restores if line.kind == "restore" else app.backups
-        self.act(text(title), lambda: verb(service, job_id, actor),
+        actor, job_id, restore = self.session.actor, line.job_id, line.kind == "restore"
+        self.act(text(title), lambda app: verb(app.restores if restore else app.backups, job_id, actor),
                  lambda changed: text("jobs_changed", kind=line.kind_text, job=short_id(job_id),
                                       status=changed.status_text))

@@ -59,7 +59,7 @@ class RequestsScreen(TableScreen):
                              lambda ok: self._answer(request.job_id) if ok else None)
 
     def _answer(self, job_id: str) -> None:
-        pending, actor = self.session.app.pending, self.session.actor
+        actor = self.session.actor
         self.notify(text("answer_waiting"), timeout=ANSWER_WAIT_SECONDS)
-        self.act(text("act_answer"), lambda: pending.answer(job_id, actor=actor, wait=ANSWER_WAIT_SECONDS),
+        self.act(text("act_answer"), lambda app: app.pending.answer(job_id, actor=actor, wait=ANSWER_WAIT_SECONDS),
                  lambda answer: text("answer_sent", text=answer.text))

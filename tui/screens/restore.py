@@ -12,6 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
+from app.facade import App
 from tui import commands
 from tui.dialogs import RestoreDialog, RestoreTarget
 from tui.messages import Found
@@ -86,8 +87,8 @@ class RestoreScreen(ConsoleScreen):
 
     @on(Input.Submitted, "#restore-search")
     def _submitted(self, event: Input.Submitted) -> None:
-        catalog, fragment = self.session.app.catalog, event.value.strip()
-        self.read(text("restore_search_act"), lambda: catalog.search(fragment, limit=SEARCH_LIMIT),
+        fragment = event.value.strip()
+        self.read(text("restore_search_act"), lambda app: app.catalog.search(fragment, limit=SEARCH_LIMIT),
                   lambda result: Found("search", result))
 
     def on_found(self, message: Found) -> None:
@@ -162,8 +163,8 @@ class RestoreScreen(ConsoleScreen):
         choice = self._choice()
         if choice is None:
             return
-        restores, (paths, group) = self.session.app.restores, choice
-        self.read(text("restore_plan_act"), lambda: restores.plan(paths, group=group),
+        paths, group = choice
+        self.read(text("restore_plan_act"), lambda app: app.restores.plan(paths, group=group),
                   lambda preview: Found(purpose, (paths, group, preview)))
 
     def _planned(self, paths: list[str], group: str, preview: Any, then_restore: bool) -> None:
@@ -180,9 +181,10 @@ class RestoreScreen(ConsoleScreen):
         if target is None:
             return
         self.target = target.target
-        restores, actor = self.session.app.restores, self.session.actor
+        actor = self.session.actor
 
-        def request_and_start() -> Any:
+        def request_and_start(app: App) -> Any:
+            restores = app.restores
             requested = restores.request(paths, target.target, actor=actor, on_conflict=target.on_conflict,
                                          group=group)
             if requested.created:

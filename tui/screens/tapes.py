@@ -75,6 +75,6 @@ class TapesScreen(TableScreen):
     def _move(self, barcode: str, place: str | None) -> None:
         if not place:
             return
-        tapes, actor = self.session.app.tapes, self.session.actor
-        self.act(text("act_move"), lambda: tapes.move(barcode, place, actor=actor),
+        actor = self.session.actor
+        self.act(text("act_move"), lambda app: app.tapes.move(barcode, place, actor=actor),
                  lambda moved: text("done_move", barcode=moved.barcode, location=moved.location_text))
