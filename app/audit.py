@@ -1,20 +1,26 @@
 """Audit: is the ledger intact — its hash chain, and the chain heads written on tapes and into job
-reports (B1) — what happened recently, the whole system as of a past moment (R2), and rebuilding
-the read models from the ledger."""
+reports (B1) — what happened (the newest events, and every event by aggregate, type, user and time,
+each in Chinese with its stored fields), the whole system as of a past moment (R2), the months a
+report can be made for, and rebuilding the read models from the ledger."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from app.errors import BadRequest
+from app.errors import BadRequest, Unknown
+from app.logs import moment
+from app.raw_fields import plain_fields
 from app.replay import ReplayBase, Replayed, replay
 from app.tape_heads import HeadsRead, TapeNote, read_heads
 from ledger import chain
+from ledger.domain import BackupGroup, Cartridge, User
 from media.ports import SessionServices
-from projections.audit import AuditLogView, event_attributes
-from projections.audit_text import actor, describe
+from projections.audit import AuditLogView, Browse, Subject, event_attributes
+from projections.audit_text import CATEGORIES, SENTENCES, actor, describe, event_label
 from projections.chain_view import ChainView
 from projections.heads import HeadCheck, judge, recorded_heads, report_claims, wanted_heads
 from projections.replay import position_at
@@ -48,6 +54,56 @@ def event_line(number: int, event: Any) -> EventLine:
                      describe(name, attributes))
 
 
+# The aggregates the event browser filters by, and the event name prefixes of each (a job's own
+# state changes are `Job.*` whether it backs up or restores; a package's manifest goes with its tape).
+AGGREGATES = {"Cartridge": "磁带", "Drive": "驱动器", "BackupGroup": "备份组", "Job": "任务（备份与恢复）",
+              "Settings": "设置", "User": "用户", "Recipient": "通知接收人", "Notification": "通知"}
+_PREFIXES = {"Job": ("BackupJob.", "RestoreJob.", "Job."), "Cartridge": ("Cartridge.", "PackageManifest.")}
+
+
+EVENT_TYPES = {name: event_label(name) for name in SENTENCES}
+
+
+def aggregate_of(name: str) -> str:
+    """Which of AGGREGATES an event type belongs to ("" for none)."""
+    return next((key for key in AGGREGATES if name.startswith(_PREFIXES.get(key, (f"{key}.",)))), "")
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One ledger event in the browser: its number, when, who, its type (and that in Chinese), the
+    aggregate it changed, and what happened in Chinese."""
+
+    id: int
+    at: str
+    actor: str
+    category: str
+    event: str
+    event_label: str
+    aggregate_id: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[EventRow]  # newest first
+    head: int  # the ledger's newest event
+    more: bool  # older events match too: ask again with `before` = the last one's id
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """One event as stored: the row, the aggregate's id and version, the topic, and every field of
+    its state (a password's or a token's hash and a sealed secret's ciphertext are hidden; a long
+    list is cut to its first items, named in `shortened` with its full length)."""
+
+    row: EventRow
+    originator_version: int
+    topic: str
+    fields: dict[str, Any]
+    shortened: dict[str, int]
+
+
 @dataclass(frozen=True)
 class Rebuilt:
     views: list[str]
@@ -79,6 +135,7 @@ class AuditVerdict:
                 f"不符 {len(self.mismatches)} 个")
 
 
+LARGEST_NUMBER = 2**62  # an event number the stores can compare (SQLite's integers are 64-bit)
 HEAD_KINDS = {"tape": "磁带索引", "job": "任务数据", "report": "钉钉报告"}
 
 
@@ -153,6 +210,57 @@ class Audit:
         return [EventLine(row["id"], row["at"], row["actor"], row["event"], row["summary"])
                 for row in self._deps.audit.recent(limit)]
 
+    def events(self, *, aggregate: str = "", subject: str = "", event: str = "", user: str = "", since: str = "",
+               until: str = "", before: int = 0, limit: int = 50) -> EventPage:
+        """The ledger's events, newest first, narrowed to one kind of aggregate (AGGREGATES) or one
+        aggregate (`subject`: its id, or a cartridge's barcode, a user's or a group's name), one event
+        type, who acted, and a time (a date, or a date and time); `before` pages back."""
+        if aggregate and aggregate not in AGGREGATES:
+            raise BadRequest(f"未知的对象类型“{aggregate}”。可选：{'、'.join(AGGREGATES)}")
+        if event and event not in EVENT_TYPES:
+            raise BadRequest(f"未知的事件类型“{event}”")
+        if not 1 <= limit <= 1000:
+            raise BadRequest("条数必须在 1 到 1000 之间")
+        if not 0 <= before <= LARGEST_NUMBER:
+            raise BadRequest("before 必须是事件序号")
+        start, end = moment(since), moment(until, end=True)
+        self._projector.catch_up(["audit_log"])
+        rows = self._deps.audit.browse(Browse(
+            since=start.astimezone(UTC).isoformat() if start else "", until=end.astimezone(UTC).isoformat() if end else "",
+            actor=user.strip(), subjects=[_subject(subject)] if subject.strip() else [], events=[event] if event else [],
+            prefixes=_PREFIXES.get(aggregate, (f"{aggregate}.",)) if aggregate else (), before=before,
+            limit=limit + 1))
+        return EventPage([_row(row) for row in rows[:limit]], self._ledger.head_id(), len(rows) > limit)
+
+    def event(self, number: int) -> RawEvent:
+        """Event `number` with every field it was stored with."""
+        head = self._ledger.head_id()
+        found = self._ledger.recorder.select_notifications(number, 1, stop=number) if 1 <= number <= head else []
+        if not found:
+            raise Unknown(f"台账中没有第 {number} 号事件（现有 1–{head} 号）")
+        stored = found[0]
+        domain_event: Any = self._ledger.mapper.to_domain_event(stored)
+        name = type(domain_event).__qualname__
+        attributes = event_attributes(domain_event)
+        row = EventRow(stored.id, domain_event.timestamp.isoformat(), actor(attributes),
+                       CATEGORIES.get(name.split(".")[0], "系统"), name, EVENT_TYPES.get(name, name),
+                       str(domain_event.originator_id), describe(name, attributes))
+        fields, shortened = plain_fields(vars(domain_event))
+        return RawEvent(row, int(domain_event.originator_version), stored.topic, fields, shortened)
+
+    def months(self) -> list[str]:
+        """The months (YYYY-MM) from the ledger's first event to now, newest first: those a monthly
+        report can be made for."""
+        first = next(iter(self._ledger.notifications(0, stop=1)), None)
+        if first is None:
+            return []
+        opening: Any = self._ledger.mapper.to_domain_event(first)
+        start = opening.timestamp.astimezone()
+        now = datetime.now().astimezone()
+        count = (now.year - start.year) * 12 + now.month - start.month
+        return [f"{(start.month - 1 + n) // 12 + start.year:04d}-{(start.month - 1 + n) % 12 + 1:02d}"
+                for n in range(count, -1, -1)]
+
     def head_id(self) -> int:
         return self._ledger.head_id()
 
@@ -167,6 +275,21 @@ class Audit:
         names = [name] if name else []
         count = self._projector.rebuild(names)
         return Rebuilt(names or [v.name for v in self._projector.views if v.rebuild_with_all], count)
+
+
+def _subject(text: str) -> Subject:
+    """One aggregate: its id (or the first characters of one), or a barcode, a user's or a group's name."""
+    value = text.strip()
+    try:
+        return Subject([str(uuid.UUID(value))])
+    except ValueError:
+        named = [Cartridge.create_id(barcode=value), User.create_id(name=value), BackupGroup.create_id(name=value)]
+        return Subject([str(one) for one in named], prefix=value)
+
+
+def _row(row: dict[str, Any]) -> EventRow:
+    return EventRow(int(row["id"]), str(row["at"]), str(row["actor"]), str(row["category"]), str(row["event"]),
+                    EVENT_TYPES.get(str(row["event"]), str(row["event"])), str(row["aggregate_id"]), str(row["summary"]))
 
 
 def _tapped(sealed: Iterator[tuple[int, str]], wanted: set[str], found: dict[str, int]) -> Iterator[tuple[int, str]]:

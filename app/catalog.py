@@ -84,6 +84,7 @@ class TreeNode:
     # Every cartridge holding a part of it, in the order written: each chunk of a split file (its
     # newest version in the group), everything below a folder.
     cartridges: list[str] = field(default_factory=list)
+    newest: str | None = None  # UTC: a file's time; the newest time below a folder (None: nothing below)
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,14 @@ class FolderEntry:
     name: str
     path: str  # full path, as a restore selection takes it
     kind: str  # dir, file or symlink
-    size: int  # 0 for a folder: its contents are not counted (that would read all of them)
+    size: int  # a folder: the bytes of every file version below it (from its totals, not its rows)
     mtime: str | None  # UTC; None for a folder known only from what lies below it
     chunks: int  # >1: a file split over several packages
-    cartridges: list[str]  # every cartridge holding a chunk of this version, in the order written
+    # Every cartridge holding a chunk of this version, in the order written; for a folder, every
+    # cartridge holding its own row or anything below it.
+    cartridges: list[str]
+    files: int = 0  # a folder: the file versions below it; a file: 1
+    newest: str | None = None  # UTC: a file's time; the newest time below a folder (None: nothing below)
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,8 @@ class Catalog:
 
     def tree(self, group: str, path: str = "") -> Folder:
         """The folders and files directly inside `path` (the top when empty) in `group`, each with
-        every cartridge holding a part of it. A folder the group does not hold is Unknown."""
+        every cartridge holding a part of it; a folder with the files, bytes and newest time below it,
+        from its totals (the rows below it are not read). A folder the group does not hold is Unknown."""
         name = self._group_to_browse(group)
         folder = path.replace("\\", "/")
         children = [TreeNode(**node) for node in self._deps.catalog.tree(name, folder)]
@@ -238,7 +244,8 @@ class Catalog:
 
     def folder(self, group: str, path: str = "", *, offset: int = 0, limit: int = FOLDER_PAGE) -> FolderPage:
         """One page of the folder `path` (the top when empty) in `group`: it reads that folder's own
-        rows only, however large the group, so a file browser can open any folder at once."""
+        rows and its child folders' totals only, however large the group, so a file browser can open
+        any folder at once."""
         if offset < 0 or not 1 <= limit <= FOLDER_PAGE_MAX:
             raise BadRequest(f"分页参数无效：起点不能为负，每页 1–{FOLDER_PAGE_MAX} 项")
         name = self._group_to_browse(group)

@@ -9,6 +9,7 @@ from app.audit import Audit, AuditDeps
 from app.backups import Backups
 from app.catalog import Catalog, CatalogDeps
 from app.lifecycle import Lifecycle, LifecycleDeps
+from app.logs import Logs, LogsDeps
 from app.notifications import Notifications, NotificationsDeps
 from app.pending import PendingDeps, PendingRequests
 from app.reports import Reports, ReportsDeps
@@ -20,7 +21,7 @@ from app.users import Users, UsersDeps
 
 
 class AppDeps(PendingDeps, CatalogDeps, TapesDeps, LifecycleDeps, AuditDeps, NotificationsDeps, ReportsDeps,
-              SettingsDeps, SystemDeps, UsersDeps, Protocol):
+              SettingsDeps, SystemDeps, UsersDeps, LogsDeps, Protocol):
     """What the composition root (bootstrap.Services) gives a face: every area's dependencies
     (PendingDeps already holds the backups' and the restores')."""
 
@@ -39,6 +40,7 @@ class App:
     pending: PendingRequests  # operator requests (换盘) and answering them
     system: System
     reports: Reports  # the auditor's monthly report (issue 17)
+    logs: Logs  # the operation, tape, system and notification logs (issue 15)
 
 
 def make_app(deps: AppDeps) -> App:
@@ -46,4 +48,4 @@ def make_app(deps: AppDeps) -> App:
     return App(settings=SettingsService(deps), users=Users(deps), audit=Audit(deps),
                notifications=Notifications(deps), tapes=Tapes(deps), lifecycle=Lifecycle(deps),
                backups=Backups(deps), restores=Restores(deps), catalog=Catalog(deps),
-               system=System(deps), pending=PendingRequests(deps), reports=Reports(deps))
+               system=System(deps), pending=PendingRequests(deps), reports=Reports(deps), logs=Logs(deps))

@@ -14,15 +14,15 @@ from typing import Any, Protocol
 
 from app.errors import AppError
 from ledger import clock
-from ledger.rules import ExpiryVerdict, Reason, RuleError
+from ledger.rules import ExpiryVerdict, Preview, Reason, RuleError
+from ledger.rules.cartridge_text import STATUS_TEXT, pool_text
 from ledger.rules.locations import location_text
 from ledger.rules.months import format_day, format_minute
 from media import lifecycle
 from media.lifecycle import CheckSummary
 from media.ports import LifecycleServices
 
-STATUS_LABELS = {"scratch": "空白", "active": "使用中", "full": "已满", "expired": "已过期", "retired": "已退役",
-                 "cleaning": "清洁带"}
+STATUS_LABELS = STATUS_TEXT
 _FREE_WITHOUT_DATE = {Reason.SCRATCH: "现在（空白）", Reason.ACTIVE_GROUP: "所含备份组轮换后",
                       Reason.UNKNOWN_GROUP: "所含备份组核实后"}
 
@@ -64,6 +64,11 @@ class CartridgeEntry:
     @property
     def bytes_remaining(self) -> int:
         return max(0, self.capacity_bytes - self.bytes_written)
+
+    @property
+    def pool_text(self) -> str:
+        """The pool as an operator reads it: the built-in `default` pool is 默认."""
+        return pool_text(self.pool)
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,19 @@ def free_when(verdict: ExpiryVerdict, now: datetime) -> str:
     return _FREE_WITHOUT_DATE.get(verdict.reason, "不适用")
 
 
+def rotation_preview(shown: Preview, auto_erase: bool) -> RotationPreview:
+    """The rules' preview of the next monthly backup, as the faces show it."""
+    decision = shown.decision
+    return RotationPreview(
+        next_backup_at=shown.next_backup_at, group=decision.group, action=decision.action.value,
+        run_number=decision.run_number, keep=decision.keep, auto_erase=auto_erase,
+        rotating_out=list(shown.rotating_out), erased=list(shown.erased),
+        freed=[FreedCartridge(f.volser, f.free_at) for f in shown.freed],
+        items=[PreviewLine(i.kind.value, i.subject, i.at, i.sentence) for i in shown.items],
+        alerts=list(shown.alerts), explanation=decision.explanation,
+    )
+
+
 def cartridge_entries(deps: LifecycleServices, now: datetime) -> list[CartridgeEntry]:
     """Every cartridge in barcode order, with its lifecycle verdict at `now`."""
     default_retention = int(deps.effective("default_retention_months"))
@@ -162,15 +180,7 @@ class Lifecycle:
             shown = lifecycle.preview(self._deps, now or clock.now())
         except (RuleError, ValueError) as error:  # a cron that never fires, groups running backwards, bad data
             raise CannotPreview(f"无法预览：{error}") from None
-        decision = shown.decision
-        return RotationPreview(
-            next_backup_at=shown.next_backup_at, group=decision.group, action=decision.action.value,
-            run_number=decision.run_number, keep=decision.keep,
-            auto_erase=bool(self._deps.effective("auto_erase_expired")), rotating_out=list(shown.rotating_out),
-            erased=list(shown.erased), freed=[FreedCartridge(f.volser, f.free_at) for f in shown.freed],
-            items=[PreviewLine(i.kind.value, i.subject, i.at, i.sentence) for i in shown.items],
-            alerts=list(shown.alerts), explanation=decision.explanation,
-        )
+        return rotation_preview(shown, bool(self._deps.effective("auto_erase_expired")))
 
     def check(self, *, actor: str, now: datetime | None = None) -> CheckSummary:
         """Run the retention check now: mark newly expired cartridges, report (and queue) interlock conflicts."""

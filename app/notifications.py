@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from app.errors import BadRequest
+from app.notify_input import check_template_text, checked_name
+from kernel.errors import TafError
 from ledger import clock
 from ledger.domain.people import NOTIFY_EVENTS, Recipient, check_phone
 from ledger.errors import NotFound
 from notify.dispatch import Outcome, OutcomeKind
+from notify.gateway import GatewayClient
 from notify.gateway import GatewayNotConfigured as GatewayNotConfigured  # raised by send_test
 from notify.outbox import (
     TEMPLATE_KEY,
@@ -49,6 +52,7 @@ OUTCOME_LABELS = {
     OutcomeKind.NOT_DUE: "等待重试时间",
     OutcomeKind.HELD: "排队中（该接收人有更早的通知未送达）",
     OutcomeKind.DEFERRED: "本轮未处理",
+    OutcomeKind.ELSEWHERE: "由另一个发送进程投递",
 }
 STATUS_LABELS = {"queued": "待发送", "delivered": "已送达", "failed": "发送失败"}
 _DELIVERED = frozenset({OutcomeKind.DELIVERED, OutcomeKind.ALREADY_DELIVERED})
@@ -65,6 +69,24 @@ def event_labels(events: Sequence[str]) -> list[str]:
 
 class NoRecipients(BadRequest):
     default_message = "还没有通知接收人：请先添加接收人，或指定一个手机号"
+
+
+class GatewayOff(GatewayNotConfigured):
+    """A test message while no gateway is configured: a state to change first (409), not an outage."""
+
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class EventChoice:
+    """A kind of event a recipient may receive: its key and its Chinese label."""
+
+    key: str
+    label: str
+
+
+def event_choices() -> list[EventChoice]:
+    return [EventChoice(key, _LABEL_BY_EVENT.get(key, key)) for key in NOTIFY_EVENTS]
 
 
 @dataclass(frozen=True)
@@ -142,16 +164,28 @@ class DispatchResult:
 
 
 @dataclass(frozen=True)
+class GatewayAnswer:
+    """What the gateway says of a task it took (GET /api/v1/tasks/{task_id}), or why it could not say."""
+
+    phone: str
+    task_id: str
+    status: str  # the gateway's own word, e.g. completed; "" when the lookup failed
+    message: str  # the gateway's message, or the reason the lookup failed
+    ok: bool
+
+
+@dataclass(frozen=True)
 class SentTestMessage:
     """A test message: queued to `queued` phones, delivered to `delivered` of them by `run`.
 
     `run.outcomes` holds this message's deliveries only; its counts cover the whole pass, which
-    also delivers whatever else was waiting.
+    also delivers whatever else was waiting. `answers`: the gateway's word on each task it took.
     """
 
     queued: int
     delivered: int
     run: DispatchResult
+    answers: list[GatewayAnswer] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -202,7 +236,10 @@ class Notifications:
         before anything is queued, when notifications are off.
         """
         chosen = check_phone(phone) if phone else None
-        gateway_client(self._deps).close()
+        try:
+            gateway_client(self._deps).close()
+        except GatewayNotConfigured as off:
+            raise GatewayOff(str(off)) from None
         phones = [chosen] if chosen else [row.phone for row in self.recipients()]
         if not phones:
             raise NoRecipients()
@@ -218,7 +255,15 @@ class Notifications:
         mine = [delivery for delivery in run.outcomes if delivery.id in ours]
         delivered = sum(1 for delivery in mine if delivery.outcome in _DELIVERED)
         return SentTestMessage(len(queued), delivered, DispatchResult(
-            run.enabled, run.message, run.delivered, run.retrying, run.failed, mine))
+            run.enabled, run.message, run.delivered, run.retrying, run.failed, mine), self._answers(mine))
+
+    def _answers(self, deliveries: Sequence[Delivery]) -> list[GatewayAnswer]:
+        """Ask the gateway about each task it took, so a person sees its own answer."""
+        taken = [delivery for delivery in deliveries if delivery.task_id]
+        if not taken:
+            return []
+        with gateway_client(self._deps) as client:
+            return [_task_answer(client, delivery.phone, str(delivery.task_id)) for delivery in taken]
 
     def dispatch(self) -> DispatchResult:
         """Deliver every pending notification that is due now."""
@@ -251,7 +296,7 @@ class Notifications:
                       actor: str) -> RecipientEntry:
         """Add someone to notify; with no events given, they receive every kind."""
         keys = _event_keys(events or ()) or list(NOTIFY_EVENTS)
-        return _change(self._ledger.add_recipient(name, phone, keys, by=actor), actor)
+        return _change(self._ledger.add_recipient(checked_name(name), phone, keys, by=actor), actor)
 
     def update_recipient(self, recipient: str, *, name: str | None = None, phone: str | None = None,
                          events: Sequence[str] | None = None, actor: str) -> RecipientEntry:
@@ -260,9 +305,14 @@ class Notifications:
         if name is None and phone is None and events is None:
             raise BadRequest("请至少修改姓名、手机号或接收的事件中的一项")
         changed = self._ledger.update_recipient(
-            self._recipient_id(recipient), by=actor, name=name, phone=phone,
+            self._recipient_id(recipient), by=actor, name=checked_name(name) if name is not None else None, phone=phone,
             events=_event_keys(events) if events is not None else None)
         return _change(changed, actor)
+
+    def recipient(self, recipient: str) -> RecipientEntry:
+        """One current recipient by id or its first characters (NotFound if removed or unknown)."""
+        wanted = self._recipient_id(recipient)
+        return next(row for row in self.recipients() if row.id == wanted)
 
     def remove_recipient(self, recipient: str, *, actor: str) -> RecipientEntry:
         return _change(self._ledger.remove_recipient(self._recipient_id(recipient), by=actor), actor)
@@ -300,6 +350,7 @@ class Notifications:
         code = event_kind(kind)
         if title is None and content is None:
             raise BadRequest("请至少修改模板的标题或内容")
+        check_template_text(title, content)
         template = validate_template(code, self._edited(code, title, content))
         parts = {TITLE_KEY.format(kind=code.value): template.title, TEMPLATE_KEY.format(kind=code.value): template.content}
         self._ledger.change_template({key: (value, self._deps.effective(key)) for key, value in parts.items()},
@@ -311,6 +362,7 @@ class Notifications:
         """`kind`'s message rendered with sample values: the template in force, or with the given
         title and/or content in its place (checked as `set_template` would; TemplateError says why)."""
         code = event_kind(kind)
+        check_template_text(title, content)
         message = preview(code, validate_template(code, self._edited(code, title, content)))
         return PreviewedMessage(code.value, message.title, message.content)
 
@@ -318,6 +370,14 @@ class Notifications:
         current = user_template(self._deps, kind) or DEFAULT_TEMPLATES[kind]
         return MessageTemplate(title if title is not None else current.title,
                                content if content is not None else current.content, current.message_type)
+
+
+def _task_answer(client: GatewayClient, phone: str, task_id: str) -> GatewayAnswer:
+    try:
+        task = client.task(task_id)
+    except TafError as error:
+        return GatewayAnswer(phone, task_id, "", f"查询任务状态失败：{error}", False)
+    return GatewayAnswer(phone, task.task_id, task.status, task.message, task.success)
 
 
 def _event_keys(events: Sequence[str]) -> list[str]:

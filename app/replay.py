@@ -100,11 +100,13 @@ def parse_moment(ledger: Ledger, text: str) -> tuple[int, datetime]:
         return position, event_time(ledger, found[0])
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if not 1900 <= moment.year <= 2999:  # the end of day 9999-12-31 or local time of year 1 overflow
+            raise ValueError(value)
+        if len(value) == 10:  # a bare date: as of the end of that day
+            moment += timedelta(days=1) - timedelta(microseconds=1)
+        moment = moment.astimezone() if moment.tzinfo is None else moment
+    except (ValueError, OverflowError):
         raise BadRequest(BAD_MOMENT.format(text=text)) from None
-    if len(value) == 10:  # a bare date: as of the end of that day
-        moment += timedelta(days=1) - timedelta(microseconds=1)
-    moment = moment.astimezone() if moment.tzinfo is None else moment
     return position_at(ledger, moment), moment
 
 

@@ -64,7 +64,10 @@ def _real(path: str) -> Path:
         raise BadRequest("路径不能为空")
     if "\0" in text:
         raise BadRequest("路径中不能有空字符")
-    candidate = Path(text).expanduser()
+    try:
+        candidate = Path(text).expanduser()
+    except RuntimeError:  # "~name" of a user this host does not know
+        raise BadRequest(f"无法识别路径中的用户目录：{text}") from None
     if not candidate.is_absolute():
         raise BadRequest(f"请写完整的路径（以 / 或盘符开头）：{text}")
     return Path(os.path.realpath(candidate))

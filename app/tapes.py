@@ -17,17 +17,23 @@ from pathlib import Path
 from typing import Protocol
 
 from app.errors import BadRequest, Unknown
-from app.lifecycle import CartridgeEntry, cartridge_entries
+from app.lifecycle import CannotPreview, CartridgeEntry, cartridge_entries
+from app.retention import RetentionPreview, checked_months, preview_retention
+from app.tape_acts import TapeActs, running_on
 from config.settings import FIRST_LOAD_SECONDS_MAX
+from kernel.errors import TafError, describe
 from kernel.progress import Observer
 from ledger import clock
+from ledger.rules import RuleError, next_run
 from ledger.rules.locations import location_text
+from media import lifecycle as media_lifecycle
 from media import operations, raw, vtl
 from media.devices import (
     DeviceSession,
     device_spec,
     emulated_devices,
     ensure_emulated_library,
+    is_emulated,
     library_folder,
     list_devices,
     open_session,
@@ -37,6 +43,7 @@ from media.results import DeviceEntry, DriveReport, Erased, Labelled, Loaded, Ra
 from tape.drive_health import HealthSnapshot
 
 Ask = Callable[[str], str]  # asks the person at the face a question and returns the answer
+MAX_LOCATION = 200  # a location as recorded: a code and the operator's note
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,35 @@ class RetentionChanged:
     cartridge: CartridgeEntry  # the cartridge afterwards: status, when it becomes free and why
 
 
+@dataclass(frozen=True)
+class DeviceState:
+    """One drive or changer on this host: what it is, whether TAF uses it, and — for a drive — its
+    state now, with the estimate of what is left while a new LTO-9 cartridge is calibrated."""
+
+    path: str
+    kind: str  # drive or changer
+    kind_text: str
+    vendor: str
+    product: str
+    revision: str
+    serial: str | None
+    used: bool  # the one TAF uses (TAPE_DEVICE, else the emulated library)
+    emulated: bool
+    barcode: str | None  # the cartridge in the drive, when known
+    state: str | None  # empty, unloaded, loading, optimising or ready; None when not read
+    state_text: str
+    remaining_minutes: int | None  # first-load media optimisation: the estimate of what is left
+    advice: str  # what to (not) do meanwhile
+    held_by: str | None  # the job holding the drive, or the act running on it, in words
+    problem: str | None  # why it cannot be used or read
+
+
+@dataclass(frozen=True)
+class Devices:
+    in_use: str  # the device TAF uses
+    devices: list[DeviceState]
+
+
 class TapesDeps(LifecycleServices, SessionServices, Protocol):
     """The installation's settings (devices, library folder, block size), the ledger, the progress
     store an erase publishes to, the outbox, and the inventory and groups views."""
@@ -75,11 +111,48 @@ class Tapes:
     def _session(self, device: str | None, changer: str | None, actor: str) -> DeviceSession:
         return open_session(self._deps, self._spec(device), actor, changer_spec=changer)
 
+    @property
+    def acts(self) -> TapeActs:
+        """Load, unload, label and erase started beside the request, followed in the progress store."""
+        return TapeActs(self, self._deps)
+
     # -- devices and drives -----------------------------------------------------------------------
+
+    def device(self, device: str | None = None) -> str:
+        """The drive an act uses: `device`, else TAPE_DEVICE (TAPE_DRIVE_LETTER), else `emulated:0`."""
+        return self._spec(device)
 
     def devices(self, device: str | None = None) -> list[DeviceEntry]:
         """The drives and changers this host can use (the emulated library is created on first use)."""
         return list_devices(self._deps.settings, self._spec(device))
+
+    def devices_overview(self, *, actor: str) -> Devices:
+        """Every drive and changer found, which one TAF uses, and each drive's state read now — unless a
+        job or an act holds it (it is not disturbed: its state is what the library says)."""
+        spec = self._spec(None)
+        found = []
+        for entry in self.devices():
+            used = entry.path == spec or (entry.kind == "changer" and is_emulated(spec))
+            found.append(self._device_state(entry, used, actor))
+        return Devices(spec, found)
+
+    def _device_state(self, entry: DeviceEntry, used: bool, actor: str) -> DeviceState:
+        emulated = entry.path.startswith("emulated")
+        state, said, minutes, advice, problem = entry.medium, entry.medium_text or "", None, "", entry.problem
+        held = None
+        if entry.kind == "drive" and not problem:
+            drive = self._deps.ledger.find_drive(self._deps.settings.host_name, entry.path)
+            held = (f"任务 {drive.reserved_by} 正在使用" if drive is not None and drive.reserved_by
+                    else running_on(entry.path))
+            if held is None and (not emulated or entry.medium in {"loading", "optimising"}):
+                try:
+                    report = self.drive_status(actor=actor, device=entry.path)
+                    state, said, minutes, advice = report.state, report.state_text, report.remaining_minutes, \
+                        report.state_advice
+                except TafError as error:
+                    problem = describe(error).message
+        return DeviceState(entry.path, entry.kind, entry.kind_text, entry.vendor, entry.product, entry.revision,
+                           entry.serial, used, emulated, entry.barcode, state, said, minutes, advice, held, problem)
 
     def drive_status(self, *, actor: str, device: str | None = None, changer: str | None = None) -> DriveReport:
         """What the drive is and does, without moving the tape."""
@@ -145,9 +218,11 @@ class Tapes:
 
     def move(self, barcode: str, location: str, *, actor: str) -> Moved:
         """Record where a cartridge now is (taken offsite, put on a shelf …)."""
-        code, place = barcode.strip().upper(), location.strip()
+        code, place = barcode.strip().upper(), " ".join(location.split())
         if not place:
             raise BadRequest("请说明磁带放到了哪里")
+        if len(place) > MAX_LOCATION or not place.isprintable():
+            raise BadRequest(f"位置说明应是不超过 {MAX_LOCATION} 个字的文字，不能含控制字符")
         if self._deps.ledger.move_cartridge(code, place, actor) is None:
             raise Unknown(f"台账中没有条码为 {code} 的磁带")
         return Moved(code, place, actor, location_text(place))
@@ -174,6 +249,25 @@ class Tapes:
             entry = self._entry(code, at)
         return RetentionChanged(code, before.retention_months, before.retention_months or in_force, months, actor,
                                 expired_now, entry)
+
+    def preview_retention(self, months: int, *, barcode: str | None = None,
+                          now: datetime | None = None) -> RetentionPreview:
+        """What giving cartridge `barcode` its own retention of `months` — or, without a barcode, making
+        `months` the default — would do, before anything is saved: the cartridges whose verdict
+        changes, and the next rotation and erase with the new value next to the one in force."""
+        deps, months = self._deps, checked_months(months)
+        at = media_lifecycle.local(now or clock.now())
+        media_lifecycle.refresh(deps)
+        try:
+            return preview_retention(
+                deps.inventory.all(), media_lifecycle.group_states(deps), at,
+                next_run(str(deps.effective("monthly_backup_cron")), at),
+                default_months=int(deps.effective("default_retention_months")), months=months,
+                barcode=barcode.strip().upper() if barcode else None, keep=int(deps.effective("active_groups")),
+                auto_erase=bool(deps.effective("auto_erase_expired")),
+                next_check_at=next_run(str(deps.effective("retention_check_cron")), at))
+        except (RuleError, ValueError) as error:  # a cron that never fires, groups running backwards, bad data
+            raise CannotPreview(f"无法预览：{error}") from None
 
     def _entry(self, barcode: str, now: datetime) -> CartridgeEntry:
         return next(entry for entry in cartridge_entries(self._deps, now) if entry.barcode == barcode)

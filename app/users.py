@@ -28,11 +28,13 @@ from ledger.errors import AlreadyExists
 from ledger.secrets import hash_password, verify_password
 
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
 GENERATED_PASSWORD_BYTES = 12
 FIRST_ADMIN = "admin"
 TOKEN_PREFIX = "taf_"
 TOKEN_SECRET_BYTES = 32
 MAX_TOKEN_DAYS = 3650
+MAX_LABEL = 100
 
 
 class TokenRefused(Refused):
@@ -100,8 +102,8 @@ class Users:
         generated = not password
         if not password:
             password = pysecrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
-        elif len(password) < MIN_PASSWORD:
-            raise BadRequest(f"密码至少需要 {MIN_PASSWORD} 个字符")
+        elif not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            raise BadRequest(f"密码至少需要 {MIN_PASSWORD} 个字符（最多 {MAX_PASSWORD} 个）")
         self._ledger.add_user(name, code, hash_password(password), by=actor)
         return NewUser(name, code, ROLES[code], password if generated else None)
 
@@ -133,12 +135,42 @@ class Users:
             return None
 
     def list_users(self) -> list[UserEntry]:
-        entries = []
-        for name in self._ledger.user_names():
-            user = self._ledger.user(name)
-            active = sum(1 for token in user.tokens.values() if not token["revoked"])
-            entries.append(UserEntry(user.name, user.role, ROLES[user.role], user.enabled, active))
-        return entries
+        return [self.entry(name) for name in self._ledger.user_names()]
+
+    def entry(self, name: str) -> UserEntry:
+        user = self._ledger.user(name)
+        active = sum(1 for token in user.tokens.values() if not token["revoked"])
+        return UserEntry(user.name, user.role, ROLES[user.role], user.enabled, active)
+
+    def change_role(self, name: str, role: str, *, actor: str) -> UserEntry:
+        """Give `name` another role (管理员, 操作员 or 审计员), recorded naming `actor`; the last
+        enabled administrator keeps theirs, so the installation is never left without one."""
+        code = normalise_role(role)
+        user = self._ledger.user(name)
+        if user.role == code:
+            raise BadRequest(f"用户 {user.name} 已经是{ROLES[code]}")
+        if user.role == "admin" and user.enabled:
+            self._keep_an_admin(user.name)
+        self._ledger.change_user_role(user.name, code, by=actor)
+        return self.entry(user.name)
+
+    def disable(self, name: str, *, actor: str) -> UserEntry:
+        """Disable an account: it can no longer sign in, its sessions and API tokens stop working.
+        Nobody disables their own account or the last enabled administrator."""
+        user = self._ledger.user(name)
+        if not user.enabled:
+            raise Refused(f"用户 {user.name} 已经停用")
+        if user.name.lower() == actor.lower():
+            raise Refused("不能停用自己正在使用的账户：请由另一位管理员操作")
+        if user.role == "admin":
+            self._keep_an_admin(user.name)
+        self._ledger.disable_user(user.name, by=actor)
+        return self.entry(user.name)
+
+    def _keep_an_admin(self, leaving: str) -> None:
+        others = [name for name in self._ledger.user_names() if name != leaving]
+        if not any(user.enabled and user.role == "admin" for user in map(self._ledger.user, others)):
+            raise Refused(f"{leaving} 是唯一一位启用的管理员：请先让另一位用户成为管理员")
 
     def tokens(self, name: str) -> list[TokenEntry]:
         return [_token_entry(token_id, token) for token_id, token in self._ledger.user(name).tokens.items()]
@@ -148,6 +180,8 @@ class Users:
         only here."""
         if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
             raise BadRequest(f"有效天数必须在 1 到 {MAX_TOKEN_DAYS} 之间")
+        if len(label.strip()) > MAX_LABEL or any(ord(char) < 32 or char == "\x7f" for char in label):
+            raise BadRequest(f"令牌用途最多 {MAX_LABEL} 个字符，且不能含有控制字符或换行")
         user = self._ledger.user(name)
         token_id = pysecrets.token_hex(4)
         while token_id in user.tokens:

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from backup.messages_job import text
+from ledger.rules.cartridge_text import status_text
+
 CONTINUE, SCRATCH, UNKNOWN, EXPIRED = 0, 1, 2, 3
 
 
@@ -27,6 +30,17 @@ def rank(row: Mapping[str, Any] | None, group: str, *, auto_erase: bool) -> int 
     if status == "expired":
         return EXPIRED if auto_erase and not row.get("worm") else None
     return None
+
+
+def why_not(row: Mapping[str, Any], group: str, *, auto_erase: bool) -> str:
+    """Why `rank` turns this cartridge down, in the operator's words (the backup's warning says it)."""
+    status = row.get("status")
+    others = sorted(set(row.get("groups") or []) - {group})
+    if others and status in {"active", "scratch", "full"}:
+        return text("why_other_groups", groups="、".join(others))
+    if status == "expired":
+        return text("why_expired_worm") if row.get("worm") else text("why_expired_no_auto_erase")
+    return status_text(status)
 
 
 def ordered(barcodes: Iterable[str], inventory: Mapping[str, Mapping[str, Any]], group: str, *,

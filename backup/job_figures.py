@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from backup.messages_job import text
 from backup.ports import BackupServices
 from backup.recording import MAX_WARNINGS_KEPT
 from backup.run_options import Totals
-from kernel.errors import TafError
+from kernel.errors import describe
 from ledger import clock
 from ledger.application import Ledger
 from ledger.domain import BackupJob
@@ -44,7 +43,7 @@ def job_figures(services: BackupServices, job_id: str, summary: Mapping[str, int
     """The job's figures, and the warnings its packages recorded (in sequence order).
 
     `closed_packages` holds the PackageWritten events of the cartridges this run closed: read from
-    there, not again from the ledger (each read decodes every manifest on the tape).
+    there, not again from the ledger (a read of a cartridge's packages is one event per package).
     """
     ledger = services.ledger
     job = ledger.backup_job(job_id)
@@ -67,6 +66,5 @@ def job_figures(services: BackupServices, job_id: str, summary: Mapping[str, int
 def failure_reason(error: BaseException) -> str:
     """The one line a failed job keeps: our Chinese message, else what kind of fault it was (the
     traceback is in the log, written where the job failed)."""
-    if isinstance(error, TafError):
-        return error.text
-    return text("internal_error", kind=type(error).__name__, detail=str(error) or "—")
+    # The operating system's and the database's own words are for the log (kernel.errors.describe).
+    return describe(error).message

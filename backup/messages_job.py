@@ -12,7 +12,10 @@ TEXTS = {
     "why_early_warning": "驱动器报告磁带即将写满",
     "why_volume_cap": "达到每盘写入上限 MAX_VOLUME_SIZE",
     "why_overflow": "写入时磁带已满，数据包将在下一盘磁带上完整重写",
-    "tape_not_eligible": "磁带 {barcode}（状态 {status}）不能用于本备份组，已跳过",
+    "tape_not_eligible": "磁带 {barcode} 不能用于本备份组 {group}（{why}），已跳过",
+    "why_other_groups": "保存着备份组 {groups} 的数据",
+    "why_expired_worm": "已过期，但它是 WORM 一次写入磁带，不能擦除",
+    "why_expired_no_auto_erase": "已过期，但没有启用备份前自动擦除（auto_erase_expired）",
     "tape_booked": "磁带 {barcode} 已被任务 {job} 预订，已跳过",
     "write_protected": "磁带 {barcode} 处于写保护状态，已跳过",
     "foreign_tape": "磁带 {barcode} 不是 TAF 的磁带，不会覆盖，已跳过",
@@ -52,7 +55,6 @@ TEXTS = {
                    "例如 {files}。详细的技术信息已写入日志；已写入磁带的数据包不受影响，仍可恢复",
     "staging_failed": "无法写入第 {seq} 号数据包（{package}）的暂存文件 {path}：{detail}。请检查暂存目录"
                       "（STAGING_DIR）是否存在、可写、空间足够，然后用 backup resume 继续",
-    "internal_error": "内部错误（{kind}）：{detail}。详细的技术信息已写入日志",
     "summary": "任务 {job} {status}：{files} 个文件，读入 {bytes_in}，打包后 {bytes_packed}，{packages} 个数据包，"
                "使用磁带 {cartridges}，用时 {seconds:.1f} 秒，警告 {warnings} 条",
 }

@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from backup import sevenzip
 from backup.entry import EntryKind, FileEntry
+from backup.layout import ArchiveLayout
 from backup.levels import Codec, filters_for
 from backup.manifest import STATE_CHANGED, STATE_OK, STATE_PARTIAL, ManifestEntry
 from backup.messages import BackupWarning, os_error_detail
@@ -59,6 +60,7 @@ class PackResult:
     seconds: float
     warnings: tuple[BackupWarning, ...]
     file_stamp: tuple[int, int, int, int] = (0, 0, 0, 0)  # see unchanged_on_disk
+    layout: ArchiveLayout | None = None  # where the solid blocks are (backup.layout), for partial restores
 
     def unchanged_on_disk(self) -> bool:
         """True while the staging file is the one whose SHA-256 the packer took.
@@ -280,7 +282,7 @@ def pack_package(
                 for item in block:
                     packer.add(writer, places[id(item)], item)
         payload_bytes = os.path.getsize(partial)
-        tail, blocks = sevenzip.describe(partial)
+        tail, blocks, layout = sevenzip.describe(partial)
         _, payload_sha256 = file_sha256(partial)
         os.replace(partial, final)
         file_stamp = _stamp_of(os.stat(final))
@@ -308,4 +310,5 @@ def pack_package(
         seconds=time.perf_counter() - started,
         warnings=tuple(packer.warnings),
         file_stamp=file_stamp,
+        layout=layout,
     )

@@ -1,8 +1,12 @@
 """Recording a package that is safely on tape: three aggregates, one atomic save (B5).
 
-`Cartridge.PackageWritten` (position, manifest), `BackupJob.PackageRecorded` and the group's
-`CartridgeAdded` go to the ledger together or not at all, only after the package's filemark is on
+`Cartridge.PackageWritten` (position, manifest digest and counts — the manifest itself in its own
+`PackageManifest`, saved with it), `BackupJob.PackageRecorded` and the group's `CartridgeAdded` go
+to the ledger together or not at all, only after the package's filemark is on
 tape; a job killed before this resumes by writing the package again over what it left.
+
+The package's 7z layout (`backup.layout`) goes into the event's `extra` under "layout", next to
+the positions and apart from the manifest, so a restore can LOCATE to the solid blocks it needs.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from backup.following import Following
+from backup.layout import layout_record
 from backup.pack import PackResult
 from ledger import clock
 from ledger.application import Ledger
@@ -27,6 +32,15 @@ def package_header(job_id: str, group: str, result: PackResult) -> dict[str, Any
             "payload_bytes": result.payload_bytes, "payload_sha256": result.payload_sha256,
             "extra": {"level": result.level, "solid_blocks": result.solid_blocks,
                       "tail_offset": result.tail_offset}}
+
+
+def layout_extra(result: PackResult, positions: Any) -> dict[str, Any]:
+    """{"layout": …} for `PackageWritten.extra`, or nothing when the package has no usable layout."""
+    if result.layout is None:
+        return {}
+    record = layout_record(result.layout, payload_bytes=positions.payload_bytes,
+                           payload_blocks=positions.payload_blocks, block_size=positions.block_size)
+    return {} if record is None else {"layout": record}
 
 
 def record_package(ledger: Ledger, following: Following, job_id: str, barcode: str, positions: Any,
@@ -57,7 +71,8 @@ def record_package(ledger: Ledger, following: Following, job_id: str, barcode: s
             extra={"barcode": barcode, "block_size": positions.block_size, "level": result.level,
                    "solid_blocks": result.solid_blocks, "tail_offset": result.tail_offset,
                    "label_sequence": on_tape.label_sequence,
-                   "warnings": [warning.text for warning in result.warnings[:MAX_WARNINGS_KEPT]]})
+                   "warnings": [warning.text for warning in result.warnings[:MAX_WARNINGS_KEPT]],
+                   **layout_extra(result, positions)})
         backup_job.package_recorded(package_id=result.package_id, sequence=result.seq, cartridge=barcode)
         backup_group.add_cartridge(barcode)
         return on_tape, backup_job, backup_group

@@ -26,6 +26,7 @@ from backup.messages_job import JobStopped, text
 from backup.pack import PackingFailed, PackResult
 from backup.packer_pool import PackerPool, PackingCancelled
 from backup.plan_store import discard_plan
+from backup.pool_size import packer_count
 from backup.ports import BackupServices
 from backup.progress import job_eta
 from backup.recording import MAX_WARNINGS_KEPT, package_header, record_package
@@ -137,9 +138,10 @@ class BackupRunner:
         shutil.rmtree(staging, ignore_errors=True)  # what a killed run left is packed again
         staging.mkdir(parents=True, exist_ok=True)
         level = int(job.params.get("level", self.services.effective("compression_level")))
+        # One packer per core, as many as free memory holds at this level (backup.pool_size).
+        workers = self.options.workers or packer_count(level, packages=len(remaining))
         pool = PackerPool(remaining, staging, level=level,
-                          solid_block_size=int(self.services.effective("solid_block_size")),
-                          workers=self.options.workers)
+                          solid_block_size=int(self.services.effective("solid_block_size")), workers=workers)
         prior = self._prior_rate = rates.remembered_rate(self.settings.data_dir, level, pool.workers)
         self._pool = pool
         if self.services.effective("auto_erase_expired"):

@@ -9,6 +9,7 @@ from backup.job_state import change_job
 from backup.messages_job import JobStopped, text
 from backup.plan import PackagePlan, plan_packages
 from backup.plan_store import digest, load_plan, save_plan
+from backup.pool_size import split_limit
 from backup.ports import PlanServices
 from backup.sampling import classify_incompressible
 from backup.scan import SourceScan
@@ -36,7 +37,9 @@ def scan_and_plan(sources: list[str], max_package_bytes: int,
     board.update(force=True, phase="plan", files_scanned=summary.files,
                  bytes_scanned=summary.total_bytes)
     incompressible = classify_incompressible(entries)
-    plans = plan_packages(entries, max_package_bytes, incompressible=incompressible)
+    # A job too small for a package per core is cut finer, so every core packs (backup.pool_size).
+    limit = split_limit(entries, max_package_bytes, incompressible=incompressible)
+    plans = plan_packages(entries, limit, incompressible=incompressible)
     warnings = [warning.text for warning in scan.warnings]
     return plans, {"files": summary.files, "bytes": summary.total_bytes}, warnings
 

@@ -32,6 +32,7 @@ import py7zr
 from py7zr.helpers import ArchiveTimestamp
 from py7zr.py7zr import FileInfoDict
 
+from backup.layout import ArchiveLayout
 from backup.names import is_safe_member
 
 _FILETIME_EPOCH_OFFSET = 116444736000000000  # 100 ns intervals from 1601-01-01 to 1970-01-01
@@ -174,15 +175,28 @@ class PackageWriter:
         self._block_wanted = False
 
 
-def describe(path: str) -> tuple[int, int]:
-    """(tail offset, number of solid blocks) of a finished archive.
+def describe(path: str) -> tuple[int, int, ArchiveLayout | None]:
+    """(tail offset, number of solid blocks, layout) of a finished archive.
 
     The tail offset is where the packed data ends and the (encoded) header begins: the bytes
     before it are the 32-byte start header and the solid blocks, the bytes from it to the end are
-    what a forward-only restore from tape needs cached (ARCHITECTURE.md §6).
+    the end header. The layout (`backup.layout`) is recorded with the package's tape position so a
+    restore reads only the solid blocks it needs; None for an archive whose folders do not each
+    have exactly one packed stream (TAF's LZMA2 and COPY folders always do).
     """
     with py7zr.SevenZipFile(path, "r") as archive:
         streams = archive.header.main_streams
+        start_of_data = archive.afterheader
         if streams is None:
-            return archive.afterheader, 0
-        return archive.afterheader + streams.packinfo.packpositions[-1], streams.unpackinfo.numfolders
+            tail, sizes = start_of_data, ()
+        else:
+            start_of_data += streams.packinfo.packpos
+            tail = start_of_data + streams.packinfo.packpositions[-1]
+            sizes = tuple(streams.packinfo.packsizes)
+            if len(sizes) != streams.unpackinfo.numfolders:
+                return tail, streams.unpackinfo.numfolders, None
+    with open(path, "rb") as handle:
+        start = handle.read(32)
+        handle.seek(tail)
+        end = handle.read()
+    return tail, len(sizes), ArchiveLayout(start, start_of_data, sizes, tail, end)

@@ -68,7 +68,7 @@ class SupplyPolicy:
     group: str
     auto_erase: bool
     block_size: int
-    pool: str = "default"
+    pool: str | None = None  # None: a cartridge keeps its own pool when it is (re)labelled
     poll_seconds: float = 2.0
     remind_seconds: float = 600.0
     pause_after_seconds: float = 4 * 3600.0
@@ -228,7 +228,8 @@ class TapeSupply:
             return None
         row = self._inventory().get(barcode)
         if choice.rank(row, self.policy.group, auto_erase=self.policy.auto_erase) is None:
-            self._warn("tape_not_eligible", barcode=barcode, status=(row or {}).get("status", "—"))
+            self._warn("tape_not_eligible", barcode=barcode, group=self.policy.group,
+                       why=choice.why_not(row or {}, self.policy.group, auto_erase=self.policy.auto_erase))
             self.used.add(barcode)
             return None
         mounted = self._prepare(barcode) if self._book(barcode) else None
@@ -267,7 +268,9 @@ class TapeSupply:
             return None
         cartridge = ledger.cartridge(barcode)
         if cartridge.groups and set(cartridge.groups) - {self.policy.group}:
-            self._warn("tape_not_eligible", barcode=barcode, status=cartridge.status)
+            self._warn("tape_not_eligible", barcode=barcode, group=self.policy.group,
+                       why=choice.why_not({"status": cartridge.status, "groups": cartridge.groups},
+                                          self.policy.group, auto_erase=self.policy.auto_erase))
             return None
         return self._position(barcode, cartridge, medium.worm)
 

@@ -301,6 +301,23 @@ def measure_search(name: str, view: CatalogView, plan: list[tuple[str, str, str]
               f"p95 {percentile(values, 95):7.1f} ms  最慢 {max(values):7.1f} ms  满 100 行 {full_pages[category]} 次")
 
 
+def measure_tree(name: str, view: CatalogView, rounds: int = 5, budget: float = 60.0) -> None:
+    """The tree of each group's top and of its largest folder (`CatalogView.tree`), `rounds` times each,
+    or fewer when they take longer than `budget` seconds in all (reading every row below, they did)."""
+    timings: list[float] = []
+    begun = time.perf_counter()
+    for _ in range(rounds):
+        for group in GROUPS:
+            for path in ("", ROOTS[0][0]):
+                if timings and time.perf_counter() - begun > budget:
+                    break
+                started = time.perf_counter()
+                view.tree(group, path)
+                timings.append((time.perf_counter() - started) * 1000)
+    print(f"  {name} 文件树（备份组的顶层与 {ROOTS[0][0]}，{len(timings)} 次）：中位数 "
+          f"{statistics.median(timings):.1f} ms，p95 {percentile(timings, 95):.1f} ms，最慢 {max(timings):.1f} ms", flush=True)
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
@@ -345,6 +362,7 @@ def main() -> None:
               f"{cpu_note(store, rows, cpu)}），数据库 {size:,.0f} MiB", flush=True)
         plan = queries(view, args.queries, args.seed)
         measure_search("SQLite", view, plan)
+        measure_tree("SQLite", view)
         store.close()
         if not args.skip_postgres:
             fresh_postgres()
@@ -358,6 +376,7 @@ def main() -> None:
                   f"（{pg_rows / pg_seconds:,.0f} 文件/秒；事件读自上面的 SQLite 台账），ANALYZE {analyze:.0f} 秒",
                   flush=True)
             measure_search("PostgreSQL", pg_view, plan)
+            measure_tree("PostgreSQL", pg_view)
             pg_store.close()
             drop_postgres()
         ledger.close()

@@ -4,7 +4,7 @@ the ledger, against rebuilding the same read models from scratch.
     python bench/replay.py [--events 200000] [--tail 20000] [--packages 20] [--rounds 2]
     python bench/replay.py --full          # the size: 1,000,000 events before the moment
 
-The default size finishes in about a minute on a 2-core host; `--full` (about six minutes there)
+The default size finishes in under a minute on a 2-core host; `--full` (about four minutes there)
 is the size the issue's goal is stated for.
 
 A synthetic ledger is written in batched saves (as bench/ledger.py does): monthly backup jobs that

@@ -1,8 +1,12 @@
 """The web tier under load: requests per second and p50/p99 latency of the dashboard, the catalog
-search API and a tree page, each with 50 concurrent clients on loopback, next to the same load on a
-bare Litestar handler that returns a constant (the ratio says what TAF adds to the framework).
+search API, a tree page and the tape inventory page, each with 50 concurrent clients on loopback,
+next to the same load on a bare Litestar handler that returns a constant (the ratio says what TAF
+adds to the framework); and the live log stream: how long an event recorded in the ledger takes to
+reach a browser that follows the operation log (one stream, and 50 at once), and how many log lines
+a second a stream delivers while it catches up with a backlog.
 
     python bench/web.py [--files N] [--jobs N] [--clients 50] [--seconds 10] [--client wrk|httpx]
+                        [--backlog 3000]
 
 A fresh data folder is filled through the ledger: --jobs finished backup jobs over six monthly
 groups, and a catalog of --files file versions (bench/catalog.py's file server, six full backups).
@@ -20,6 +24,7 @@ import argparse
 import asyncio
 import importlib.util
 import os
+import random
 import re
 import shutil
 import socket
@@ -37,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 GOAL_P99_MS = 200.0
+ROUNDS = 15  # events recorded for the time one stream takes to deliver one
 PASSWORD = "bench-password-14"
 BARE = """
 import sys
@@ -183,6 +189,89 @@ def measure(client: str, url: str, cookies: httpx.Cookies | None, clients: int, 
     return asyncio.run(httpx_load(url, cookies, clients, seconds))
 
 
+def ledger_writer(env: dict[str, str]) -> Any:
+    """The ledger of the served installation, opened by this process (as a worker would write to it)."""
+    os.environ.update(env)
+    from bootstrap import build
+
+    return build()
+
+
+async def first_events(base: str, cookies: httpx.Cookies, streams: int, record: Any) -> list[float]:
+    """`streams` browsers follow the operation log (`/logs/live`); once all are connected one event
+    is recorded: the seconds until each stream delivered it."""
+    with httpx.Client(base_url=base, cookies=cookies, timeout=30) as client:
+        cursor = client.get("/api/v1/logs/operation", params={"limit": 1}).json()["cursor"]
+    connected, arrived = 0, []
+    everyone = asyncio.Event()
+    recorded_at = 0.0
+    limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=None, limits=limits) as client:
+
+        async def follow() -> None:
+            nonlocal connected
+            async with client.stream("GET", "/logs/live", params={"kind": "operation", "after": cursor}) as answer:
+                async for line in answer.aiter_lines():
+                    if line.startswith(":") and not everyone.is_set():
+                        connected += 1
+                        if connected == streams:
+                            everyone.set()
+                    elif line == "event: lines":
+                        arrived.append(time.perf_counter() - recorded_at)
+                        return
+
+        followers = [asyncio.create_task(follow()) for _ in range(streams)]
+        await asyncio.wait_for(everyone.wait(), 60)
+        await asyncio.sleep(random.uniform(0.3, 1.3))  # at any moment of the streams' polling
+        await asyncio.to_thread(record)
+        recorded_at = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*followers), 60)
+    return arrived
+
+
+async def drain(base: str, cookies: httpx.Cookies, cursor: str, lines: int) -> float:
+    """Seconds for one stream to deliver `lines` log lines written after `cursor` (a backlog)."""
+    seen = 0
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=None) as client, \
+            client.stream("GET", "/logs/live", params={"kind": "operation", "after": cursor}) as answer:
+        async for line in answer.aiter_lines():
+            if line.startswith("data: ") and "<tr class=" in line:
+                seen += 1
+                if seen >= lines:
+                    break
+    return time.perf_counter() - started
+
+
+def live_log(base: str, cookies: httpx.Cookies, env: dict[str, str], backlog: int) -> None:
+    """The live log stream's figures: time to first event (1 and 50 streams) and lines per second."""
+    services = ledger_writer(env)
+    ledger = services.ledger
+    numbers = iter(range(1_000_000))
+
+    def record() -> None:
+        ledger.register_cartridge(f"LIV{next(numbers):05d}L9", capacity_bytes=18 * 10**12, by="bench")
+
+    try:
+        print("\n实时日志流（/logs/live，操作日志；台账记下一个事件，到浏览器收到它）", flush=True)
+        print(f"{'情形':<34}{'p50 毫秒':>10}{'最大 毫秒':>10}")
+        single = [asyncio.run(first_events(base, cookies, 1, record))[0] for _ in range(ROUNDS)]
+        many = asyncio.run(first_events(base, cookies, 50, record))
+        for label, found in ((f"1 个浏览器（{ROUNDS} 次）", single), ("50 个浏览器同时（1 次）", many)):
+            print(f"{label:<34}{1000 * statistics.median(found):>10.0f}{1000 * max(found):>10.0f}", flush=True)
+        with httpx.Client(base_url=base, cookies=cookies, timeout=30) as client:
+            cursor = client.get("/api/v1/logs/operation", params={"limit": 1}).json()["cursor"]
+        started = time.perf_counter()
+        for _ in range(backlog):
+            record()
+        written = time.perf_counter() - started
+        seconds = asyncio.run(drain(base, cookies, cursor, backlog))
+        print(f"积压 {backlog} 行：写入台账 {backlog / written:.0f} 事件/秒；一个实时流送达 {backlog / seconds:.0f} 行/秒"
+              f"（{seconds:.1f} 秒）", flush=True)
+    finally:
+        services.close()
+
+
 def tree_path(base: str, cookies: httpx.Cookies, group: str) -> str:
     """A folder two levels down in `group` (a department of the file server), for the tree page."""
     path = ""
@@ -203,6 +292,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0, help="load time per endpoint")
     parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk" if shutil.which("wrk") else "httpx")
+    parser.add_argument("--backlog", type=int, default=3000, help="log lines a live stream catches up with")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="taf-bench-web-"))
@@ -222,7 +312,8 @@ def main() -> None:
         targets = [("仪表盘 GET /", "/"),
                    ("搜索 GET /api/v1/catalog/search?q=合同", "/api/v1/catalog/search?q=%E5%90%88%E5%90%8C&limit=100"),
                    ("目录树 GET /catalog/tree", "/catalog/tree?" + str(httpx.QueryParams(
-                       {"group": group, "path": tree_path(base, cookies, group)})))]
+                       {"group": group, "path": tree_path(base, cookies, group)}))),
+                   ("磁带库存 GET /tapes", "/tapes")]
         bare_figures = measure(args.client, f"{bare_base}/", None, args.clients, args.seconds)
         load_average = "、".join(f"{value:.1f}" for value in os.getloadavg())
         print(f"\n{args.client}：{args.clients} 个并发连接，每项 {args.seconds:g} 秒（回环地址，{os.cpu_count()} 核，"
@@ -237,6 +328,7 @@ def main() -> None:
                              f"{figures['p99'] / bare_figures['p99']:.1f}", f"{figures['rps'] / bare_figures['rps']:.2f}"))
             verdict = "达到" if figures["p99"] < GOAL_P99_MS else "未达到"
             print(f"  {verdict}目标 p99 < {GOAL_P99_MS:.0f} 毫秒", flush=True)
+        live_log(base, cookies, env, args.backlog)
     finally:
         for process in (taf, bare):
             process.terminate()

@@ -217,15 +217,26 @@ def _print_verification(result: Verification, heading: str) -> None:
         print(f"  警告：{line}")
 
 
-def _verify_exit(results: list[Verification], what: str) -> int:
+def _verify_outcome(results: list[Verification], what: str) -> tuple[int, str]:
     """0 every package read back and restorable; 1 something read back wrong (the data or its
     files — alerted); 3 some cartridge could not be read (incomplete or skipped: nothing is known
-    about that data, which is no mismatch). README "退出码"."""
+    about that data, which is no mismatch). README "退出码". With the one line that says why."""
     if any(r.mismatches for r in results):
-        raise CliError(f"{what}的读回校验发现不一致：请重新备份上面列出的文件", EXIT_FAILURE)
+        return EXIT_FAILURE, f"{what}的读回校验发现不一致：请重新备份上面列出的文件"
     if any(r.unreadable for r in results):
-        raise CliError(f"{what}的读回校验没有完成：有磁带未能读取（不是数据不一致），装入后请重新校验", EXIT_STATE)
-    return 0
+        return EXIT_STATE, f"{what}的读回校验没有完成：有磁带未能读取（不是数据不一致），装入后请重新校验"
+    return EXIT_OK, ""
+
+
+def _verify_exit(ctx: Context, payload: dict[str, Any], outcome: tuple[int, str]) -> int:
+    """One JSON document with the exit code in it (as every job command's), or the text already
+    printed; the reason for a code other than 0 goes to stderr either way."""
+    code, why = outcome
+    if ctx.json:
+        emit_json({**payload, "exit_code": code, **({"error": why} if why else {})})
+    if why:
+        print(f"错误：{why}", file=sys.stderr)
+    return code
 
 
 def backup_verify(ctx: Context) -> int:
@@ -238,20 +249,15 @@ def backup_verify(ctx: Context) -> int:
         return _verify_everything(ctx)
     result = ctx.app.backups.verify(args.job, actor=ctx.actor, device=args.device, wait_minutes=args.wait_minutes,
                                     observer=_notes(ctx))
-    if ctx.json:
-        emit_json(_verification_payload(result))
-    else:
+    if not ctx.json:
         _print_verification(result, "读回校验：")
-    return _verify_exit([result], f"任务 {args.job} ")
+    return _verify_exit(ctx, _verification_payload(result), _verify_outcome([result], f"任务 {args.job} "))
 
 
 def _verify_everything(ctx: Context) -> int:
     run = ctx.app.backups.verify_all(actor=ctx.actor, since=ctx.args.since, device=ctx.args.device,
                                      wait_minutes=ctx.args.wait_minutes, observer=_notes(ctx))
-    if ctx.json:
-        emit_json({"jobs": [_verification_payload(result) for result in run.jobs], "redo": run.redo,
-                   "unreadable_cartridges": run.unreadable_cartridges})
-    else:
+    if not ctx.json:
         if not run.jobs:
             print("没有需要校验的已完成备份")
         for result in run.jobs:
@@ -260,7 +266,9 @@ def _verify_everything(ctx: Context) -> int:
             print(f"需要重新备份的任务：{'、'.join(run.redo)}")
         if run.unreadable_cartridges:
             print(f"未能读取的磁带（装入后用 backup verify --all 重新校验）：{'、'.join(run.unreadable_cartridges)}")
-    return _verify_exit(run.jobs, "所选备份")
+    payload = {"jobs": [_verification_payload(result) for result in run.jobs], "redo": run.redo,
+               "unreadable_cartridges": run.unreadable_cartridges}
+    return _verify_exit(ctx, payload, _verify_outcome(run.jobs, "所选备份"))
 
 
 def job_row_payload(row: JobRow) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def tape_list(ctx: Context) -> int:
     if ctx.json:
         emit_json({"cartridges": [asdict(entry) for entry in cartridges]})
         return 0
-    emit_table([{"barcode": c.barcode, "status": c.status_label or c.status, "pool": c.pool,
+    emit_table([{"barcode": c.barcode, "status": c.status_label or c.status, "pool": c.pool_text,
                  "where": c.location_text, "used": f"{human_bytes(c.bytes_written)} / {human_bytes(c.capacity_bytes)}",
                  "retention": f"{c.retention_in_force} 个月{'' if c.retention_months else '（默认）'}",
                  "free": c.free_when} for c in cartridges],

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 from app.notifications import GatewayNotConfigured, NoRecipients, RecipientEntry
 from cli.context import Context
 from cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
-from cli.output import emit_json, emit_table
+from cli.output import emit_json, emit_table, shown_time
 from config.errors import ConfigError
 from ledger.domain.people import NOTIFY_EVENTS
 
@@ -63,7 +62,7 @@ def _labels(labels: list[str]) -> str:
 
 
 def _shown_time(text: str | None) -> str | None:
-    return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M:%S") if text else None
+    return shown_time(text) if text else None
 
 
 _OUTCOME_COLUMNS = [("phone", "手机号"), ("title", "标题"), ("outcome_label", "结果"), ("error", "说明")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -39,11 +40,31 @@ def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]
         print("  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)))
 
 
+# A stored timestamp (ISO 8601 with a time) in a table cell is shown on the local clock to the second.
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
+
+
+def shown_time(value: datetime | str) -> str:
+    """`value` as people read it: local time, to the second (a string that is no timestamp as it is)."""
+    if isinstance(value, str):
+        if not _STAMP.fullmatch(value):
+            return value
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:  # shaped like a time but none (hour 99): shown as it was stored
+            return value
+    else:
+        at = value
+    return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, datetime | str):
+        return shown_time(value)
     return str(value)
 
 

@@ -13,7 +13,7 @@ def _time(text: str | None) -> str | None:
 
 
 def print_replay(shown: Replayed) -> None:
-    at = shown.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    at = shown.at.strftime("%Y-%m-%d %H:%M:%S")  # on the clock its events were recorded on, as the tables are
     print(f"台账回放至第 {shown.position} 号事件（{at}），台账现有 {shown.head} 条事件；"
           "以下是当时的状态（由台账在内存中重建，实时读模型未改动）。")
     for view in shown.views:
@@ -22,7 +22,7 @@ def print_replay(shown: Replayed) -> None:
 
 
 def _inventory(shown: Replayed) -> None:
-    emit_table([{"barcode": c.barcode, "status": c.status_label or c.status, "location": c.location,
+    emit_table([{"barcode": c.barcode, "status": c.status_label or c.status, "location": c.location_text or c.location,
                  "groups": "、".join(c.groups) or "—", "retention": c.retention_in_force, "free_when": c.free_when,
                  "explanation": c.explanation} for c in shown.cartridges],
                [("barcode", "条码"), ("status", "状态"), ("location", "位置"), ("groups", "备份组"),

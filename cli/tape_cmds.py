@@ -21,6 +21,7 @@ from cli.errors import EXIT_DEVICE, EXIT_USAGE, CliError
 from cli.output import emit_json, emit_table
 from config.errors import ConfigError
 from config.parse import parse_size
+from ledger.rules.cartridge_text import pool_text
 from ledger.units import human_bytes
 
 
@@ -308,7 +309,7 @@ def drive_label(ctx: Context) -> int:
     labelled = _tapes(ctx).label(pool=a.pool, barcode=a.barcode, block_size=a.block_size, force=a.force,
                                  confirm=a.confirm, ask=_ask, **_on(ctx))
     return _done(ctx, _ok(labelled), f"磁带 {labelled.barcode} 已写入标签 {labelled.volume_serial}"
-                                     f"（第 {labelled.label_sequence} 次，池 {labelled.pool}，"
+                                     f"（第 {labelled.label_sequence} 次，池 {pool_text(labelled.pool)}，"
                                      f"块大小 {labelled.block_size}）")
 
 

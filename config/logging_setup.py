@@ -10,6 +10,11 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _MARK = "_taf_handler"
 
 
+def tape_log_file(log_file: Path) -> Path:
+    """The tape command log: its own rolling file beside LOG_FILE."""
+    return log_file.with_name("tape.log")
+
+
 def setup_logging(log_file: Path, level: str = "INFO", *, console: bool = True) -> None:
     """Attach TAF's handlers once; calling again only changes the level and the file."""
     root = logging.getLogger()
@@ -33,7 +38,7 @@ def setup_logging(log_file: Path, level: str = "INFO", *, console: bool = True) 
         tape_logger.removeHandler(handler)
         handler.close()
     tape_handler = logging.handlers.RotatingFileHandler(
-        log_file.with_name("tape.log"), maxBytes=10 * 1024 * 1024, backupCount=10, encoding="utf-8")
+        tape_log_file(log_file), maxBytes=10 * 1024 * 1024, backupCount=10, encoding="utf-8")
     tape_handler.setFormatter(logging.Formatter(_FORMAT))
     setattr(tape_handler, _MARK, True)
     tape_logger.addHandler(tape_handler)

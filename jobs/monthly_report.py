@@ -68,8 +68,9 @@ class Month:
 def parse_month(text: str) -> Month:
     """YYYY-MM as a Month (raises `BadMonth` in Chinese)."""
     value = str(text).strip()
-    if not re.fullmatch(r"\d{4}-\d{2}", value) or not 1 <= int(value[5:]) <= 12:
-        raise BadMonth(f"月份“{text}”无效：请写成 YYYY-MM，如 2026-03")
+    # Years 1900–2999 only: the month's end must exist and local-time conversion must work.
+    if not re.fullmatch(r"(19|2\d)\d{2}-\d{2}", value) or not 1 <= int(value[5:]) <= 12:
+        raise BadMonth(f"月份“{text}”无效：请写成 YYYY-MM（1900–2999 年），如 2026-03")
     year, number = int(value[:4]), int(value[5:])
     start = datetime(year, number, 1).astimezone()
     end = datetime(year + number // 12, number % 12 + 1, 1).astimezone()

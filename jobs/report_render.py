@@ -19,6 +19,7 @@ from typing import Any
 
 from jobs.monthly_report import MonthlyReport
 from ledger.domain.job import KIND_NAMES, STATUS_NAMES
+from ledger.rules.locations import location_text
 from ledger.units import human_bytes
 from notify.templates import EVENT_LABELS
 
@@ -78,6 +79,7 @@ WORDS: dict[tuple[str, str], Mapping[str, str]] = {
 
 
 TIME_FIELDS = frozenset({"at", "opened_at", "started_at", "finished_at", "requested_at", "queued_at"})
+LOCATION_FIELDS = frozenset({"location_at_month_end", "location_now"})
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def _shown(section: str, name: str, value: Any) -> Any:
         return value
     if name in TIME_FIELDS and value:
         return _local(value)
+    if name in LOCATION_FIELDS:
+        return location_text(value)
     return WORDS.get((section, name), {}).get(value, value)
 
 
@@ -148,7 +152,7 @@ def render_csv(report: MonthlyReport) -> str:
     return out.getvalue()
 
 
-def _scale(peak: float) -> tuple[float, str]:
+def chart_unit(peak: float) -> tuple[float, str]:
     """The binary unit a chart's figures read best in: the largest one its highest bar reaches."""
     divisor, unit = 1.0, "B"
     for step in ("KiB", "MiB", "GiB", "TiB"):
@@ -159,7 +163,7 @@ def _scale(peak: float) -> tuple[float, str]:
 
 
 def _bytes_chart(title: str, labels: Sequence[str], values: Sequence[float], per: str = "") -> str:
-    divisor, unit = _scale(max(values, default=0.0))
+    divisor, unit = chart_unit(max(values, default=0.0))
     return bar_chart(title, labels, [value / divisor for value in values], unit + per)
 
 

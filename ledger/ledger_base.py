@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -13,10 +13,12 @@ from eventsourcing.persistence import (
     MapperDeserialisationError,
     Notification,
     StoredEvent,
+    Transcoder,
 )
 
 from ledger.domain.base import TafAggregate
 from ledger.errors import ConcurrentChange, NotFound, UnreadableEvent
+from ledger.transcoder import LedgerTranscoder
 
 A = TypeVar("A", bound=TafAggregate)
 R = TypeVar("R")
@@ -43,8 +45,15 @@ def _which(stored: StoredEvent) -> str:
 
 
 class LedgerBase(Application[UUID]):
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = LedgerTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
     def construct_mapper(self) -> Mapper[UUID]:
-        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=CheckedMapper)
+        # No compressor: the transcoder compresses what is worth it and tells each stored record's
+        # format by its first byte, the zlib of older releases included (ledger/transcoder.py).
+        return CheckedMapper(transcoder=self.construct_transcoder(), cipher=self.factory.cipher())
 
     # --- the one way a change is written ---------------------------------------------------
     def change(self, act: Callable[[], R], *, what: str = "记录", attempts: int = CHANGE_ATTEMPTS) -> R:
@@ -119,15 +128,3 @@ def _as_uuid(value: UUID | str) -> UUID:
         return UUID(value.strip())
     except ValueError:
         raise NotFound(what="编号", key=value) from None
-
-
-def _current_packages(events: Iterable[Any]) -> list[Any]:
-    """The PackageWritten events after the last Labelled or Erased: what the tape holds now."""
-    current: list[Any] = []
-    for event in events:
-        name = type(event).__name__
-        if name in {"Labelled", "Erased"}:
-            current = []
-        elif name == "PackageWritten":
-            current.append(event)
-    return current

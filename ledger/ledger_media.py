@@ -16,11 +16,14 @@ from ledger.domain import (
     RestoreJob,
 )
 from ledger.domain.base import TafAggregate
-from ledger.errors import CartridgeBusy, DriveBusy, NotFound
-from ledger.ledger_base import LedgerBase, _as_uuid, _current_packages
+from ledger.errors import CartridgeBusy, DriveBusy
+from ledger.ledger_base import _as_uuid
+from ledger.ledger_packages import PackageLedger
 
 
-class MediaLedger(LedgerBase):
+class MediaLedger(PackageLedger):
+    """Cartridges (what they hold: `PackageLedger`), drives and groups."""
+
     # --- cartridges -------------------------------------------------------------------------
     def cartridge(self, barcode: str) -> Cartridge:
         return self.get(Cartridge, Cartridge.create_id(barcode), "磁带", barcode)
@@ -35,24 +38,6 @@ class MediaLedger(LedgerBase):
                               pool=pool, worm=worm, location=location, by=by)
         self.save(cartridge)
         return cartridge
-
-    def packages_on(self, barcode: str) -> list[Any]:
-        """The PackageWritten events of what the cartridge holds now (since its last label or erase)."""
-        return _current_packages(self.events.get(Cartridge.create_id(barcode)))
-
-    def cartridge_with_packages(self, barcode: str) -> tuple[Cartridge, list[Any]]:
-        """`cartridge(barcode)` and `packages_on(barcode)` from one read of the cartridge's events.
-
-        Every PackageWritten carries its package's manifest, so each read decodes all of them
-        (8–13 µs per manifest entry, docs/性能.md); closing a cartridge needs both views.
-        """
-        events: list[Any] = list(self.events.get(Cartridge.create_id(barcode)))
-        aggregate: Any = None
-        for event in events:
-            aggregate = event.mutate(aggregate)
-        if not isinstance(aggregate, Cartridge):
-            raise NotFound(what="磁带", key=barcode)
-        return aggregate, _current_packages(events)
 
     def reserve_cartridge(self, barcode: str, job_id: str) -> bool:
         """Book a cartridge for a job; False if another unfinished job holds it or won the race.

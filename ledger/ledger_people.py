@@ -39,6 +39,17 @@ class PeopleLedger(LedgerBase):
         return self._save_settings_change(
             lambda s: s.change_secret(key, ciphertext=ciphertext, hint=hint, old_hint=old_hint, by=by))
 
+    def setting_changes(self, limit: int, key: str | None = None) -> list[Any]:
+        """The newest `limit` SettingChanged events (key, old, new, by, timestamp) — of `key` only,
+        if given — newest first: the history of every setting change, from the settings' own events."""
+        found: list[Any] = []
+        for event in self.events.get(Settings.create_id(), desc=True):
+            if isinstance(event, Settings.SettingChanged) and key in (None, event.key):  # type: ignore[attr-defined]
+                found.append(event)
+                if len(found) >= limit:
+                    break
+        return found
+
     # --- people -----------------------------------------------------------------------------
     def user(self, name: str) -> User:
         return self.get(User, User.create_id(name), "用户", name)
@@ -58,6 +69,12 @@ class PeopleLedger(LedgerBase):
 
     def _change_user(self, name: str, apply: Callable[[User], object]) -> User:
         return self.update(lambda: self.user(name), apply, what=f"用户 {name}")
+
+    def change_user_role(self, name: str, role: str, *, by: str) -> User:
+        return self._change_user(name, lambda user: user.change_role(role, by=by))
+
+    def disable_user(self, name: str, *, by: str) -> User:
+        return self._change_user(name, lambda user: user.disable(by=by))
 
     def logged_in(self, name: str, *, source: str) -> User:
         return self._change_user(name, lambda user: user.logged_in(source=source))

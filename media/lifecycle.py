@@ -27,7 +27,7 @@ from ledger.rules import (
 from ledger.rules import preview as preview_rules
 from ledger.rules.months import format_day
 from media.ports import LifecycleServices
-from notify.outbox import notify_event
+from notify.outbox import QueuedNotice, deliver_now, notify_event
 from notify.templates import EventKind
 
 CHECK_COMPONENT = "磁带存活期检查"
@@ -118,7 +118,7 @@ def check(services: LifecycleServices, now: datetime, by: str) -> CheckSummary:
     expired: list[tuple[str, str]] = []
     already: list[str] = []
     alerts: list[tuple[str, str]] = []
-    queued = 0
+    queued: list[QueuedNotice] = []
     for row, state in cartridges:
         verdict = expiry_of(state, groups, at)
         barcode = row["barcode"]
@@ -132,13 +132,14 @@ def check(services: LifecycleServices, now: datetime, by: str) -> CheckSummary:
         if alert is not None:
             alerts.append((barcode, alert))
             queued += _raise_alert(services, barcode, alert, at)
+    # Whoever ran the check delivers what it queued at once (the worker's pass is only the backstop).
+    deliver_now(services, now, queued)
     refresh(services, "notifications")
-    return CheckSummary(len(cartridges), expired, already, alerts, queued, by)
+    return CheckSummary(len(cartridges), expired, already, alerts, sum(1 for notice in queued if notice.created), by)
 
 
-def _raise_alert(services: LifecycleServices, barcode: str, alert: str, at: datetime) -> int:
-    """Queue the interlock conflict as a system exception; returns how many messages were new."""
+def _raise_alert(services: LifecycleServices, barcode: str, alert: str, at: datetime) -> list[QueuedNotice]:
+    """Queue the interlock conflict as a system exception (once per cartridge and day)."""
     context = {"component": CHECK_COMPONENT, "host": services.settings.host_name, "occurred_at": at,
                "message": alert}
-    queued = notify_event(services, EventKind.SYSTEM_EXCEPTION, context, f"interlock:{barcode}:{format_day(at)}")
-    return sum(1 for notice in queued if notice.created)
+    return notify_event(services, EventKind.SYSTEM_EXCEPTION, context, f"interlock:{barcode}:{format_day(at)}")

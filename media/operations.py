@@ -18,11 +18,12 @@ from importlib import metadata
 from kernel.progress import ERASE, Observer, ProgressBoard
 from ledger import clock
 from ledger.rules import locations
+from ledger.rules.cartridge_text import DEFAULT_POOL, pool_text
 from media.cartridges import ensure_cartridge, volume_serial_of
 from media.devices import DeviceSession
 from media.errors import BadInput, NotFound, Refused
 from media.results import DriveReport, Erased, Labelled, Loaded, MediumView, Rewound, Unloaded
-from notify.outbox import notify_event
+from notify.outbox import deliver_now, notify_event
 from tape import drive_mam, volume_io
 from tape.drive_health import HealthSnapshot
 from tape.drive_messages import text
@@ -206,7 +207,7 @@ def label(session: DeviceSession, *, block_size: int, pool: str | None = None, b
     before = volume_io.inspect(drive)
     if not medium.worm:  # a used WORM cartridge is refused by write_label, forced or not
         _may_relabel(code, before, force=force, confirm=confirm, ask=ask)
-    pool = pool or cartridge.pool or "default"
+    pool = pool or cartridge.pool or DEFAULT_POOL
     volser = volume_serial_of(code)
     sequence = cartridge.label_sequence + 1
     tape_label = Label(volume_serial=volser, barcode=code, pool=pool,
@@ -231,7 +232,7 @@ def _may_relabel(code: str, before: volume_io.VolumeState, *, force: bool, confi
         if not force:
             old = before.label
             raise Refused(f"磁带 {code} 已有 TAF 标签 {old.volume_serial if old else ''}"
-                          f"（第 {old.label_sequence if old else '?'} 次，池 {old.pool if old else '—'}），"
+                          f"（第 {old.label_sequence if old else '?'} 次，池 {pool_text(old.pool) if old else '—'}），"
                           "重新贴标签未执行", "确需重新贴标签请加 --force（池不变，除非用 --pool 指定）")
         return
     if force:  # without it, write_label itself refuses (ForeignTape, TapeHoldsData)
@@ -283,12 +284,14 @@ def _notify_erased(session: DeviceSession, barcode: str, mode: str, groups: list
     if session.services is None:
         return
     try:
-        notify_event(session.services, "erase_done",
-                     {"cartridge": barcode, "mode": "长擦除" if mode == "long" else "快速擦除",
-                      "erased_at": clock.now(), "groups": groups, "reason": reason},
-                     cause=f"erase:{barcode}:{clock.now():%Y-%m-%dT%H:%M:%S}")
+        queued = notify_event(session.services, "erase_done",
+                              {"cartridge": barcode, "mode": "长擦除" if mode == "long" else "快速擦除",
+                               "erased_at": clock.now(), "groups": groups, "reason": reason},
+                              cause=f"erase:{barcode}:{clock.now():%Y-%m-%dT%H:%M:%S}")
     except Exception:  # a notification problem never undoes an erase that happened
         log.exception("擦除通知排队失败")
+        return
+    deliver_now(session.services, clock.now(), queued)  # at once, not only when a worker next runs
 
 
 def health(session: DeviceSession) -> HealthSnapshot:

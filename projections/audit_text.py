@@ -19,6 +19,7 @@ SENTENCES: dict[str, str] = {
     "Cartridge.Unloaded": "磁带从驱动器 {drive} 卸出（现在位置：{location}）",
     "Cartridge.Moved": "磁带移至 {location}",
     "Cartridge.PackageWritten": "写入数据包第 {sequence} 号（磁带文件 {tape_file}，{payload_bytes} 字节，备份组 {group}）",
+    "PackageManifest.Recorded": "记录数据包 {package_id} 的清单（{entries} 项）",
     "Cartridge.IndexWritten": "写入磁带索引（磁带文件 {tape_file}，共 {packages} 个数据包）",
     "Cartridge.TapeFull": "磁带已满（已写 {bytes_written} 字节）：{reason}",
     "Cartridge.Expired": "磁带到期：{reason}",
@@ -86,10 +87,10 @@ NAMED_VALUES: dict[str, dict[str, str]] = {"mode": MODES, "outcome": OUTCOMES, "
 # What an empty value means, where "—" would not say it.
 EMPTY_MEANS = {"expires_at": "吊销前一直有效"}
 # Who acts when no person does: the ledger records these codes in `by`.
-ACTORS = {"system": "系统", "worker": "后台任务进程"}
+ACTORS = {"system": "系统", "worker": "后台任务进程", "scheduler": "计划任务"}
 
 CATEGORIES = {
-    "Cartridge": "磁带", "Drive": "磁带", "BackupGroup": "备份", "BackupJob": "备份", "RestoreJob": "恢复",
+    "Cartridge": "磁带", "PackageManifest": "磁带", "Drive": "磁带", "BackupGroup": "备份", "BackupJob": "备份", "RestoreJob": "恢复",
     "Job": "任务", "Settings": "配置", "User": "登录", "Recipient": "配置", "Notification": "通知",
 }
 
@@ -167,3 +168,42 @@ def actor(attributes: dict[str, Any]) -> str:
     the system."""
     who = str(attributes.get("by") or "system")
     return ACTORS.get(who, who)
+
+
+# Each event type in a few words, for choosing it (the audit page's event browser).
+EVENT_LABELS: dict[str, str] = {
+    "Cartridge.Registered": "登记磁带", "Cartridge.Labelled": "写入标签", "Cartridge.Loaded": "磁带装入驱动器",
+    "Cartridge.Unloaded": "磁带卸出", "Cartridge.Moved": "磁带移动", "Cartridge.PackageWritten": "写入数据包",
+    "PackageManifest.Recorded": "记录数据包清单", "Cartridge.IndexWritten": "写入磁带索引",
+    "Cartridge.TapeFull": "磁带已满", "Cartridge.Expired": "磁带到期", "Cartridge.Erased": "磁带擦除",
+    "Cartridge.Retired": "磁带退役", "Cartridge.RetentionChanged": "修改磁带存活期",
+    "Cartridge.HealthRecorded": "记录磁带健康状况", "Cartridge.Reserved": "磁带分配给任务",
+    "Cartridge.Released": "磁带由任务释放", "Drive.Registered": "登记驱动器", "Drive.Reserved": "驱动器分配给任务",
+    "Drive.Released": "驱动器由任务释放", "Drive.CartridgeLoaded": "驱动器装入磁带",
+    "Drive.CartridgeUnloaded": "驱动器卸出磁带", "Drive.CommandFailed": "SCSI 命令失败", "Drive.Cleaned": "驱动器清洁",
+    "BackupGroup.Opened": "创建备份组", "BackupGroup.RunAdded": "备份组追加备份", "BackupGroup.CartridgeAdded": "备份组使用磁带",
+    "BackupGroup.RotatedOut": "备份组轮换出活动集", "BackupJob.Requested": "提交备份任务", "BackupJob.Planned": "备份计划",
+    "BackupJob.PackageRecorded": "任务记录数据包", "BackupJob.TapeChangeRequested": "请求换盘",
+    "BackupJob.TapeChangeSatisfied": "已换上磁带", "BackupJob.WarningRecorded": "任务警告", "BackupJob.Verified": "读回校验",
+    "BackupJob.VerificationSkipped": "读回校验未能进行", "RestoreJob.Requested": "提交恢复任务",
+    "RestoreJob.Planned": "恢复计划", "RestoreJob.PackageRestored": "恢复数据包", "RestoreJob.TapeRequested": "恢复等待换盘",
+    "RestoreJob.TapeArrived": "恢复所需磁带已装入", "Job.Started": "任务开始", "Job.Paused": "任务暂停",
+    "Job.Resumed": "任务恢复运行", "Job.Cancelled": "任务取消", "Job.Failed": "任务失败", "Job.Completed": "任务完成",
+    "Settings.Created": "初始化系统设置", "Settings.SettingChanged": "修改设置", "User.Created": "创建用户",
+    "User.PasswordChanged": "修改用户密码", "User.RoleChanged": "修改用户角色", "User.LoggedIn": "用户登录",
+    "User.LoginFailed": "登录失败", "User.Disabled": "停用用户", "User.TokenIssued": "签发 API 令牌",
+    "User.TokenRevoked": "吊销 API 令牌", "Recipient.Added": "添加通知接收人", "Recipient.Updated": "修改通知接收人",
+    "Recipient.Removed": "删除通知接收人", "Notification.Queued": "通知排队", "Notification.AttemptStarted": "开始发送通知",
+    "Notification.AttemptFailed": "通知发送未成功", "Notification.Delivered": "通知已送达",
+    "Notification.Failed": "通知最终发送失败",
+}
+
+
+def event_label(name: str) -> str:
+    """An event type in a few Chinese words (one not in EVENT_LABELS: its sentence up to the first value)."""
+    if name in EVENT_LABELS:
+        return EVENT_LABELS[name]
+    sentence = SENTENCES.get(name, name)
+    for stop in ("{", "（", "："):
+        sentence = sentence.split(stop, 1)[0]
+    return sentence.strip() or name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,16 +14,31 @@ from projections.view import View
 log = logging.getLogger("taf.projections")
 
 
-class Projector:
-    """Catches views up with the ledger: a batch of events and the new position in one transaction."""
+# Rows a view may write in one transaction (about 0.3 GB of decoded manifests and rows for the
+# catalog): a batch ends where the next event would take it past this, or at `batch` events.
+BATCH_ROWS = 100_000
+# Stored bytes read in one page of events, about (the page shrinks when events are large).
+PAGE_BYTES = 64 << 20
 
-    def __init__(self, ledger: Any, views: Sequence[View], *, batch: int = 1000,
+
+class Projector:
+    """Catches views up with the ledger: a batch of events and the new position in one transaction.
+
+    A batch is bounded twice: at most `batch` events are read at a time, and one transaction applies
+    events worth at most `rows` rows (`View.rows_of`; a catalog event is worth its manifest's
+    entries), or a single event worth more. So a few events with huge manifests are split over
+    several transactions and memory follows rows, not events.
+    """
+
+    def __init__(self, ledger: Any, views: Sequence[View], *, batch: int = 1000, rows: int = BATCH_ROWS,
                  until: datetime | None = None) -> None:
         self.ledger = ledger
         self.views = list(views)
         self.batch = batch
+        self.rows = rows
         self.until = until
         for view in self.views:
+            view.ledger = ledger
             view.create()
 
     def view(self, name: str) -> View:
@@ -43,31 +58,32 @@ class Projector:
     def _catch_up_view(self, view: View) -> int:
         applied = 0
         position = view.position()
+        page = self.batch
         while True:
             notifications = self.ledger.recorder.select_notifications(
-                position, self.batch, topics=view.topics, inclusive_of_start=False)
+                position, page, topics=view.topics, inclusive_of_start=False)
             if not notifications:
                 return applied
-            items = [(self.ledger.mapper.to_domain_event(n) if view.needs_events else None, n)
-                     for n in notifications]
-            if self.until is not None:
-                items = [(e, n) for e, n in items if e is None or e.timestamp <= self.until]
-                if not items:
-                    return applied
+            batches = _Batches(self, view, notifications)
             try:
-                with view.store.transaction() as cursor:
-                    # Tracking first: a batch another projector already took fails before any row.
-                    view.store.set_tracking(cursor, view.name, items[-1][1].id, previous=position)
-                    view.apply(cursor, items)
+                for items in batches:
+                    with view.store.transaction() as cursor:
+                        # Tracking first: a batch another projector already took fails before any row.
+                        view.store.set_tracking(cursor, view.name, items[-1][1].id, previous=position)
+                        view.apply(cursor, items)
+                    applied += len(items)
+                    position = items[-1][1].id
             except DuplicateTracking:
                 # Another projector applied this batch first; start again from its position.
                 log.info("视图 %s 的这批事件已由其他进程处理", view.name)
                 position = view.position()
                 continue
-            applied += len(items)
-            position = items[-1][1].id
-            if len(items) < len(notifications) or len(notifications) < self.batch:
+            if batches.passed_until or len(notifications) < page:
                 return applied
+            # Events of older releases carry whole manifests: read fewer of them at a time, so a page
+            # of stored events stays near PAGE_BYTES however large they are.
+            stored = sum(len(notification.state) for notification in notifications)
+            page = max(1, min(self.batch, len(notifications) * PAGE_BYTES // max(stored, 1)))
 
     def rebuild(self, names: Sequence[str] = ()) -> int:
         """Drop the views' rows and positions in one transaction, then catch up from the start.
@@ -80,6 +96,36 @@ class Projector:
                 with view.store.transaction() as cursor:
                     view.clear(cursor)
         return self.catch_up(names)
+
+
+class _Batches:
+    """The transactions of one page of notifications: each event decoded once, handed on in batches
+    worth at most `rows` rows; events after the projector's `until` are left out."""
+
+    def __init__(self, projector: Projector, view: View, notifications: Sequence[Any]) -> None:
+        self.projector = projector
+        self.view = view
+        self.notifications = notifications
+        self.passed_until = False
+
+    def __iter__(self) -> Iterator[list[tuple[Any, Any]]]:
+        projector, view = self.projector, self.view
+        mapper, until, budget = projector.ledger.mapper, projector.until, projector.rows
+        items: list[tuple[Any, Any]] = []
+        rows = 0
+        for notification in self.notifications:
+            event = mapper.to_domain_event(notification) if view.needs_events else None
+            if until is not None and event is not None and event.timestamp > until:
+                self.passed_until = True
+                continue
+            weight = view.rows_of(event)
+            if items and rows + weight > budget:
+                yield items
+                items, rows = [], 0
+            items.append((event, notification))
+            rows += weight
+        if items:
+            yield items
 
 
 class ProjectionThread(threading.Thread):

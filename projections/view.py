@@ -49,9 +49,19 @@ class View:
     def position(self) -> int:
         return self.store.max_tracking_id(self.name)
 
+    # The ledger the Projector follows for this view (the catalog reads package manifests from it).
+    ledger: Any = None
     # Views that only need the stored record (the hash chain) skip decoding events.
     needs_events: ClassVar[bool] = True
     rebuild_with_all: ClassVar[bool] = True
+
+    def rows_of(self, domain_event: Any) -> int:
+        """About how many rows applying `domain_event` writes: what the Projector's batches are bounded by.
+
+        An event holding a manifest (a PackageManifest's, or a PackageWritten of a release before
+        issue 18) weighs its entries even where none becomes a row: the batch holds them decoded."""
+        held = vars(domain_event).get("manifest") if domain_event is not None else None
+        return max(1, len(held)) if isinstance(held, list) else 1
 
     def apply(self, cursor: Cursor, items: Iterable[tuple[Any, Any]]) -> None:
         """Apply (domain event, stored notification) pairs in order; subclasses may batch."""

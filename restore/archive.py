@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import py7zr
 from py7zr.py7zr import ArchiveFile, ArchiveFileList
@@ -96,6 +96,14 @@ def _blocks(archive: py7zr.SevenZipFile) -> list[tuple[Any, list[int]]]:
     return blocks
 
 
+def folder_of_members(archive: py7zr.SevenZipFile) -> dict[str, int]:
+    """member name → index of the solid block (folder) holding its bytes, numbered as 7-Zip does;
+    members without data (folders, empty files) are not in it."""
+    records = archive.header.files_info.files
+    return {records[number].get("filename", ""): index
+            for index, (_, numbers) in enumerate(_blocks(archive)) for number in numbers}
+
+
 def _renumber(archive: py7zr.SevenZipFile, blocks: list[tuple[Any, list[int]]]) -> bool:
     """Give each block's member list the real numbers; True when py7zr's differed."""
     if len(blocks) < 2:
@@ -132,8 +140,12 @@ def _resize(archive: py7zr.SevenZipFile, blocks: list[tuple[Any, list[int]]],
 
 
 @contextmanager
-def open_package(path: Path, sizes: Mapping[str, int] | None = None) -> Iterator[tuple[py7zr.SevenZipFile, HeaderRepairs]]:
-    """The package opened for reading, with its header corrected; `sizes` maps member → stored bytes."""
+def open_package(path: Path | BinaryIO, sizes: Mapping[str, int] | None = None,
+                 ) -> Iterator[tuple[py7zr.SevenZipFile, HeaderRepairs]]:
+    """The package opened for reading, with its header corrected; `sizes` maps member → stored bytes.
+
+    `path` may be an open file instead: a payload of which only some solid blocks were read
+    (`restore.sparse`)."""
     with py7zr.SevenZipFile(path, "r") as archive:
         blocks = _blocks(archive)
         repairs = HeaderRepairs(renumbered=_renumber(archive, blocks))

@@ -27,17 +27,18 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kernel.errors import TafError
+from kernel.errors import describe
 from kernel.progress import RESTORE, Heartbeat, Observer, ProgressBoard, remaining_seconds
 from ledger import clock
 from ledger.errors import DriveBusy
 from media.devices import DeviceSession
-from notify.outbox import notify_event
+from notify.outbox import deliver_now, notify_event
 from restore import messages
 from restore.control import JobControl
 from restore.errors import Refused, Stopped
 from restore.files import FileTask, Work, discard_partials, finish_folders_and_links
 from restore.files import prepare as prepare_work
+from restore.layouts import restore_from_layout
 from restore.mounting import Mounter
 from restore.plan import FileRow, PackageRead, RestorePlan, make_plan
 from restore.ports import RestoreServices
@@ -181,17 +182,22 @@ class _Run:
         self.report(phase="read", current_package=package.package_id,
                     message=messages.text("progress_package", package=package.package_id, barcode=barcode))
         staging = self.staging / f"{package.package_id.replace('/', '_')}.7z"
+
+        def tick(done: int = 0, total: int = 0) -> None:
+            self.control.check()
+            self.report()
+
         try:
-            header, manifest = read_header(self.counting, barcode, package)
-
-            def on_block(done: int, total: int) -> None:
-                self.control.check()
-                self.report()
-
-            read_payload(self.counting, package, header, staging, on_block)
-            self.report(phase="unpack")
-            unpacked = unpack_package(work, package.package_id, manifest, staging, self.staging / "scratch",
-                                      tasks, self.done)
+            # Only the solid blocks holding these files when the ledger has the package's layout;
+            # otherwise (older packages, or a layout that does not fit) the whole package.
+            unpacked = restore_from_layout(self.services.ledger, self.counting, work, barcode, package, tasks,
+                                           self.done, self.staging, tick, lambda: self.report(phase="unpack"))
+            if unpacked is None:
+                header, manifest = read_header(self.counting, barcode, package)
+                read_payload(self.counting, package, header, staging, tick)
+                self.report(phase="unpack")
+                unpacked = unpack_package(work, package.package_id, manifest, staging, self.staging / "scratch",
+                                          tasks, self.done)
         except (VolumeError, FormatError, Refused) as error:
             work.warnings.append(messages.text("package_unreadable", package=package.package_id, barcode=barcode,
                                                error=str(error)))
@@ -287,9 +293,8 @@ def execute(services: RestoreServices, job_id: str, open_session: SessionFactory
 
 def _reason(error: Exception) -> str:
     """The Chinese sentence a failed job keeps: a TAF error's own line, else what kind of fault it was."""
-    if isinstance(error, TafError):
-        return error.text
-    return messages.text("internal_error", kind=type(error).__name__, detail=str(error))
+    # The operating system's and the database's own words are for the log (kernel.errors.describe).
+    return describe(error).message
 
 
 def _present(release: Callable[[], Any] | None) -> list[Callable[[], Any]]:
@@ -360,13 +365,16 @@ def _notify_tape_wanted(run: _Run, barcode: str) -> None:
     job = run.control.job()
     try:
         identity = session.drive.identify()
-        notify_event(run.services, "tape_change_needed",
-                     {"drive": f"{identity.product}（{session.spec}）", "current": "", "current_state": "",
-                      "wanted": barcode, "job_id": run.control.job_id, "group": job.group or "—",
-                      "requested_at": clock.now()},
-                     cause=f"restore:{run.control.job_id}:{barcode}:{len(job.done_packages)}")
+        queued = notify_event(run.services, "tape_change_needed",
+                              {"drive": f"{identity.product}（{session.spec}）", "current": "", "current_state": "",
+                               "wanted": barcode, "job_id": run.control.job_id, "group": job.group or "—",
+                               "requested_at": clock.now()},
+                              cause=f"restore:{run.control.job_id}:{barcode}:{len(job.done_packages)}")
     except Exception:
         log.exception("换盘通知排队失败")
+        return
+    # Sent while the restore waits for the cartridge, whether a worker runs or not (issue 13, item 2).
+    deliver_now(run.services, clock.now(), queued)
 
 
 def _summarise(run: _Run, work: Work | None, summary: RestoreSummary, earlier_tape_bytes: int,

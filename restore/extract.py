@@ -122,11 +122,12 @@ class _Discard(Py7zIO):
         return 0
 
 
-def extract_members(archive_path: Path, sinks: dict[str, Sink], scratch: Path,
+def extract_members(archive_path: Path | BinaryIO, sinks: dict[str, Sink], scratch: Path,
                     sizes: Mapping[str, int] | None = None) -> HeaderRepairs:
     """Decompress the members named in `sinks` into them; `sizes` (member → bytes stored, from the
-    manifest) lets a header with wrong sizes be corrected. py7zr errors (a damaged archive, a bad
-    CRC) propagate; sinks that were never written stay `closed = False`."""
+    manifest) lets a header with wrong sizes be corrected. `archive_path` may be an open payload
+    of which only the needed solid blocks were read (`restore.sparse`). py7zr errors (a damaged
+    archive, a bad CRC) propagate; sinks that were never written stay `closed = False`."""
     scratch.mkdir(parents=True, exist_ok=True)
     factory = _Factory(scratch, sinks)
     try:

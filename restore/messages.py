@@ -46,6 +46,15 @@ TEXTS: dict[str, str] = {
     "manifest_disagrees": "{path}：数据包 {package} 的清单与目录不符，未恢复",
     "unpack_failed": "数据包 {package} 解压失败：{error}",
     "unpack_stopped": "解压中途失败：{error}",
+    "members_differ": "{count} 个成员（共 {total} 个）解出后与目录记录的大小或 SHA-256 不符",
+    "partial_fallback": "数据包 {package} 未能只读取所需的固实块（{reason}），已改为读取整个数据包",
+    "layout_unreadable": "台账中数据包 {package} 的记录无法读取（{error}）",
+    "layout_other_package": "台账第 {event} 号事件不是数据包 {package} 的记录",
+    "layout_header_differs": "磁带上的数据包头与台账记录的大小或 SHA-256 不同",
+    "layout_blocks_differ": "磁带块 {block} 长 {found} 字节，布局记录的是 {expected} 字节",
+    "layout_blocks_missing": "磁带块 {block} 处没有数据（{kind}）",
+    "layout_not_read": "解压需要数据包第 {offset} 字节，它不在读取的固实块中",
+    "layout_member_missing": "7z 头中没有成员 {member}",
     "cartridge_busy": "磁带 {barcode} 正被任务 {job} 使用",
     "cartridge_busy_advice": "请等该任务结束后用 restore resume 继续",
     "insert_into_drive": "请将磁带 {barcode} 装入驱动器",
@@ -58,7 +67,6 @@ TEXTS: dict[str, str] = {
     "job_not_runnable_advice": "已暂停的任务用 restore resume 继续；已结束的任务请重新提交",
     "job_finished": "恢复任务 {job} 已结束（{status}）",
     "interrupted": "操作员中断",
-    "internal_error": "内部错误：{kind}: {detail}",
     "nothing_left": "目录中已没有与 {selection} 匹配的文件（磁带可能已被擦除或重新贴标签）",
     "summary": ("恢复{status}：{files} 个文件（{bytes}），跳过 {skipped} 个，改名 {renamed} 个，失败 {failed} 个，"
                 "拒绝 {refused} 个；文件夹 {folders} 个，链接 {links} 个；用了 {cartridges} 盘磁带"

@@ -2,15 +2,17 @@
 positions to seek to, bytes to read and an estimated time — as a pure function over plain data.
 
 One package is the unit read from tape: a small file costs at most one package read, never the
-whole tape. Packages on one cartridge are read in position order; the cartridge already in the
-drive goes first, then library slots (the robot is fast), then cartridges on a shelf or offsite
-(someone has to fetch them).
+whole tape — and of a package whose 7z layout the ledger records, only the tape blocks of the
+solid blocks it needs (`partial`, worked out by `restore.partial.planned_read`). Packages on one
+cartridge are read in position order; the cartridge already in the drive goes first, then
+library slots (the robot is fast), then cartridges on a shelf or offsite (someone has to fetch
+them).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,7 @@ class FileRow:
     chunk_index: int = 0
     total_chunks: int = 1
     group: str = ""
+    notification_id: int = 0  # the ledger event that recorded the package (its layout is there)
 
     @classmethod
     def from_catalog(cls, row: dict[str, Any]) -> FileRow:
@@ -45,7 +48,8 @@ class FileRow:
                    header_block=int(row["header_block"]), payload_block=int(row["payload_block"]),
                    payload_blocks=int(row["payload_blocks"]), package_bytes=int(row["package_bytes"]),
                    member=row["member"], chunk_index=int(row.get("chunk_index", 0)),
-                   total_chunks=int(row.get("total_chunks", 1)), group=row.get("grp", ""))
+                   total_chunks=int(row.get("total_chunks", 1)), group=row.get("grp", ""),
+                   notification_id=int(row.get("notification_id") or 0))
 
 
 @dataclass(frozen=True)
@@ -58,14 +62,24 @@ class Whereabouts:
 
 
 @dataclass(frozen=True)
+class PartialRead:
+    """A package read in part: runs of payload blocks (first, count, from the payload's first
+    block) and the tape bytes it should cost, header blocks included."""
+
+    runs: tuple[tuple[int, int], ...]
+    bytes: int
+
+
+@dataclass(frozen=True)
 class PackageRead:
     package_id: str
     tape_file: int
     header_block: int
     payload_block: int
     payload_blocks: int
-    bytes: int
+    bytes: int  # tape bytes to read: the package, or what `runs` cover
     files: tuple[str, ...]
+    runs: tuple[tuple[int, int], ...] = ()  # the payload blocks to read; empty: all of them
 
 
 @dataclass(frozen=True)
@@ -132,7 +146,10 @@ def instruction_for(barcode: str, location: str) -> str:
 
 
 def make_plan(rows: Iterable[FileRow], whereabouts: Sequence[Whereabouts],
-              timing: DriveTiming = HH9, block_size: int = 262144) -> RestorePlan:
+              timing: DriveTiming = HH9, block_size: int = 262144,
+              partial: Mapping[str, PartialRead] | None = None) -> RestorePlan:
+    """The plan; `partial` maps a package id to what reading only its needed solid blocks costs."""
+    partial = partial or {}
     by_cartridge: dict[str, dict[str, list[FileRow]]] = defaultdict(lambda: defaultdict(list))
     files = 0
     file_bytes = 0
@@ -147,7 +164,8 @@ def make_plan(rows: Iterable[FileRow], whereabouts: Sequence[Whereabouts],
     for order, barcode in enumerate(ordered, start=1):
         location = where[barcode].location if barcode in where else ""
         written = max(1, where[barcode].written_bytes) if barcode in where else 0
-        packages = sorted((_package_read(members) for members in by_cartridge[barcode].values()),
+        packages = sorted((_package_read(members, partial.get(package_id))
+                           for package_id, members in by_cartridge[barcode].items()),
                           key=lambda p: p.payload_block)
         steps.append(CartridgeStep(order=order, barcode=barcode, location=location,
                                    instruction=instruction_for(barcode, location), packages=tuple(packages),
@@ -158,11 +176,12 @@ def make_plan(rows: Iterable[FileRow], whereabouts: Sequence[Whereabouts],
                        missing=missing)
 
 
-def _package_read(members: list[FileRow]) -> PackageRead:
+def _package_read(members: list[FileRow], part: PartialRead | None) -> PackageRead:
     first = members[0]
     return PackageRead(package_id=first.package_id, tape_file=first.tape_file, header_block=first.header_block,
                        payload_block=first.payload_block, payload_blocks=first.payload_blocks,
-                       bytes=first.package_bytes, files=tuple(sorted({m.full_path for m in members})))
+                       bytes=first.package_bytes if part is None else part.bytes,
+                       files=tuple(sorted({m.full_path for m in members})), runs=() if part is None else part.runs)
 
 
 def _cartridge_seconds(packages: Sequence[PackageRead], location: str, written_bytes: int,
@@ -176,9 +195,14 @@ def _cartridge_seconds(packages: Sequence[PackageRead], location: str, written_b
     # Block positions stand in for distance along the tape; bytes written gives the scale.
     scale = max(1, written_bytes)
     for package in packages:
-        target = min(1.0, package.payload_block * block_size / scale) if written_bytes else 0.5
-        seconds += timing.locate_seconds(position, target) + timing.read_seconds(package.bytes)
-        position = min(1.0, target + package.bytes / scale) if written_bytes else target
+        # A partial read locates once per run of blocks, a whole one once.
+        starts = [package.payload_block + first for first, _ in package.runs] or [package.payload_block]
+        for start in starts:
+            target = min(1.0, start * block_size / scale) if written_bytes else 0.5
+            seconds += timing.locate_seconds(position, target)
+            position = target
+        seconds += timing.read_seconds(package.bytes)
+        position = min(1.0, position + package.bytes / scale) if written_bytes else position
     if kind != "drive":
         seconds += timing.unload_seconds
     return seconds

@@ -6,8 +6,9 @@ no index) and the last tape index, then record what the ledger does not know yet
 
 - the cartridge (Cartridge.Registered) and its labelling with the sequence read from the label
   (Cartridge.Labelled),
-- each complete package with its positions and manifest (Cartridge.PackageWritten), which fills
-  the catalog exactly as the backup that wrote it did,
+- each complete package with its positions and manifest (Cartridge.PackageWritten and its
+  PackageManifest), which fills the catalog exactly as the backup that wrote it did — recorded as
+  the tape is read, a few hundred thousand entries a save, so a tape's manifests are never held at once,
 - each backup group seen (BackupGroup.Opened, CartridgeAdded),
 - the tape index (Cartridge.IndexWritten) when it follows the last package.
 
@@ -21,7 +22,7 @@ How far it is (cartridges read, packages found) is published as job `catalog-reb
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,38 +159,91 @@ def _read_cartridge(services: RecoveryServices, session: DeviceSession, medium: 
         tell(messages.text("recover_blank", barcode=barcode or "（无条码）"))
         return
     barcode = (barcode or label.barcode).strip().upper()
-    scanned = volume_io.scan_packages(drive)
-    index, index_file, index_block = _last_index(session)
-    cartridge = ensure_cartridge(services.ledger, barcode, medium, location=f"drive:{session.spec}", by=actor)
-    recording = _Recording(services.ledger, cartridge, label, scanned, (index, index_file, index_block), actor)
-    services.ledger.change(recording, what=f"磁带 {barcode}")
-    recovery.cartridges.append(CartridgeFindings(barcode, label.label_sequence, recording.packages,
-                                                 recording.new_packages, unknown, index.chain_head if index else "",
-                                                 recording.skipped))
-    recovery.warnings.extend(recording.warnings)
-    recovery.groups_opened.extend(recording.groups_opened)
-    if not recording.skipped:
+    cartridge: Cartridge | None = ensure_cartridge(services.ledger, barcode, medium,
+                                                   location=f"drive:{session.spec}", by=actor)
+    found = _Found()
+    # Package by package as the tape is read, in saves of at most RECORD_ENTRIES entries: a tape's
+    # manifests are never held at once (issue 18). Each save is whole; a second run records the rest.
+    for batch in _batches(volume_io.iter_packages(drive)):
+        found.add(services.ledger, _Recording(services.ledger, barcode, cartridge, label, batch, NO_INDEX,
+                                              actor, found.seen))
+        cartridge = None
+        if found.skipped:
+            break
+    index = NO_INDEX if found.skipped else _last_index(session)
+    if not found.skipped:
+        found.add(services.ledger, _Recording(services.ledger, barcode, cartridge, label, [], index, actor,
+                                              found.seen))
+    recovery.cartridges.append(CartridgeFindings(barcode, label.label_sequence, found.packages, found.new_packages,
+                                                 unknown, index[0].chain_head if index[0] else "", found.skipped))
+    recovery.warnings.extend(found.warnings)
+    recovery.groups_opened.extend(found.groups_opened)
+    if not found.skipped:
         tell(messages.text("recover_cartridge", barcode=barcode, sequence=label.label_sequence,
-                           packages=recording.packages, new=recording.new_packages))
+                           packages=found.packages, new=found.new_packages))
+
+
+# Manifest entries recorded per save while a tape is read (a few hundred MB of manifests at most).
+RECORD_ENTRIES = 200_000
+NO_INDEX: tuple[TapeIndex | None, int, int] = (None, 0, 0)
+
+
+def _batches(scanned: Iterable[ScannedPackage], entries: int | None = None) -> Iterator[list[ScannedPackage]]:
+    """The scanned packages in runs of at most `entries` manifest entries (a bigger one alone)."""
+    limit = RECORD_ENTRIES if entries is None else entries
+    batch: list[ScannedPackage] = []
+    held = 0
+    for package in scanned:
+        if batch and held + len(package.manifest) > limit:
+            yield batch
+            batch, held = [], 0
+        batch.append(package)
+        held += len(package.manifest)
+    if batch:
+        yield batch
+
+
+@dataclass
+class _Found:
+    """What the saves of one cartridge recorded, added up."""
+
+    packages: int = 0
+    new_packages: int = 0
+    skipped: str = ""
+    warnings: list[str] = field(default_factory=list)
+    groups_opened: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)  # every package id read so far, for the index check
+
+    def add(self, ledger: Ledger, recording: _Recording) -> None:
+        ledger.change(recording, what=f"磁带 {recording.barcode}")
+        self.packages += recording.packages
+        self.new_packages += recording.new_packages
+        self.skipped = recording.skipped
+        self.warnings.extend(recording.warnings)
+        self.groups_opened.extend(recording.groups_opened)
 
 
 class _Recording:
-    """What one cartridge's tape says, recorded in the ledger in one save: its labelling, each
-    complete package it holds that the ledger does not know, its tape index, and the groups seen.
+    """What part of one cartridge's tape says, recorded in the ledger in one save: its labelling,
+    each complete package of `scanned` that the ledger does not know, the groups seen, and (the
+    last save, given it) its tape index.
 
     Called by `Ledger.change`, again on fresh copies if another process saved meanwhile; what it
     learns (counts, warnings) is therefore worked out anew on each call.
     """
 
-    def __init__(self, ledger: Ledger, cartridge: Cartridge, label: Label, scanned: list[ScannedPackage],
-                 index: tuple[TapeIndex | None, int, int], actor: str) -> None:
+    def __init__(self, ledger: Ledger, barcode: str, cartridge: Cartridge | None, label: Label,
+                 scanned: list[ScannedPackage], index: tuple[TapeIndex | None, int, int], actor: str,
+                 seen: set[str]) -> None:
         self.ledger = ledger
-        self.barcode = cartridge.barcode
+        self.barcode = barcode
         self.label = label
         self.scanned = scanned
         self.index = index
         self.actor = actor
-        self._loaded: list[Cartridge] = [cartridge]  # the copy just read, used by the first call only
+        self.seen = seen
+        # The copy just read, used by the first call only.
+        self._loaded: list[Cartridge] = [cartridge] if cartridge is not None else []
         self.skipped = ""
         self.packages = self.new_packages = 0
         self.warnings: list[str] = []
@@ -218,6 +272,7 @@ class _Recording:
         groups: dict[str, BackupGroup] = {}
         for package in self.scanned:
             positions = package.positions
+            self.seen.add(positions.package_id)
             if not package.complete:
                 self.warnings.append(messages.text("recover_incomplete", barcode=self.barcode,
                                                    package=positions.package_id))
@@ -246,9 +301,8 @@ class _Recording:
         index, index_file, index_block = self.index
         if index is None:
             return
-        found = {p.positions.package_id for p in self.scanned}
         for entry in index.packages:
-            if entry.package_id not in found:
+            if entry.package_id not in self.seen:
                 self.warnings.append(messages.text("recover_index_missing", barcode=self.barcode,
                                                    package=entry.package_id))
         if index_file >= cartridge.next_tape_file and not cartridge.index_written:

@@ -23,6 +23,7 @@ from restore import messages
 from restore.errors import BadRequest, NothingFound, Refused
 from restore.execute import RestoreSummary, execute
 from restore.files import CONFLICT_MODES
+from restore.layouts import planned_reads
 from restore.plan import FileRow, RestorePlan, make_plan
 from restore.ports import RestoreServices
 from restore.selection import file_rows, resolve
@@ -49,8 +50,9 @@ def plan_for(services: RestoreServices, selection: Sequence[str], group: str = "
     if not rows:
         raise NothingFound(messages.text("nothing_matched", selection="、".join(selection)),
                            messages.text("nothing_matched_advice"))
-    plan = make_plan([FileRow.from_catalog(r) for r in file_rows(rows)], whereabouts(services),
-                     block_size=services.settings.default_block_size)
+    wanted = [FileRow.from_catalog(r) for r in file_rows(rows)]
+    plan = make_plan(wanted, whereabouts(services), block_size=services.settings.default_block_size,
+                     partial=planned_reads(services.ledger, wanted))
     return Preview(rows, plan)
 
 

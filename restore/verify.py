@@ -205,7 +205,7 @@ class _Reader:
             return
         self.board.update(phase="check", bytes_read=self.board.state.bytes_read + event.payload_bytes)
         try:
-            if manifest != list(event.manifest):
+            if not self.session.ledger.manifest_agrees(event, manifest):
                 result.findings.append(Finding(DAMAGED, barcode, package,
                                                _text("manifest_differs", barcode=barcode, package=package)))
                 return

@@ -38,6 +38,7 @@ from tape.volume_errors import (
 from tape.volume_packages import (
     PackagePositions,
     ScannedPackage,
+    iter_packages,
     read_package_header,
     read_package_payload,
     scan_packages,
@@ -46,7 +47,7 @@ from tape.volume_packages import (
 
 __all__ = [
     "AppendPoint", "IndexPosition", "PackagePositions", "ScannedPackage", "VolumeError", "VolumeKind",
-    "VolumeState", "inspect", "last_index", "prepare_append", "read_index", "read_index_at", "read_label",
+    "VolumeState", "inspect", "iter_packages", "last_index", "prepare_append", "read_index", "read_index_at", "read_label",
     "read_package_header", "read_package_payload", "scan_packages", "write_index", "write_label", "write_package",
 ]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,16 +204,21 @@ class ScannedPackage:
 
 
 def scan_packages(drive: Drive) -> list[ScannedPackage]:
-    """Every package on the tape, found by reading each file's header and manifest.
+    """Every package on the tape, found by reading each file's header and manifest (`iter_packages`)."""
+    return list(iter_packages(drive))
+
+
+def iter_packages(drive: Drive) -> Iterator[ScannedPackage]:
+    """Every package on the tape, one at a time, found by reading each file's header and manifest.
 
     This is the catalog rebuild path when the ledger is lost: it needs no index. Files that are
     not packages (label, indexes, foreign data) are skipped; a package cut off by end of data is
-    reported with `complete=False`.
+    reported with `complete=False`, and is the last. One package's manifest is held at a time:
+    a caller that records as it goes never holds a tape's manifests at once.
     """
-    found: list[ScannedPackage] = []
     drive.rewind()
     if drive.space_filemarks(1).end_of_data:
-        return found  # blank, or a label without its filemark
+        return  # blank, or a label without its filemark
     reader = BlockReader(drive, 1 << 20)
     while True:
         start = drive.read_position()
@@ -224,7 +229,7 @@ def scan_packages(drive: Drive) -> list[ScannedPackage]:
             continue
         scanned = _scan_one(drive, reader, first.data, start.block or 0, start.file or 0)
         if scanned is not None:
-            found.append(scanned)
+            yield scanned
             if not scanned.complete:
                 break
             continue
@@ -236,7 +241,6 @@ def scan_packages(drive: Drive) -> list[ScannedPackage]:
             continue
         if drive.space_filemarks(1).end_of_data:
             break
-    return found
 
 
 def _scan_one(drive: Drive, reader: BlockReader, first: bytes, header_block: int,

@@ -9,11 +9,12 @@ never pile up and the screen never waits for the database or the drive.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import ClassVar, cast
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.timer import Timer
 
 from app.pending import OperatorRequest
@@ -29,6 +30,14 @@ REFRESH_SECONDS = 2.0
 DRIVE_SECONDS = 10.0
 
 
+class WholeCellScrollBars(ScrollBarRender):
+    """Scrollbar thumbs drawn in whole cells of colour: Textual's eighth-block ends are East-Asian
+    "ambiguous" width, two cells in some CJK terminals, and push the line out of the window."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
+
+
 class TafConsole(App[int]):
     TITLE = TITLE
     CSS_PATH = "console.tcss"
@@ -37,14 +46,15 @@ class TafConsole(App[int]):
     COMMANDS = {ConsoleCommands}
     BINDINGS = [
         *screen_bindings(),
-        Binding("ctrl+q", "quit", "退出", priority=True),
-        Binding("q", "quit", "退出", show=False),
-        Binding("ctrl+p", "command_palette", "命令", priority=True),
+        Binding("ctrl+q", "quit", text("quit"), priority=True),
+        Binding("q", "quit", text("quit"), show=False),
+        Binding("ctrl+p", "command_palette", text("palette"), priority=True),
     ]
 
     def __init__(self, session: ConsoleSession, *, refresh_seconds: float = REFRESH_SECONDS,
                  drive_seconds: float = DRIVE_SECONDS) -> None:
         super().__init__()
+        ScrollBar.renderer = WholeCellScrollBars  # Textual's documented way: one renderer for all
         self.session = session
         self.refresh_seconds = refresh_seconds
         self.drive_seconds = drive_seconds
@@ -103,7 +113,10 @@ class TafConsole(App[int]):
             if screen is not None:
                 screen.redraw()
             return
-        self._read_drive()
+        # One question to the drive at a time: a drive that takes minutes to answer is not asked again
+        # meanwhile (Dolphie's rule: the next poll only once the last has come back).
+        if not any(worker.group == "drive-read" and worker.is_running for worker in self.workers):
+            self._read_drive()
 
     @work(thread=True, exclusive=True, group="drive-read", exit_on_error=False)
     def _read_drive(self) -> None:

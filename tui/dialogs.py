@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, OptionList, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, RadioButton, RadioSet
 from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import Option
 
+from tui.prose import Para
 from tui.text import text
 
 T = TypeVar("T")
@@ -37,16 +38,19 @@ class Marked(ToggleButton):
         return Content.assemble((self.MARKS[self.value], self.get_visual_style("toggle--label")))
 
 
-class Tick(Marked, Checkbox):
+# Textual's own class first: CSS type selectors follow only the first base (`Checkbox`, and the
+# radio set's `RadioButton` rules, must match), while `Marked._button` still comes before the
+# toggle's own in the method order.
+class Tick(Checkbox, Marked):
     pass
 
 
-class Pick(Marked, RadioButton):
+class Pick(RadioButton, Marked):
     MARKS = ("( )", "(*)")
 
 
 class Dialog(ModalScreen[T | None], Generic[T]):
-    BINDINGS = [Binding("escape", "close", "取消", show=False)]
+    BINDINGS = [Binding("escape", "close", text("cancel"), show=False)]
 
     def buttons(self, *, ok_disabled: bool = False) -> ComposeResult:
         with Horizontal(classes="buttons"):
@@ -71,7 +75,7 @@ class Confirm(Dialog[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.question, classes="dialog-body")
+            yield Para(self.question, classes="dialog-body")
             yield from self.buttons()
 
     def on_mount(self) -> None:
@@ -92,10 +96,10 @@ class Ask(Dialog[str]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Label(self.prompt)
+            yield Para(self.prompt)
             yield Input(self.value, id="answer")
             if self.hint:
-                yield Static(self.hint, classes="dialog-hint")
+                yield Para(self.hint, classes="dialog-hint")
             yield from self.buttons()
 
     @on(Input.Submitted)
@@ -122,10 +126,10 @@ class TypeBack(Dialog[Erasing]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog danger"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.warning, classes="dialog-body")
+            yield Para(self.warning, classes="dialog-body")
             if self.long_choice:
                 yield Tick(text("erase_long_choice"), id="long")
-            yield Label(text("erase_prompt", barcode=self.barcode))
+            yield Para(text("erase_prompt", barcode=self.barcode))
             yield Input(id="typed")
             yield from self.buttons(ok_disabled=True)
 
@@ -168,12 +172,12 @@ class LabelDialog(Dialog[Labelling]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(text("label_title"), classes="dialog-title")
-            yield Label(text("label_barcode"))
+            yield Para(text("label_barcode"))
             yield Input(self.barcode, id="barcode")
-            yield Label(text("label_pool"))
+            yield Para(text("label_pool"))
             yield Input("default", id="pool")
             yield Tick(text("label_force"), id="force")
-            yield Label(text("label_confirm", barcode=self.barcode or "条码"), id="confirm-label")
+            yield Para(text("label_confirm", barcode=self.barcode or text("barcode")), id="confirm-label")
             yield Input(id="confirm")
             yield from self.buttons()
 
@@ -188,6 +192,7 @@ class LabelDialog(Dialog[Labelling]):
         self.query_one("#confirm-label").display = forced
         self.query_one("#confirm", Input).display = forced
 
+    @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
         barcode = self.query_one("#barcode", Input).value.strip().upper()
@@ -195,7 +200,7 @@ class LabelDialog(Dialog[Labelling]):
         force = self.query_one("#force", Checkbox).value
         typed = self.query_one("#confirm", Input).value.strip().upper()
         if force and (not barcode or typed != barcode):
-            self.notify(text("typed_mismatch", barcode=barcode or "条码"), severity="error")
+            self.notify(text("typed_mismatch", barcode=barcode or text("barcode")), severity="error")
             return
         self.dismiss(Labelling(barcode, pool, force, typed if force else None))
 
@@ -213,7 +218,7 @@ class Choose(Dialog[str]):
             if self.options:
                 yield OptionList(*[Option(line, id=key, disabled=key is None) for key, line in self.options])
             else:
-                yield Static(self.empty, classes="dialog-body")
+                yield Para(self.empty, classes="dialog-body")
             with Horizontal(classes="buttons"):
                 yield Button(text("cancel"), id="cancel")
 
@@ -246,10 +251,10 @@ class RestoreDialog(Dialog[RestoreTarget]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(text("restore_title"), classes="dialog-title")
-            yield Static(self.summary, classes="dialog-body")
-            yield Label(text("restore_target"))
+            yield Para(self.summary, classes="dialog-body")
+            yield Para(text("restore_target"))
             yield Input(self.target, id="target")
-            yield Label(text("restore_conflict"))
+            yield Para(text("restore_conflict"))
             with RadioSet(id="conflict"):
                 for index, (mode, key) in enumerate(self.MODES):
                     yield Pick(text(key), value=index == 0, name=mode)

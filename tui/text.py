@@ -14,6 +14,8 @@ from rich.text import Text
 from ledger.units import human_bytes, human_duration
 
 TITLE = "TAF 磁带控制台"
+# An empty cell: an ASCII hyphen, since the dash NOTHING is ambiguous width and would shift a table row.
+NOTHING = "-"
 
 SCREEN_TITLES = {
     "drive": "驱动器",
@@ -21,6 +23,30 @@ SCREEN_TITLES = {
     "jobs": "任务",
     "restore": "恢复",
     "requests": "待处理",
+}
+
+# What the operator can do on each screen ("screen.action"): the footer's word, the palette's explanation.
+ACTS: dict[str, tuple[str, str]] = {
+    "drive.refresh": ("刷新", "重新读取驱动器状态（不移动磁带）"),
+    "drive.load": ("装带", "带库把一盘磁带装入驱动器"),
+    "drive.unload": ("卸带", "卸下驱动器中的磁带（带库放回原槽位，单机驱动器弹出）"),
+    "drive.rewind": ("倒带", "把驱动器中的磁带倒回开头"),
+    "drive.label": ("贴标签", "为驱动器中的磁带写入 TAF 标签"),
+    "drive.erase": ("擦除", "擦除驱动器中的整盘磁带（需再次输入条码）"),
+    "drive.health": ("健康", "读取驱动器和磁带的健康状况与 TapeAlert 告警"),
+    "drive.devices": ("设备", "选择要使用的磁带设备"),
+    "tapes.filter": ("筛选", "按条码、状态、位置或备份组筛选磁带"),
+    "tapes.move": ("记录位置", "记录所选磁带现在放在哪里（异地、磁带架）"),
+    "jobs.start_backup": ("新备份", "按配置的备份源开始一次备份"),
+    "jobs.pause": ("暂停", "暂停所选任务（在安全点停下）"),
+    "jobs.resume": ("继续", "继续所选的已暂停或中断的任务"),
+    "jobs.cancel": ("取消", "取消所选任务"),
+    "restore.search": ("搜索", "在文件目录中按路径片段搜索"),
+    "restore.choose": ("选择", "选择或取消选择所在行的文件"),
+    "restore.select_all": ("全选", "选择或取消选择全部搜索结果"),
+    "restore.plan": ("计划", "查看恢复计划：哪些磁带、顺序、位置和预计时间"),
+    "restore.start_restore": ("开始恢复", "恢复所选文件到指定文件夹"),
+    "requests.answer": ("应答", "已按请求装入磁带：应答，让等待的任务继续"),
 }
 
 TEXTS: dict[str, str] = {
@@ -32,6 +58,9 @@ TEXTS: dict[str, str] = {
     "new_request": "{kind}任务需要操作员：{text}",
     "new_request_title": "待处理",
     "quit_hint": "按 Ctrl+Q 或 q 退出控制台",
+    "quit": "退出",
+    "quit_help": "退出控制台（任务在后台任务进程中照常运行）",
+    "palette": "命令",
     "palette_placeholder": "输入命令名称搜索",
     "palette_nothing": "没有匹配的命令",
     "switch_to": "切换到“{screen}”屏幕",
@@ -124,6 +153,7 @@ TEXTS: dict[str, str] = {
     "erase_long_choice": "长擦除（覆盖到磁带末尾，耗时很长）",
     "erase_prompt": "请输入条码 {barcode} 确认擦除",
     "typed_mismatch": "输入的条码与 {barcode} 不符",
+    "barcode": "条码",
     "no_barcode": "无法确定驱动器中磁带的条码，请先读取驱动器状态",
     "move_title": "记录磁带 {barcode} 的位置",
     "move_prompt": "放到了哪里（如 异地保险柜、磁带架 3 层）",
@@ -148,10 +178,11 @@ TEXTS: dict[str, str] = {
     "tapes_count": "共 {shown} 盘（全部 {total} 盘）",
     "tapes_empty": "台账中还没有磁带",
     "tapes_select": "请先在表格中选择一盘磁带",
-    "tapes_detail": "{barcode}：{explanation}。存活期 {retention} 个月；已用 {used} / {capacity}，{packages} 个数据包",
+    "tapes_detail": "{explanation}已用 {used} / {capacity}，{packages} 个数据包。",
     # jobs screen
     "jobs_empty": "还没有任务",
     "jobs_head": "{kind}任务 {job}（{group}，{status}）",
+    "jobs_number": "任务编号 {job}",
     "jobs_figures": "文件 {files_done}/{files_total}，数据包 {packages}，已读写 {moved}，磁带 {cartridge}，剩余 {eta}",
     "pause_title": "暂停任务",
     "resume_title": "继续任务",
@@ -166,7 +197,6 @@ TEXTS: dict[str, str] = {
     "kind_restore": "恢复",
     # restore screen
     "restore_search": "搜索路径片段（回车搜索，如 报告 或 /data/财务）",
-    "restore_group": "备份组",
     "restore_found": "找到 {count} 个文件版本{more}，已选 {selected} 项",
     "restore_more": "（还有更多，请缩小范围）",
     "restore_none": "没有找到匹配的文件",
@@ -210,11 +240,11 @@ def text(key: str, **values: Any) -> str:
 
 
 def size(count: int | float | None) -> str:
-    return "—" if count is None else human_bytes(count)
+    return NOTHING if count is None else human_bytes(count)
 
 
 def rate(per_second: float) -> str:
-    return f"{human_bytes(per_second)}/秒" if per_second > 0 else "—"
+    return f"{human_bytes(per_second)}/秒" if per_second > 0 else NOTHING
 
 
 def eta(seconds: float | None) -> str:
@@ -228,7 +258,7 @@ def short_id(job_id: str) -> str:
 def moment(value: datetime | str | None) -> str:
     """A time as the operator reads it: local month-day hour:minute."""
     if value is None or value == "":
-        return "—"
+        return NOTHING
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
     if when.tzinfo is not None:
         when = when.astimezone()

@@ -16,6 +16,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Static
 
 from tui.commands import SCREEN_KEYS
+from tui.prose import Para
 from tui.text import AREA_NAMES, SCREEN_TITLES, TITLE, text
 
 Cells = Sequence[Any]
@@ -35,8 +36,10 @@ class LiveTable(DataTable[Any]):
             self.add_column(label, key=key)
 
     def sync(self, rows: Mapping[str, Cells], *, sort: str | None = None, reverse: bool = False) -> None:
-        """Make the table show `rows` (in the columns' order), changing only what changed."""
+        """Make the table show `rows` (in the columns' order), changing only what changed; the cursor
+        stays on the row it was on, wherever a new row or the sort puts it."""
         changed = False
+        current = self.current_key
         with self.app.batch_update():
             for stale in [row_key for row_key in self.rows if row_key.value not in rows]:
                 self.remove_row(stale)
@@ -52,6 +55,8 @@ class LiveTable(DataTable[Any]):
                     changed = True
             if changed and sort:
                 self.sort(sort, reverse=reverse)
+            if changed and current is not None and current in rows:
+                self.move_cursor(row=self.get_row_index(current), animate=False, scroll=False)
 
     @property
     def current_key(self) -> str | None:
@@ -74,7 +79,7 @@ class TitleBar(Static):
         self.update(line)
 
 
-class ProblemBar(Static):
+class ProblemBar(Para):
     """What cannot be read or reached right now, one line per cause; hidden when all is well."""
 
     def show(self, problems: Mapping[str, str]) -> None:
@@ -83,7 +88,7 @@ class ProblemBar(Static):
                               for area, message in problems.items()))
 
 
-class RequestBar(Static):
+class RequestBar(Para):
     """The pending operator requests, on every screen; it flashes when a new one comes."""
 
     def on_mount(self) -> None:

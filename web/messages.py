@@ -127,3 +127,36 @@ CONFLICT_MODES: dict[str, str] = {"skip": "跳过目标中已有的文件", "ren
 RESTORE_QUEUE_FAILED = "恢复任务已记下，但无法交给后台任务进程：{message}。后台任务进程恢复后，在任务页点“继续”即可。"
 RESTORE_STATUS_UNKNOWN = "未知的任务状态：{status}。可选：{choices}"
 PARTS.update({"catalog": "文件目录", "restore_history": "恢复任务", "restore_plan": "恢复计划"})
+
+# -- 日志与审计（issue 15）-----------------------------------------------------------------------
+
+# Each log's columns beyond 时间 and 级别: (LogLine field, heading), and its details by name.
+LOG_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "operation": [("source", "操作人"), ("subject", "事件"), ("message", "说明")],
+    "tape": [("source", "设备"), ("subject", "命令"), ("message", "结果")],
+    "system": [("source", "记录器"), ("message", "消息")],
+    "notification": [("source", "接收号码"), ("subject", "通知事件"), ("message", "标题")],
+}
+LOG_DETAILS: dict[str, dict[str, str]] = {
+    "operation": {"number": "事件序号", "label": "事件名称", "category": "类别", "aggregate_id": "对象编号"},
+    "tape": {"status": "状态", "sense": "检测数据", "cdb": "CDB", "data": "数据字节", "residue": "残余字节",
+             "duration": "用时（秒）", "more": "其余内容"},
+    "notification": {"status": "状态", "attempts": "尝试次数", "last_error": "最后错误", "cause": "起因",
+                     "task_id": "网关任务", "finished_at": "结束时间"},
+}
+LOG_UNREADABLE = "日志暂时无法读取：{message}（稍后自动重试）"
+LOG_FILE_HINTS: dict[str, str] = {
+    "tape": "磁带日志记录经过本机驱动器和带库的每条 SCSI 命令及其结果（成功的读写命令只在 LOG_LEVEL=DEBUG 时记录）。"
+            "磁带日志的行里没有条码和用户：按磁带筛选即这盘磁带在驱动器中时的命令，按任务筛选即任务运行期间的命令。",
+    "system": "系统日志是本机 TAF 进程写入 LOG_FILE 的内容；用户、磁带和任务在消息文字中查找。",
+    "notification": "通知日志是钉钉通知的排队与送达记录；用户、磁带和任务在号码、标题和内容中查找。",
+    "operation": "操作日志来自台账：每一次登录、备份、恢复、磁带操作和设置变更，都带着操作人。",
+}
+VERIFY_TAPES_HINT = ("这里核对台账哈希链，以及记在备份任务数据和钉钉报告中的链头；"
+                     "磁带索引中的链头要读取磁带，请在驱动器所在主机上运行 python main.py audit verify。")
+PARTS.update({"verify": "台账校验", "events_browser": "台账事件", "reports": "月度报告", "replay": "回放"})
+
+# -- 设置（issue 15）-------------------------------------------------------------------------------
+
+EVENTS_REQUIRED = "请至少勾选一种接收的事件"
+NO_ANSWER = "网关没有给出说明"

@@ -88,7 +88,7 @@ class Plan:
     file_bytes: int
     folders: int
     links: int
-    bytes_to_read: int  # from tape: whole packages, never more
+    bytes_to_read: int  # from tape: the solid blocks needed (whole packages without a recorded layout)
     seconds: float  # estimated, by the drive's timing model
     cartridges: list[str]
     steps: list[PlanStep]

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from ledger.domain.base import TafAggregate, stable_id
+from ledger.domain.manifest import PackageManifest, manifest_sha256, manifest_totals
 from ledger.errors import (
     CartridgeBusy,
     CartridgeRetired,
@@ -58,6 +59,9 @@ class Cartridge(TafAggregate):
         self.index_written = False
         self.health: dict[str, Any] = {}
         self.reserved_by: str | None = None
+        # The version of the last Labelled or Erased event: what the tape holds now was recorded
+        # after it (`Ledger.packages_on` reads from there, not from the cartridge's first event).
+        self.contents_from = 0
 
     # --- guards -------------------------------------------------------------------------------
     def check_usable(self, action: str) -> None:
@@ -82,6 +86,7 @@ class Cartridge(TafAggregate):
 
     def _forget_contents(self) -> None:
         """A relabelled or erased tape holds nothing: back to the scratch pool."""
+        self.contents_from = self.version + 1  # this event's version (the aggregate's moves on after it)
         self.status = "scratch"
         self.bytes_written = 0
         self.last_written_at = None
@@ -106,26 +111,72 @@ class Cartridge(TafAggregate):
                        header_block: int, payload_block: int, payload_blocks: int, payload_bytes: int,
                        payload_sha256: str, compression: str, manifest: list[dict[str, Any]],
                        extra: dict[str, Any] | None = None) -> None:
+        """Record a package on tape: PackageWritten with its positions, the manifest's digest and
+        totals; the manifest itself in a `PackageManifest` saved with it (`collect_events`)."""
         self.check_usable("写入")
-        self._package_written(job_id=job_id, package_id=package_id, group=group, sequence=sequence,
-                              tape_file=tape_file, header_block=header_block, payload_block=payload_block,
-                              payload_blocks=payload_blocks, payload_bytes=payload_bytes,
-                              payload_sha256=payload_sha256, compression=compression,
-                              manifest=manifest, extra=extra or {})
+        digest = manifest_sha256(manifest)
+        totals = manifest_totals(manifest)
+        stream = PackageManifest(cartridge_id=str(self.id), package_id=package_id, sha256=digest,
+                                 entries=totals.entries, manifest=manifest)
+        self.trigger_event(self.PackageWritten, job_id=job_id, package_id=package_id, group=group, sequence=sequence,
+                           tape_file=tape_file, header_block=header_block, payload_block=payload_block,
+                           payload_blocks=payload_blocks, payload_bytes=payload_bytes,
+                           payload_sha256=payload_sha256, compression=compression, manifest_id=str(stream.id),
+                           manifest_sha256=digest, entries=totals.entries, files=totals.files,
+                           bytes_in=totals.bytes_in, extra=extra or {})
+        self.__dict__.setdefault("_manifests", []).append(stream)
 
-    @event("PackageWritten")
-    def _package_written(self, job_id: str, package_id: str, group: str, sequence: int, tape_file: int,
-                         header_block: int, payload_block: int, payload_blocks: int, payload_bytes: int,
-                         payload_sha256: str, compression: str, manifest: list[dict[str, Any]],
-                         extra: dict[str, Any]) -> None:
-        self.status = "active"
-        self.bytes_written += payload_bytes
-        self.last_written_at = self.modified_on.isoformat()
-        self.packages.append(package_id)
-        if group and group not in self.groups:
-            self.groups.append(group)
-        self.next_tape_file = tape_file + 1
-        self.index_written = False
+    class PackageWritten(TafAggregate.Event):
+        """A package safely on tape. Version 2 (issue 18) names its manifest's stream instead of
+        carrying the manifest; version 1 events keep theirs, and `manifest_id` None says so."""
+
+        class_version = 2
+        job_id: str
+        package_id: str
+        group: str
+        sequence: int
+        tape_file: int
+        header_block: int
+        payload_block: int
+        payload_blocks: int
+        payload_bytes: int
+        payload_sha256: str
+        compression: str
+        manifest_id: str | None
+        manifest_sha256: str | None
+        entries: int
+        files: int
+        bytes_in: int
+        extra: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # The stored event stays as it is (the hash chain is over it); it is read with the counts
+            # version 2 has. Its digest is left out: the manifest is there to compare with.
+            totals = manifest_totals(state.get("manifest") or ())
+            state.update(manifest_id=None, manifest_sha256=None, entries=totals.entries, files=totals.files,
+                         bytes_in=totals.bytes_in)
+            state.setdefault("extra", {})
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = "active"
+            aggregate.bytes_written += self.payload_bytes
+            # As always: inside an event's apply, modified_on is still the time of the event before.
+            aggregate.last_written_at = aggregate.modified_on.isoformat()
+            aggregate.packages.append(self.package_id)
+            if self.group and self.group not in aggregate.groups:
+                aggregate.groups.append(self.group)
+            aggregate.next_tape_file = self.tape_file + 1
+            aggregate.index_written = False
+
+    def collect_events(self) -> Any:
+        """This cartridge's new events, then the manifests its new PackageWritten events name: one
+        `save(cartridge)` stores a package's position and its manifest together or not at all."""
+        collected = list(super().collect_events())
+        streams = self.__dict__.pop("_manifests", [])
+        for stream in streams:
+            collected.extend(stream.collect_events())
+        return collected
 
     @event("IndexWritten")
     def record_index(self, tape_file: int, block: int, packages: int, chain_head: str) -> None:

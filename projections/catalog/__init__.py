@@ -12,6 +12,8 @@ millions of files and for substring search over them (docs/架构.md §5):
   folder's files together): the folder's entries without an index row per entry.
 - `catalog_packages`: one row per package: group, job, cartridge, tape position, its id range.
 - `catalog_cartridges`: the barcode of each registered cartridge.
+- `catalog_totals`: per group, folder and cartridge, what lies below the folder (files, bytes, newest
+  time), kept as packages load and cartridges leave, so a folder lists without reading below it.
 - `catalog_files`: a read-only SQL view with the catalog's row shape (`RESULT_COLUMNS`) for code
   that reads the catalog with its own SQL.
 
@@ -29,7 +31,8 @@ The modules, each with one job:
 
 - `view`: `CatalogView`, the view the Projector drives: makes the tables, applies events, answers queries.
 - `schema`: the tables, the columns of a result row, and the SQL view `catalog_files`.
-- `loader`: manifests written as rows in bulk (`BulkLoader`).
+- `loader`: manifests written as rows in bulk (`BulkLoader`), with their folders' totals.
+- `totals`: the folder totals, kept and read; `tree` and `folders`: a folder's children, whole or a page.
 - `query` and `results`: a search's filters as SQL; stored rows read back as result rows.
 - `search`: `CatalogSearch`, the one interface every store implements, with the store-agnostic
   part of a search; `sqlite`, `postgres` and `opengauss` (a subclass of `postgres`): each store's

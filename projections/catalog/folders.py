@@ -6,9 +6,11 @@ by several versions in the group (two runs in one month) is listed once, as its 
 
 Inside a backup's source root every subfolder has a row of its own (the scan records each folder),
 so the folder's rows are the whole answer. Above the source roots (`/`, `/srv`, `C:`) there are no
-such rows: there the child folders are found in `catalog_dirs`, one index probe per child folder
-(skipping everything below it), each checked to hold rows of the group. Folders carry no totals:
-counting what lies below a folder would read all of it.
+such rows, nor for a folder whose own row was on a cartridge since erased: the child folders are
+also those with folder totals in the group (`catalog_totals`, whose parent is this folder). Each
+child folder carries its totals — files, bytes, newest time and the cartridges holding something
+below it — read from its few totals rows, never from the rows below it (`projections/catalog/totals.py`).
+The child folders are read whole (a folder has far fewer of them than files); the files a page at a time.
 """
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from projections.catalog import totals
 from projections.catalog.query import Scope, SearchQuery, scope_of
 from projections.catalog.results import mtime_iso
 from projections.catalog.schema import dir_key
 from projections.store import ViewStore
 
 _DRIVE = re.compile(r"^[A-Za-z]:(/|$)")
-_PAST = "\U0010ffff"  # sorts after every character a path holds: "x/" + _PAST is past all of "x/…"
 # A folder's rows through its runs, within the group's id range (`scope.ids` on r.first_id).
-_RUN_ENTRY = "catalog_runs r CROSS JOIN catalog_entries f"
+RUN_ENTRY = "catalog_runs r CROSS JOIN catalog_entries f"
 _RUN_ENTRY_ON = "r.dir = ? AND f.id BETWEEN r.first_id AND r.last_id"
+_HIDDEN_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -70,66 +73,78 @@ def parent_folder(prefix: str) -> str | None:
 
 
 def list_folder(store: ViewStore, group: str, path: str, *, offset: int = 0, limit: int = 200) -> Listing:
-    """The children of folder `path` in `group`, `limit` of them from `offset`."""
+    """The children of folder `path` in `group`, `limit` of them from `offset`: the child folders
+    (each with its totals), then the files, a page of them read at a time."""
     prefix = folder_prefix(path)
     scope = scope_of(store, SearchQuery(group=group))
     if scope is None:
         return Listing(prefix, [], 0)
-    folder = _folder_id(store, prefix)
-    if folder is not None and _inside_a_source(store, folder, scope):
-        rows = _rows(store, folder, scope, offset=offset, limit=limit)
-        total = _count(store, folder, scope)
-    else:  # at or above the source roots: few rows here, child folders from catalog_dirs
-        own = _rows(store, folder, scope) if folder is not None else []
-        named = {row["name"] for row in own}
-        found = [_folder_node(name) for name in _child_folders(store, prefix, scope) if name not in named]
-        every = sorted([*own, *found], key=_order)
-        rows, total = every[offset:offset + limit], len(every)
-    return Listing(prefix, _with_places(store, rows, prefix, folder, scope), total)
+    folder = folder_id(store, prefix)
+    parent = folder if prefix else totals.TOP  # the top's children are the roots: "/", "C:"
+    children = totals.children(store, group, [parent]) if parent is not None else {}
+    below = {totals.name_of(child): total for child, total in children.values()}
+    own = _rows(store, folder, scope, "e.kind = 'dir'") if folder is not None else []
+    # A folder known only from below (above the source roots, or its own row on a cartridge since erased).
+    unnamed = sorted(set(below) - {row["name"] for row in own})
+    folders = sorted([*own, *(_folder_node(name) for name in unnamed)], key=lambda node: node["name"])
+    rows, files = folders[offset:offset + limit], 0
+    if folder is not None:
+        # A file named as a folder known only from below is that folder's (a folder outranks a file);
+        # past a few hundred such folders (above the source roots, where files are few) not looked for.
+        hide = (f"e.base NOT IN ({_marks(unnamed)})", unnamed) if 0 < len(unnamed) <= _HIDDEN_MAX else ("", [])
+        files = _count_files(store, folder, scope, hide)
+        if len(rows) < limit and offset + len(rows) - len(folders) < files:
+            rows += _rows(store, folder, scope, "e.kind <> 'dir'", hide, offset=max(0, offset - len(folders)),
+                          limit=limit - len(rows))
+    return Listing(prefix, _with_places(store, rows, prefix, folder, scope, below), len(folders) + files)
 
 
-def _order(node: dict[str, Any]) -> tuple[bool, str]:
-    return node["kind"] != "dir", node["name"]
-
-
-def _folder_id(store: ViewStore, prefix: str) -> int | None:
+def folder_id(store: ViewStore, prefix: str) -> int | None:
+    """The `catalog_dirs` id of a folder spelt as `folder_prefix` spells it; None when unknown."""
     rows = store.query("SELECT id FROM catalog_dirs WHERE key = ? AND path = ?", (dir_key(prefix), prefix))
     return int(rows[0][0]) if rows else None
 
 
-def _where(scope: Scope, folder: int, extra: str = "", extra_params: Sequence[Any] = ()) -> tuple[str, list[Any]]:
-    """The rows of `folder` within the group (and `extra`), as SQL on `_RUN_ENTRY` with its parameters."""
+def run_where(scope: Scope, folder: int, extra: str = "", extra_params: Sequence[Any] = ()) -> tuple[str, list[Any]]:
+    """The rows of `folder` within the group (and `extra`), as SQL on `RUN_ENTRY` with its parameters."""
     bounds, bound_params = scope.ids("r.first_id")
     clauses = [*bounds, extra] if extra else bounds
     return scope.sql(_RUN_ENTRY_ON, *clauses), [folder, *bound_params, *extra_params, *scope.params]
 
 
-def _inside_a_source(store: ViewStore, folder: int, scope: Scope) -> bool:
-    """True when some row here lies below a source root (`cut` > 0): the folder is inside one."""
-    where, params = _where(scope, folder, "f.cut > 0")
-    return bool(store.query(f"SELECT 1 FROM {_RUN_ENTRY}{where} LIMIT 1", params))
-
-
 def _newest_per_name(scope: Scope, folder: int) -> tuple[str, list[Any]]:
     """The newest first chunk of each name in the folder (its id), as a subquery with its parameters."""
-    where, params = _where(scope, folder, "f.chunk_index = 0")
-    return f"SELECT MAX(f.id) FROM {_RUN_ENTRY}{where} GROUP BY f.base", params
+    where, params = run_where(scope, folder, "f.chunk_index = 0")
+    return f"SELECT MAX(f.id) FROM {RUN_ENTRY}{where} GROUP BY f.base", params
 
 
-def _rows(store: ViewStore, folder: int, scope: Scope, *, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+def _among(store: ViewStore, ids: str) -> str:
+    """`e.id` is one of the ids the subquery `ids` gives. PostgreSQL and openGauss plan `IN (…)` by
+    their estimates, and with a condition on a column as skewed as `kind` may walk the whole table
+    instead; `= ANY(ARRAY(…))` runs the subquery first and then looks each id up."""
+    return f"e.id = ANY(ARRAY({ids}))" if store.dialect == "postgresql" else f"e.id IN ({ids})"
+
+
+def _rows(store: ViewStore, folder: int, scope: Scope, kind: str, hide: tuple[str, list[Any]] = ("", []), *,
+          offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+    """The newest version of each name in the folder whose newest version passes `kind` (SQL on `e`),
+    but those `hide` leaves out, by name; a page of them when `limit` is given."""
     newest, params = _newest_per_name(scope, folder)
     page = " LIMIT ? OFFSET ?" if limit is not None else ""
     rows = store.query(
-        "SELECT e.base, e.kind, e.size, e.mtime_ns, e.pkg, e.extra FROM catalog_entries e"
-        f" WHERE e.id IN ({newest}) ORDER BY CASE WHEN e.kind = 'dir' THEN 0 ELSE 1 END, e.base{page}",
-        [*params, *((limit, offset) if limit is not None else ())])
-    return [{"name": base, "kind": kind, "size": int(size), "mtime": mtime_iso(int(mtime_ns)), "pkg": pkg,
-             "chunks": _chunks(extra)} for base, kind, size, mtime_ns, pkg, extra in rows]
+        "SELECT e.id, e.base, e.kind, e.size, e.mtime_ns, e.pkg, e.extra FROM catalog_entries e"
+        f" WHERE {_among(store, newest)} AND {kind}{' AND ' + hide[0] if hide[0] else ''} ORDER BY e.base{page}",
+        [*params, *hide[1], *((limit, offset) if limit is not None else ())])
+    return [{"id": int(entry_id), "name": base, "kind": kind, "size": int(size), "mtime": mtime_iso(int(mtime_ns)),
+             "pkg": pkg, "chunks": _chunks(extra)} for entry_id, base, kind, size, mtime_ns, pkg, extra in rows]
 
 
-def _count(store: ViewStore, folder: int, scope: Scope) -> int:
-    where, params = _where(scope, folder, "f.chunk_index = 0")
-    return int(store.query(f"SELECT COUNT(DISTINCT f.base) FROM {_RUN_ENTRY}{where}", params)[0][0])
+def _count_files(store: ViewStore, folder: int, scope: Scope, hide: tuple[str, list[Any]]) -> int:
+    """How many names in the folder are files or links in their newest version (but those hidden)."""
+    newest, params = _newest_per_name(scope, folder)
+    return int(store.query(
+        f"SELECT COUNT(*) FROM catalog_entries e WHERE {_among(store, newest)} AND e.kind <> 'dir'"
+        f"{' AND ' + hide[0] if hide[0] else ''}", [*params, *hide[1]])[0][0])
 
 
 def _chunks(extra: str | None) -> int:
@@ -142,55 +157,37 @@ def _chunks(extra: str | None) -> int:
 
 
 def _folder_node(name: str) -> dict[str, Any]:
-    return {"name": name, "kind": "dir", "size": 0, "mtime": None, "pkg": None, "chunks": 1}
+    return {"id": None, "name": name, "kind": "dir", "size": 0, "mtime": None, "pkg": None, "chunks": 1}
 
 
-def _child_folders(store: ViewStore, prefix: str, scope: Scope) -> list[str]:
-    """The names of the folders directly inside `prefix` holding rows of the group: one probe each,
-    jumping past everything below the child just found."""
-    bounds, bound_params = scope.ids("r.first_id")
-    # In path order, the first folder of the group past `after`: an index walk that stops at once.
-    sql = ("SELECT d.path FROM catalog_dirs d WHERE d.path > ? AND d.path < ? AND EXISTS"
-           f" (SELECT 1 FROM catalog_runs r WHERE r.dir = d.id AND {' AND '.join(bounds)}) ORDER BY d.path LIMIT 1")
-    names: list[str] = []
-    after = prefix
-    while True:
-        rows = store.query(sql, [after, prefix + _PAST, *bound_params])
-        found = rows[0][0] if rows else None
-        if found is None:
-            return names
-        name = _child_name(prefix, found)
-        if name:
-            names.append(name)
-        # Past everything in this child (at the top, the root "/" has no name to add a "/" to).
-        after = max(prefix + (name if name == "/" else name + "/") + _PAST, found)
-
-
-def _child_name(prefix: str, folder: str) -> str:
-    """The first component of `folder` below `prefix`; at the top, the root itself: `/` or `C:`."""
-    rest = folder[len(prefix):]
-    if not prefix and rest.startswith("/"):
-        return "/"
-    return rest.split("/", 1)[0]
-
-
-def _with_places(store: ViewStore, rows: list[dict[str, Any]], prefix: str, folder: int | None,
-                 scope: Scope) -> list[dict[str, Any]]:
-    """Each node's full path and every cartridge holding a chunk of it (two queries for the page)."""
+def _with_places(store: ViewStore, rows: list[dict[str, Any]], prefix: str, folder: int | None, scope: Scope,
+                 below: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each node's full path and every cartridge holding a chunk of it (two queries for the page); a
+    folder's totals from `below` (by name), its cartridges those holding its own row or anything below it."""
     chunk_packages: dict[str, set[Any]] = {row["name"]: {row["pkg"]} for row in rows if row["pkg"] is not None}
     split = [row["name"] for row in rows if row["chunks"] > 1]
     if split and folder is not None:
-        where, params = _where(scope, folder, f"f.base IN ({_marks(split)})", split)
-        for base, pkg in store.query(f"SELECT f.base, f.pkg FROM {_RUN_ENTRY}{where}", params):
+        where, params = run_where(scope, folder, f"f.base IN ({_marks(split)})", split)
+        for base, pkg in store.query(f"SELECT f.base, f.pkg FROM {RUN_ENTRY}{where}", params):
             chunk_packages[base].add(pkg)
     packages = sorted({pkg for found in chunk_packages.values() for pkg in found})
     places: dict[Any, tuple[str, str]] = {}
     if packages:
         places = {pkg: (job, cartridge) for pkg, job, cartridge in store.query(
             f"SELECT pkg, job_id, cartridge FROM catalog_packages WHERE pkg IN ({_marks(packages)})", packages)}
-    return [{"name": row["name"], "path": _child_path(prefix, row["name"]), "kind": row["kind"], "size": row["size"],
-             "mtime": row["mtime"], "chunks": row["chunks"],
-             "cartridges": _cartridges(places, row["pkg"], chunk_packages.get(row["name"], set()))} for row in rows]
+    nodes = []
+    for row in rows:
+        node = {"name": row["name"], "path": _child_path(prefix, row["name"]), "kind": row["kind"],
+                "size": row["size"], "mtime": row["mtime"], "chunks": row["chunks"],
+                "cartridges": _cartridges(places, row["pkg"], chunk_packages.get(row["name"], set())),
+                "files": int(row["kind"] == "file"), "newest": row["mtime"]}
+        if row["kind"] == "dir":
+            total = below.get(row["name"], {"files": 0, "bytes": 0, "newest": None, "cartridges": []})
+            own = [(row["id"], cartridge) for cartridge in node["cartridges"]] if row["id"] is not None else []
+            node.update(files=total["files"], size=total["bytes"], cartridges=totals.ordered_cartridges(
+                [*own, *total["cartridges"]]), newest=mtime_iso(total["newest"]) if total["newest"] is not None else None)
+        nodes.append(node)
+    return nodes
 
 
 def _cartridges(places: dict[Any, tuple[str, str]], first: Any, packages: set[Any]) -> list[str]:

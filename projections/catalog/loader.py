@@ -6,7 +6,7 @@ import json
 from operator import itemgetter
 from typing import Any
 
-from projections.catalog import limits
+from projections.catalog import limits, totals
 from projections.catalog.schema import (
     DIR_COLUMNS,
     ENTRY_COLUMNS,
@@ -27,6 +27,7 @@ _ENTRY_DEFAULTS = (("path", ""), ("root", ""), ("kind", "file"), ("size", 0), ("
 _ENTRY_FIELDS = itemgetter(*(key for key, _ in _ENTRY_DEFAULTS))
 # Folder ids looked up per query.
 _KEYS_PER_LOOKUP = 500
+_NO_TIME = -(1 << 63)  # a newest time any real one beats
 
 
 class BulkLoader:
@@ -49,6 +50,7 @@ class BulkLoader:
         self.roots: dict[str, str] = {}
         self.known: dict[str, int] = {}
         self.barcodes: dict[str, str] = {}
+        self.totals: totals.Pending = {}
 
     def _start(self) -> None:
         if not self.next_id:
@@ -79,6 +81,10 @@ class BulkLoader:
         first_run, first_row = len(runs), len(rows)
         append, fields = rows.append, _ENTRY_FIELDS
         run_folder, run_length, run_first = "", -1, first
+        # Each folder's own rows in this package, for the folder totals: files, bytes, newest, first id.
+        stats: dict[str, list[int]] = {}
+        run_files = run_bytes = 0
+        run_newest = _NO_TIME
         for entry in event.manifest:
             try:
                 (path, root, kind, size, mtime_ns, mode, sha256, member, chunk_index, total_chunks, chunk_offset,
@@ -109,7 +115,16 @@ class BulkLoader:
                 folder = full[:split]
                 if run_length >= 0:
                     runs.append([run_first, next_id - 1, run_folder])
+                    _add_run(stats, run_folder, run_files, run_bytes, run_newest, run_first)
                 run_folder, run_length, run_first = folder, split, next_id
+                run_files = run_bytes = 0
+                run_newest = _NO_TIME
+            if chunk_index == 0:
+                run_bytes += size
+                if kind == "file":
+                    run_files += 1
+            if mtime_ns > run_newest:
+                run_newest = mtime_ns
             raw = (None if root_raw is None and path_raw is None and target_raw is None
                    else json.dumps([root_raw, path_raw, target_raw]))
             if (total_chunks == 1 and chunk_offset == 0 and chunk_length == size and link_target is None
@@ -127,6 +142,8 @@ class BulkLoader:
             next_id += 1
         if run_length >= 0:
             runs.append([run_first, next_id - 1, run_folder])
+            _add_run(stats, run_folder, run_files, run_bytes, run_newest, run_first)
+        totals.add_package(self.totals, (event.group, cartridge_id, barcode), stats)
         run_chars = self.engine.run_chars
         for run in runs[first_run:]:
             run.append(run_chars(rows, first_row + run[0] - first, first_row + run[1] - first + 1))
@@ -144,7 +161,7 @@ class BulkLoader:
         if not self.rows and not self.packages:
             return
         cursor, store = self.cursor, self.store
-        ids = self._dir_ids({run[2] for run in self.runs})
+        ids = self._dir_ids({run[2] for run in self.runs} | totals.folders_of(self.totals))
         rows, runs = self.rows, self.runs
         for row in rows:
             row[2] = ids[row[2]]
@@ -156,9 +173,11 @@ class BulkLoader:
         if runs:
             store.bulk_insert(cursor, "catalog_runs", RUN_COLUMNS, runs)
         store.bulk_insert(cursor, "catalog_packages", PACKAGE_COLUMNS, self.packages)
+        totals.write(cursor, store, self.totals, ids)
         self.rows = []
         self.runs = []
         self.packages = []
+        self.totals = {}
 
     def _dir_ids(self, folders: set[str]) -> dict[str, int]:
         """The id of every folder in this round, adding the new ones; looked up by `schema.dir_key`."""
@@ -177,3 +196,15 @@ class BulkLoader:
             self.engine.index_dirs(cursor, rows)
             known.update((path, id_) for id_, _, path in rows)
         return known
+
+
+def _add_run(stats: dict[str, list[int]], folder: str, files: int, size: int, newest: int, first: int) -> None:
+    """One run's rows into its folder's totals for the package (a folder may have several runs)."""
+    found = stats.get(folder)
+    if found is None:
+        stats[folder] = [files, size, newest, first]
+    else:
+        found[0] += files
+        found[1] += size
+        if newest > found[2]:
+            found[2] = newest

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
+from projections.catalog.totals import TOTAL_COLUMNS, TOTALS_DDL
+
 COLUMNS = ("grp", "full_path", "root", "path", "name", "ext", "kind", "size", "mtime_ns", "mtime", "mode",
            "sha256", "member", "chunk_index", "total_chunks", "chunk_offset", "chunk_length", "link_target",
            "state", "package_id", "job_id", "cartridge", "tape_file", "header_block", "payload_block",
@@ -36,9 +38,10 @@ RUN_COLUMNS = ("first_id", "last_id", "dir", "chars")
 DIR_COLUMNS = ("id", "key", "path")
 # The columns each table must have; other columns mean another version of this view made them.
 LAYOUT = {"catalog_entries": ENTRY_COLUMNS, "catalog_dirs": DIR_COLUMNS,
-          "catalog_packages": PACKAGE_COLUMNS, "catalog_runs": RUN_COLUMNS}
+          "catalog_packages": PACKAGE_COLUMNS, "catalog_runs": RUN_COLUMNS, "catalog_totals": TOTAL_COLUMNS}
 
-TABLE_NAMES = ("catalog_entries", "catalog_runs", "catalog_dirs", "catalog_packages", "catalog_cartridges")
+TABLE_NAMES = ("catalog_entries", "catalog_runs", "catalog_dirs", "catalog_packages", "catalog_cartridges",
+               "catalog_totals")
 # {ID} is the store's integer primary key (`View.ddl`); {CHARS} the type of a run's characters.
 TABLES = (
     "CREATE TABLE IF NOT EXISTS catalog_dirs (id {ID}, key BIGINT NOT NULL, path TEXT NOT NULL UNIQUE)",
@@ -60,6 +63,7 @@ TABLES = (
     " barcode VARCHAR(32) NOT NULL)",
     "CREATE INDEX IF NOT EXISTS catalog_packages_group ON catalog_packages (grp)",
     "CREATE INDEX IF NOT EXISTS catalog_packages_cartridge ON catalog_packages (cartridge_id)",
+    *TOTALS_DDL,
 )
 
 

@@ -54,11 +54,16 @@ def test_a_replay_leaves_the_live_views_alone_and_says_so_in_chinese(audit_copy:
     assert "台账回放至第" in shown.out and "实时读模型未改动" in shown.out
     for heading in ("【磁带库存】", "【备份组】", "【生效的设置】", "【任务历史】", "【通知日志】"):
         assert heading in shown.out
+    # Codes in words, as the live tables show them: job kinds, settings by name, places.
+    assert "手动" in shown.out and "manual" not in shown.out
+    assert "默认存活期" in shown.out and "1 个月" in shown.out
+    assert "drive:" not in shown.out and "slot:" not in shown.out
     assert run_cli("lifecycle", "status", "--json").json() == before
 
 
 def test_a_moment_that_is_not_a_date_or_an_event_is_refused(audit_copy: dict[str, Any]) -> None:
-    for until, words in (("上周", "无法识别的时刻"), ("999999", "台账中没有第 999999 号事件")):
+    for until, words in (("上周", "无法识别的时刻"), ("999999", "台账中没有第 999999 号事件"),
+                         ("9999-12-31", "无法识别的时刻"), ("0001-01-01", "无法识别的时刻")):
         result = run_cli("audit", "replay", "--until", until)
         assert result.code == 2 and words in result.err
     before_anything = run_cli("audit", "replay", "--until", "2025-12-31", "--json").json()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from jobs.monthly_report import BadMonth, parse_month, previous_month
-from jobs.report_render import cell
+from jobs.report_render import cell, chart_unit
 from ledger import clock
 from projections.heads import Claim, judge
 from projections.replay import Replay, position_at, settings_as_of
@@ -90,6 +90,14 @@ def test_months_and_cells_read_as_people_write_them() -> None:
     assert not march.contains(datetime(2026, 4, 1).astimezone())
     assert parse_month("2026-12").end == datetime(2027, 1, 1).astimezone()
     assert previous_month(datetime(2026, 4, 1, 6, 30).astimezone()) == "2026-03"
-    with pytest.raises(BadMonth):
-        parse_month("2026-00")
+    for wrong in ("2026-00", "2026-13", "0000-01", "0001-01", "9999-12", "26-03"):
+        with pytest.raises(BadMonth):
+            parse_month(wrong)
     assert [cell(v) for v in (True, None, 0.125, 2.0, ["a", "b"], 12)] == ["是", "", "0.125", "2", "a、b", "12"]
+
+
+def test_a_chart_reads_in_the_largest_unit_its_highest_bar_reaches() -> None:
+    assert chart_unit(0) == (1.0, "B") and chart_unit(1023) == (1.0, "B")
+    assert chart_unit(1024) == (1024.0, "KiB")
+    assert chart_unit(6.3 * 2**20) == (2.0**20, "MiB")
+    assert chart_unit(3 * 2**50) == (2.0**40, "TiB")  # TiB is the largest unit

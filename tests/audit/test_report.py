@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from jobs.report_render import SUMMARY_LABELS, cell
+from ledger.rules.locations import location_text
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,6 +111,11 @@ def test_the_html_report_opens_offline_and_shows_the_figures_of_the_csv_and_the_
         assert row[0] == job["job_id"]
         assert row[7:12] == [cell(job[k]) for k in ("files", "bytes_in", "bytes_on_tape", "compression_ratio", "seconds")]
     assert tables["月底的台账链头"][0][:2] == [str(shown["chain"]["position"]), shown["chain"]["head"]]
+    for row, cartridge in zip(tables["写入的磁带及其位置"], shown["cartridges"], strict=True):
+        # Places in words in the tables, as codes in the JSON.
+        assert [row[0], row[4], row[6]] == [cartridge["barcode"], location_text(cartridge["location_at_month_end"]),
+                                            location_text(cartridge["location_now"])]
+        assert not row[4].startswith(("drive:", "slot:"))
 
 
 def test_a_month_that_is_not_yyyy_mm_is_refused(audit_copy: dict[str, Any]) -> None:

@@ -213,7 +213,7 @@ def read_back(services: Any, job_id: str, place: Shelf, work: Path, *,
                 assert tested.returncode == 0 and "Everything is Ok" in tested.stdout, tested.stdout
                 into = work / event.package_id
                 extract_with_7zip(seven_zip, str(payload), into)
-            for entry in event.manifest:
+            for entry in services.ledger.manifest(event):
                 if entry["kind"] != "file":
                     continue
                 # py7zr hands back no stream for an empty member; any other must be there.

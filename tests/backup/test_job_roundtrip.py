@@ -39,7 +39,7 @@ def test_twenty_thousand_files_span_cartridges_and_come_back_bit_for_bit(
     events = [e for events in by_cartridge.values() for e in events]
     assert summary["bytes_packed"] == sum(e.payload_bytes for e in events)
     # The pipeline did what the plan says: big files in chunks, incompressible ones stored as COPY.
-    chunked = {entry["path"] for e in events for entry in e.manifest if entry["total_chunks"] > 1}
+    chunked = {entry["path"] for e in events for entry in job_services.ledger.manifest(e) if entry["total_chunks"] > 1}
     assert {"大文件/日志.log", "大文件/照片.jpg", "大文件/随机.bin"} <= chunked
     assert {e.compression for e in events} == {"lzma2", "copy"}
     assert max(e.payload_bytes for e in events) <= 1 << 20

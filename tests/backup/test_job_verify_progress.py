@@ -35,11 +35,11 @@ def test_verify_reads_every_package_back_and_finds_the_damaged_ones(job_services
     events = [e for found in job_packages(job_services, job_id).values() for e in found]
 
     clean = cli("backup", "verify", job_id, "--json")
-    members = sum(1 for e in events for entry in e.manifest if entry["kind"] in ("file", "symlink"))
+    members = sum(1 for e in events for entry in job_services.ledger.manifest(e) if entry["kind"] in ("file", "symlink"))
     assert clean.code == 0 and clean.json() == {
         "job_id": job_id, "ok": True, "outcome": "verified",
         "verdict": f"检查 {len(events)} 个数据包、{members} 个文件，全部可以恢复", "checked": len(events),
-        "files_checked": members, "mismatches": [], "unreadable": [], "warnings": [], "findings": []}
+        "files_checked": members, "mismatches": [], "unreadable": [], "warnings": [], "findings": [], "exit_code": 0}
 
     on_first = job_packages(job_services, job_id)["TAF001L9"]
     silent, loud = on_first[1], on_first[-1]

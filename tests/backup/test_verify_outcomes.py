@@ -84,6 +84,9 @@ def test_the_weekly_verification_skips_a_cartridge_it_cannot_reach_and_says_why_
     assert history[0]["verification"]["outcome"] == "skipped" and history[0]["verification"]["unreadable"] == 1
     log = cli("ledger", "log", "--limit", "5")
     assert "读回校验未能进行，数据是否完好未知：TAF001L9 无法读取：驱动器中是磁带 TAF002L9" in log.out
+    [row] = [e for e in cli("ledger", "log", "--limit", "5", "--json").json()["events"]
+             if e["event"] == "BackupJob.VerificationSkipped"]
+    assert row["actor"] == "计划任务" and "scheduler" not in log.out  # who, in words
     # Nobody was asked, so nothing was moved: the other cartridge is still in the drive.
     assert loaded(services) == "TAF002L9"
     assert services.ledger.drive(services.settings.host_name, "emulated:0").reserved_by is None
@@ -112,6 +115,14 @@ def test_verify_at_the_console_told_not_to_wait_says_what_it_could_not_read_and_
     assert "发现" not in result.out
     assert "读回校验没有完成：有磁带未能读取（不是数据不一致）" in result.err
     assert [type(e).__name__ for e in job_events(services, job_id)][-1] == "VerificationSkipped"
+    # The same with --json: one document, its exit code in it (README "退出码"), the reason on stderr.
+    as_json = cli("backup", "verify", job_id, "--wait-minutes", "0", "--json")
+    body = as_json.json()
+    assert as_json.code == body["exit_code"] == 3 and body["outcome"] == "skipped" and body["mismatches"] == []
+    assert "有磁带未能读取（不是数据不一致）" in body["error"] and "读回校验没有完成" in as_json.err
+    everything = cli("backup", "verify", "--all", "--wait-minutes", "0", "--json")
+    assert everything.code == everything.json()["exit_code"] == 3
+    assert everything.json()["unreadable_cartridges"] == ["TAF001L9"]
     assert notices(services) == ["backup_succeeded"]
 
 

@@ -10,6 +10,7 @@ the database's English, a closed pipe, a ledger event that cannot be read, raw e
 from __future__ import annotations
 
 import inspect
+import re
 import sqlite3
 import subprocess
 import sys
@@ -72,7 +73,9 @@ def test_a_representative_run_of_the_command_line_prints_no_english(installation
     leaks = []
     for command in commands:
         result = cli(*command)
-        leaks += [f"{' '.join(command)}: {line}" for line in english_lines(result.out + result.err)]
+        # A generated password is a secret, not prose — even when it happens to hold only letters.
+        shown = re.sub(r"(初始密码[^：]*：)\S+", r"\1", result.out + result.err)
+        leaks += [f"{' '.join(command)}: {line}" for line in english_lines(shown)]
     job = cli("backup", "list", "--json").json()["jobs"][0]["job_id"]
     for command in (("backup", "status", job), ("backup", "verify", job)):
         result = cli(*command)
@@ -114,6 +117,27 @@ def test_operating_system_errors_are_chinese_and_their_detail_goes_to_the_log(
     assert result.code == 1
     assert result.err == "错误：没有权限访问 /srv/机密（请检查文件或设备的访问权限）\n"
     assert "Permission denied" in (taf_env / "logs" / "application.log").read_text(encoding="utf-8")
+
+
+def test_a_job_the_operating_system_stops_fails_with_a_chinese_reason(cli: Cli, taf_env: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    small_library(monkeypatch)
+    blocker = taf_env / "挡路的文件"
+    blocker.write_text("不是文件夹", encoding="utf-8")
+    monkeypatch.setenv("STAGING_DIR", str(blocker / "暂存"))  # a staging folder that cannot be made
+    source = taf_env / "源数据"
+    source.mkdir()
+    (source / "报告.txt").write_text("第一季度", encoding="utf-8")
+
+    failed = cli("backup", "run", "--source", str(source), "--group", GROUP, "--wait")
+
+    assert failed.code == 1, failed.out + failed.err
+    [reason] = [line for line in failed.out.splitlines() if line.startswith("  原因：")]
+    assert reason.startswith(f"  原因：文件或设备操作失败 {blocker / '暂存'}") and reason.endswith("：不是文件夹")
+    assert english_lines(failed.out + failed.err) == []
+    [event] = [e for e in cli("ledger", "log", "--json").json()["events"] if e["event"] == "Job.Failed"]
+    assert event["summary"] == "任务失败：" + reason.removeprefix("  原因：")
+    assert "NotADirectoryError" in (taf_env / "logs" / "application.log").read_text(encoding="utf-8")
 
 
 def test_an_unreachable_database_is_chinese_without_the_drivers_words(cli: Cli, taf_env: Path,

@@ -291,8 +291,10 @@ def test_a_cartridge_is_never_booked_by_two_jobs(ledger: Ledger, ledger_path: Pa
     assert ledger.cartridge("TAF010L9").reserved_by is None
 
 
-def test_closing_reads_a_cartridge_and_its_packages_in_one_pass(ledger: Ledger, monkeypatch) -> None:
-    """What cartridge() and packages_on() give, from one read of the events (each read decodes every manifest)."""
+def test_closing_reads_the_cartridge_and_only_what_it_recorded_since_its_last_label(ledger: Ledger,
+                                                                                    monkeypatch) -> None:
+    """cartridge_with_packages: the cartridge, and the events after its last label or erase (not its
+    whole history); the packages of before the relabel are not read at all."""
     cartridge = ledger.register_cartridge("TAF007L9")
     cartridge.label("TAF007", "default", 262144, by="a")
     ledger.save(cartridge)
@@ -300,14 +302,16 @@ def test_closing_reads_a_cartridge_and_its_packages_in_one_pass(ledger: Ledger, 
     cartridge = ledger.cartridge("TAF007L9")
     cartridge.label("TAF007", "default", 262144, by="a")  # relabelled: what was on it is gone
     ledger.save(cartridge)
+    relabelled_at = ledger.cartridge("TAF007L9").version
     write_package(ledger, "TAF007L9", "2026-05")
     write_package(ledger, "TAF007L9", "2026-06")
 
-    reads = []
+    reads: list[dict] = []
     real_get = ledger.events.get
-    monkeypatch.setattr(ledger.events, "get", lambda *a, **k: reads.append(a) or real_get(*a, **k))
+    monkeypatch.setattr(ledger.events, "get", lambda *a, **k: reads.append(k) or real_get(*a, **k))
     together, packages = ledger.cartridge_with_packages("TAF007L9")
-    assert len(reads) == 1
+    assert together.contents_from == relabelled_at
+    assert reads[-1]["gt"] == relabelled_at  # the packages: only events recorded after the relabel
     alone = ledger.cartridge("TAF007L9")
     assert (together.version, together.label_sequence, together.packages, together.bytes_written) == (
         alone.version, alone.label_sequence, alone.packages, alone.bytes_written)

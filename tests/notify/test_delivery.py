@@ -140,3 +140,52 @@ def test_two_dispatchers_that_list_the_same_message_send_it_once(services: Any, 
     assert [o.kind for o in second.outcomes] == [OutcomeKind.ELSEWHERE]
     assert len(standin.messages) == 1
     assert services.ledger.notification(notice.id).attempts == 1
+
+
+def test_commands_that_queue_a_message_deliver_it_themselves(offline_scheduler: dict[str, Any], standin: StandIn,
+                                                             cli: Callable[..., Any],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """No worker and the scheduler off: `lifecycle check` sends the interlock alert it raised, and
+    `drive erase` its 擦除完成, before they return — each once, however often the check is run."""
+    monkeypatch.setenv("TAF_NOW", "2026-01-05T10:00:00+08:00")
+    source = make_tree(offline_scheduler["root"] / "源", 5, big=False)
+    assert cli("backup", "run", "--source", str(source), "--group", "2026-01", "--wait").code == 0
+    monkeypatch.setenv("TAF_NOW", "2026-03-10T10:00:00+08:00")
+    assert cli("tape", "retention", "TAF001L9", "1").code == 0  # due, but it holds the active group 2026-01
+
+    checked = cli("lifecycle", "check", "--json")
+    assert checked.code == 0 and [a["barcode"] for a in checked.json()["alerts"]] == ["TAF001L9"]
+    assert [m["title"] for m in standin.messages] == ["【TAF】备份成功：2026-01", "【TAF】系统异常：磁带存活期检查"]
+    assert cli("lifecycle", "check").code == 0  # the same conflict on the same day: nothing new
+    assert len(standin.messages) == 2
+
+    assert cli("drive", "load", "TAF002L9").code == 0
+    assert cli("drive", "label").code == 0
+    assert cli("drive", "erase", "--yes").code == 0
+    assert standin.messages[-1]["title"] == "【TAF】擦除完成：磁带 TAF002L9" and len(standin.messages) == 3
+    listed = cli("notify", "log", "--json").json()["notifications"]
+    assert sorted((row["kind"], row["status"]) for row in listed) == [
+        ("backup_succeeded", "delivered"), ("erase_done", "delivered"), ("system_exception", "delivered")]
+
+
+def test_a_restore_waiting_for_its_cartridge_sends_the_request_while_it_waits(
+        offline_scheduler: dict[str, Any], standin: StandIn, cli: Callable[..., Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    env = set_job_settings(monkeypatch, VTL_SLOTS="0")
+    root = offline_scheduler["root"]
+    source = make_tree(root / "源", 5, big=False)
+    assert cli("vtl", "insert", "TAF001L9").code == 0
+    assert cli("backup", "run", "--source", str(source), "--group", "2026-05", "--wait").code == 0
+    assert cli("vtl", "eject", "TAF001L9").code == 0
+
+    restoring = start_main_py("restore", "run", str(source), "--target", str(root / "恢复"), "--wait", env=env)
+    try:
+        asked = eventually(lambda: [m for m in standin.messages if "需要换盘" in m["title"]], "恢复的换盘通知送达")
+        assert asked[0]["title"] == "【TAF】需要换盘：请插入磁带 TAF001L9" and restoring.poll() is None
+        assert cli("vtl", "insert", "TAF001L9").code == 0
+        out, err = restoring.communicate(timeout=120)
+    finally:
+        if restoring.poll() is None:
+            restoring.kill()
+    assert restoring.returncode == 0, out + err
+    assert [m["title"] for m in standin.messages].count("【TAF】需要换盘：请插入磁带 TAF001L9") == 1

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backup.pack import PackResult, pack_package
+from backup.layout import END_INLINE_LIMIT, layout_record
+from backup.pack import DEFAULT_SOLID_BLOCK_SIZE, PackResult, pack_package
 from backup.plan import plan_packages
 from backup.scan import SourceScan
 from ledger import clock
@@ -64,6 +66,17 @@ def make_tree(root: Path, *, seed: int = 7) -> dict[str, bytes]:
     return files
 
 
+Layouts = Callable[[PackResult, PackagePositions], Any]
+
+
+def recorded(result: PackResult, positions: PackagePositions, *, inline_limit: int = END_INLINE_LIMIT) -> Any:
+    """The layout record a backup job keeps for this package (`backup.recording`)."""
+    assert result.layout is not None
+    return layout_record(result.layout, payload_bytes=positions.payload_bytes,
+                         payload_blocks=positions.payload_blocks, block_size=positions.block_size,
+                         inline_limit=inline_limit)
+
+
 def label_all(session: DeviceSession, barcodes: list[str], *, block_size: int = BLOCK) -> None:
     for barcode in barcodes:
         operations.load(session, barcode)
@@ -73,8 +86,14 @@ def label_all(session: DeviceSession, barcodes: list[str], *, block_size: int = 
 def back_up(services: Any, sources: list[Path], *, group: str, barcodes: list[str], staging: Path,
             job_id: str = "job-测试", device: str = "emulated:0", label: bool = True,
             max_package: int = MAX_PACKAGE, block_size: int = BLOCK, session: DeviceSession | None = None,
+            solid_block: int = DEFAULT_SOLID_BLOCK_SIZE, layout: Layouts | None = None, keep: bool = False,
             ) -> list[Written]:
-    """Write the sources' packages to `barcodes` (in turn, about evenly) and record them."""
+    """Write the sources' packages to `barcodes` (in turn, about evenly) and record them.
+
+    Packages are recorded as TAF wrote them before layouts were recorded (no `extra`), unless
+    `layout` is given: then the event's extra holds what `layout` makes of the package's layout
+    record (`recorded`, or a damaged copy). `keep` leaves the packages in `staging`.
+    """
     plans = plan_packages(list(SourceScan([str(s) for s in sources])), max_package)
     staging.mkdir(parents=True, exist_ok=True)
     own = session is None
@@ -97,7 +116,7 @@ def back_up(services: Any, sources: list[Path], *, group: str, barcodes: list[st
             volume_io.prepare_append(session.drive)
             on_tape = []
             for plan in mine:
-                result = pack_package(plan, staging, level=1)
+                result = pack_package(plan, staging, level=1, solid_block_size=solid_block)
                 fields = {"package_id": result.package_id, "job_id": job_id, "group": group,
                           "sequence": result.seq, "compression": str(result.codec),
                           "created_at": clock.now().isoformat(), "extra": {}}
@@ -105,14 +124,16 @@ def back_up(services: Any, sources: list[Path], *, group: str, barcodes: list[st
                 positions = volume_io.write_package(session.drive, fields, manifest, result.path,
                                                     block_size=block_size)
                 cartridge = ledger.cartridge(barcode)
+                extra = None if layout is None else {"layout": layout(result, positions)}
                 cartridge.record_package(
                     job_id=job_id, package_id=result.package_id, group=group, sequence=result.seq,
                     tape_file=positions.tape_file, header_block=positions.header_block,
                     payload_block=positions.payload_block, payload_blocks=positions.payload_blocks,
                     payload_bytes=positions.payload_bytes, payload_sha256=positions.payload_sha256,
-                    compression=str(result.codec), manifest=manifest)
+                    compression=str(result.codec), manifest=manifest, extra=extra)
                 ledger.save(cartridge)
-                Path(result.path).unlink()
+                if not keep:
+                    Path(result.path).unlink()
                 on_tape.append(positions)
                 written.append(Written(result, barcode, positions))
             cartridge = ledger.cartridge(barcode)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from restore.plan import FileRow, Whereabouts, instruction_for, make_plan
+from restore.plan import FileRow, PartialRead, Whereabouts, instruction_for, make_plan
 from restore.timing import HH9
 
 
@@ -48,6 +48,21 @@ def test_one_small_file_costs_one_package_read() -> None:
     assert len(plan.packages) == 1
     assert plan.bytes_to_read == 3 * 2**30
     assert "需要 1 盘磁带" in plan.summary and "读取 1 个数据包" in plan.summary
+
+
+def test_a_package_read_in_part_costs_its_blocks_and_a_locate_per_run() -> None:
+    rows = [row("/small.txt", "p7", "TAF003L9", 777, size=12, package_bytes=3 * 2**30),
+            row("/other.txt", "p8", "TAF003L9", 20_000, size=12, package_bytes=3 * 2**30)]
+    whole = make_plan(rows, PLACES)
+    one_run = PartialRead(runs=((4000, 2),), bytes=2 * 262144 + 262144)
+    two_runs = PartialRead(runs=((10, 2), (4000, 2)), bytes=4 * 262144 + 262144)
+    part = make_plan(rows, PLACES, partial={"p7": one_run})
+    [read, unchanged] = part.packages
+    assert (read.bytes, read.runs) == (3 * 262144, ((4000, 2),)) and unchanged.bytes == 3 * 2**30
+    assert part.bytes_to_read == 3 * 262144 + 3 * 2**30 < whole.bytes_to_read
+    assert part.seconds < whole.seconds - HH9.read_seconds(2 * 2**30)
+    apart = make_plan(rows, PLACES, partial={"p7": two_runs})
+    assert apart.seconds - part.seconds >= HH9.locate_seconds(0, 0) - 1  # one more LOCATE
 
 
 def test_the_estimate_adds_load_locate_read_and_unload() -> None:

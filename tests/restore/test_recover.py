@@ -71,3 +71,33 @@ def test_a_catalog_rebuilt_from_tapes_matches_the_original(lib_services: Any, em
     summary = service.run(empty_ledger, str(job.id), device="emulated:0", actor="恢复员", poll_seconds=0.01)
     assert summary.status == "succeeded", summary.warnings
     assert tree_of(target.joinpath(*source.parts[1:])) == tree_of(source)
+
+
+def test_recovery_records_a_tape_as_it_reads_it_never_holding_its_manifests_at_once(
+        lib_services: Any, empty_ledger: Any, backed_up: list[Written], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: packages are recorded in saves of at most RECORD_ENTRIES entries while the tape is
+    read (one package alone when it holds more), and the result is what one save would have made."""
+    from restore import recover
+
+    monkeypatch.setattr(recover, "RECORD_ENTRIES", 3)
+    saves: list[int] = []  # manifest entries each save recorded
+    change = empty_ledger.ledger.change
+
+    def counting(act: Any, **kwargs: Any) -> Any:
+        def counted() -> Any:
+            changed = act()
+            saves.append(sum(event.entries for aggregate in (changed or ()) if aggregate is not None
+                             for event in getattr(aggregate, "pending_events", ())
+                             if type(event).__name__ == "PackageWritten"))
+            return changed
+        return change(counted, **kwargs)
+
+    monkeypatch.setattr(empty_ledger.ledger, "change", counting)
+    with open_session(empty_ledger, "emulated:0", "恢复员") as session:
+        recovery = recover_from_tapes(empty_ledger, session, actor="恢复员")
+    assert recovery.new_packages == len(backed_up) and not recovery.warnings
+    sizes = {w.result.package_id: len(w.result.manifest) for w in backed_up}
+    assert sum(saves) == sum(sizes.values()) and len([s for s in saves if s]) > 2
+    assert all(saved <= 3 or saved in sizes.values() for saved in saves)
+    assert _rows(empty_ledger) == _rows(lib_services)
+    assert all(empty_ledger.ledger.cartridge(b).index_written for b in ("TAF001L9", "TAF002L9"))

@@ -4,7 +4,9 @@ and by 7-Zip. Used by the property tests (a few examples) and `bench/roundtrip_s
 
 `run_case` returns the problems it found, as sentences; an empty list is a round trip that kept
 the first promise: what the backup says it saved comes back, byte for byte, with its size, time
-and mode, and any 7z tool reads the packages the way the manifest describes them.
+and mode, and any 7z tool reads the packages the way the manifest describes them. It then
+restores one small file alone, which must read no more than the tape blocks of its solid block
+plus one tape block of headers (issue 18).
 """
 
 from __future__ import annotations
@@ -180,12 +182,12 @@ def _py7zr_list(archive: Path) -> dict[str, tuple[int, int | None]]:
         return {info.filename: (info.uncompressed, info.crc32) for info in opened.list() if not info.is_directory}
 
 
-def _expected_members(event: Any, case_root: Path) -> dict[str, tuple[int, int | None]]:
+def _expected_members(manifest: list[dict[str, Any]], case_root: Path) -> dict[str, tuple[int, int | None]]:
     """member → (size, CRC) the manifest says, the CRC taken from the source bytes it names."""
     from backup.names import decode_name
 
     expected: dict[str, tuple[int, int | None]] = {}
-    for entry in event.manifest:
+    for entry in manifest:
         if entry["kind"] == "file":
             path = os.path.join(decode_name(entry["root"], entry["root_raw"]),
                                 decode_name(entry["path"], entry["path_raw"]))
@@ -217,12 +219,70 @@ def check_packages(services: Any, job_id: str, work: Path, source: Path, seven_z
                                         errors="replace")
                 if tested.returncode != 0 or "Everything is Ok" not in tested.stdout:
                     problems.append(f"7zz t 未通过：数据包 {event.package_id}：{tested.stdout[-400:]}")
-                expected = _expected_members(event, source)
+                expected = _expected_members(services.ledger.manifest(event), source)
                 for tool, listed in (("7-Zip", _seven_zip_list(seven_zip, payload)), ("py7zr", _py7zr_list(payload))):
                     if listed != expected:
                         wrong = sorted(k for k in set(listed) | set(expected) if listed.get(k) != expected.get(k))
                         problems.append(f"{tool} 列出的成员与清单不符：数据包 {event.package_id}：{wrong[:5]}")
                 payload.unlink()
+    return problems
+
+
+def _plain(part: str) -> bool:
+    """A name a restore selection gives back as is (printable, no edge spaces, no backslash, UTF-8)."""
+    return (part.isprintable() and part == part.strip() and "\\" not in part
+            and not any("\udc80" <= ch <= "\udcff" for ch in part))
+
+
+def one_small_file(case: Case) -> Node | None:
+    """The smallest non-empty whole file whose path can be typed as a selection, if any."""
+    found = [node for node in case.nodes if node.kind == "file" and 0 < node.size <= case.max_package
+             and all(_plain(part) for part in node.parts)]
+    return min(found, key=lambda node: (node.size, node.parts), default=None)
+
+
+def check_partial_read(services: Any, job_id: str, case: Case, work: Path, source: Path) -> list[str]:
+    """Restore one small file alone (issue 18): right bytes, and no more tape read than the tape
+    blocks of its solid block plus one tape block of headers."""
+    from restore import service as restore_service
+    from tape import volume_io
+
+    node = one_small_file(case)
+    if node is None:
+        return []
+    path = source.joinpath(*node.parts)
+    target = work / "单个文件"
+    job, _, _ = restore_service.request(services, [str(path)], target, by="往返测试")
+    done = restore_service.run(services, str(job.id), device="emulated:0", actor="往返测试", poll_seconds=0.01)
+    restored = target.joinpath(*source.parts[1:], *node.parts)
+    problems = []
+    if done.status != "succeeded" or done.files != 1 or not restored.is_file() or restored.read_bytes() != content(node):
+        problems.append(f"单个文件恢复未成功：{'/'.join(node.parts)}：{done.status} {done.warnings[:3]}")
+    problems += [f"单个文件恢复读了整个数据包：{note}" for note in done.notes if "已改为读取整个数据包" in note]
+    member = "/".join(node.parts)
+    [(barcode, event)] = [(barcode, event) for barcode, events in job_packages(services, job_id).items()
+                          for event in events if any(entry["path"] == member for entry in services.ledger.manifest(event))]
+    if "layout" not in (event.extra or {}):
+        return [*problems, f"数据包 {event.package_id} 没有记录布局"]
+    block = int(event.extra["block_size"])
+    name = next(entry["member"] for entry in services.ledger.manifest(event) if entry["path"] == member)
+    payload = work / "读回" / "单个文件所在的包.7z"
+    payload.parent.mkdir(exist_ok=True)
+    with shelf(services.settings.vtl_dir) as place:
+        place.mount(barcode)
+        volume_io.read_package_payload(place.drive, positions_of(event), payload)
+    with py7zr.SevenZipFile(payload) as archive:
+        folders = archive.header.main_streams.unpackinfo.folders
+        pack = archive.header.main_streams.packinfo
+        [folder] = [folders.index(f.folder) for f in archive.files if f.filename == name]
+    start = 32 + pack.packpos + pack.packpositions[folder]
+    end = start + pack.packsizes[folder]
+    blocks = range(start // block, (end - 1) // block + 1)
+    allowed = sum(min(block, event.payload_bytes - number * block) for number in blocks) + block
+    if not pack.packsizes[folder] <= done.tape_bytes_read <= allowed:
+        problems.append(f"单个文件恢复从磁带读了 {done.tape_bytes_read} 字节，它的固实块 {pack.packsizes[folder]} 字节，"
+                        f"上限 {allowed} 字节")
+    payload.unlink()
     return problems
 
 
@@ -260,6 +320,7 @@ def run_case(case: Case, work: Path, seven_zip: str) -> list[str]:
                 problems.append(f"恢复的内容与源不同（{len(wrong)} 项）：" + "；".join(
                     f"{os.fsdecode(k)}：{before.get(k)} → {after.get(k)}" for k in wrong[:5]))
             problems += check_packages(services, job_id, work, source, seven_zip)
+            problems += check_partial_read(services, job_id, case, work, source)
             return problems
         finally:
             services.close()

@@ -8,7 +8,8 @@ import html
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from multiprocessing import resource_tracker
 from typing import Any
@@ -75,6 +76,20 @@ class WithQueue:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._services, name)
+
+
+@contextmanager
+def services_with(monkeypatch: Any, **settings: str) -> Iterator[Any]:
+    """Real services over an emulated library set up by `settings` (VTL_SLOTS, …), let go after."""
+    from bootstrap import build
+
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+    services = build()
+    try:
+        yield services
+    finally:
+        services.close()
 
 
 def connection(services: Any, queue: Any | None = None) -> Connection:

@@ -11,7 +11,7 @@ from typing import Any
 from textual.command import CommandInput
 from textual.widgets import Input
 
-from tests.tui.kit import connection, console, drive, noticed, screen_text, shows, until
+from tests.tui.kit import connection, console, drive, noticed, reported, screen_text, shows, until
 from tui.session import Connection
 
 
@@ -77,6 +77,37 @@ def test_a_database_out_of_reach_is_said_on_screen_and_the_console_connects_once
         await until(pilot, lambda: "数据库无法访问" not in screen_text(app), "数据库恢复后提示消失")
         await pilot.press("f1")
         await shows(pilot, "驱动器中没有磁带")
+
+    drive(app, scenario)
+
+
+def test_acts_asked_for_while_the_database_is_out_of_reach_fail_in_chinese_and_the_console_goes_on(
+        library: Any) -> None:
+    # The connection is made in the act's worker, not on the screen's thread: its failure is the
+    # act's failure, said like any other, and the console is still there for the next key.
+    back = threading.Event()
+
+    def connect() -> Connection:
+        if not back.is_set():
+            raise sqlite3.OperationalError("unable to open database file")
+        return connection(library)
+
+    app = console(connect)
+
+    async def scenario(pilot: Any) -> None:
+        await shows(pilot, "数据库：数据库无法访问")
+        await pilot.press("u")
+        await reported(pilot, "卸带失败：数据库无法访问")
+        await pilot.press("d")
+        await reported(pilot, "选择磁带设备失败：数据库无法访问")
+        await pilot.press("f3", "n")
+        await reported(pilot, "开始备份失败：数据库无法访问")
+        await pilot.press("f4", "slash", *"报告", "enter")
+        await reported(pilot, "搜索文件目录失败：数据库无法访问")
+        assert app.is_running
+        back.set()
+        await pilot.press("f1", "l", *"TAF001L9", "enter")
+        await reported(pilot, "已装入 TAF001L9")
 
     drive(app, scenario)
 

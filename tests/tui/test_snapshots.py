@@ -1,4 +1,4 @@
-"""Each screen at 80×24 and 120×40, as SVG snapshots (pytest-textual-snapshot), over a fixed
+"""Each screen, and the dialogs of the irreversible acts, at 80×24 and 120×40, as SVG snapshots (pytest-textual-snapshot), over a fixed
 installation and a fixed clock: the same picture every run. `pytest --snapshot-update` rewrites
 them under __snapshots__/ after a deliberate change; look at the SVGs before committing them."""
 
@@ -14,7 +14,9 @@ from tests.tui.kit import console, shows, until
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 SCREENS = {"drive": ("f1", "TapeAlert 20 需要清洁"), "tapes": ("f2", "TAF005L9"), "jobs": ("f3", "写入磁带"),
-           "restore": ("f4", "恢复计划：3 个文件"), "requests": ("f5", "恢复任务（1 项")}
+           "restore": ("f4", "恢复计划：3 个文件"), "requests": ("f5", "恢复任务（1 项"),
+           # the dialogs of the irreversible acts, the typed confirmation showing
+           "erase": ("e", "请输入条码 TAF003L9 确认擦除"), "relabel": ("b", "请再次输入条码 TAF003L9 确认")}
 
 
 async def search_and_plan(pilot: Any) -> None:
@@ -37,6 +39,8 @@ def test_each_screen_looks_the_same_from_run_to_run(snap_compare: Any, screen: s
         await pilot.press(key)
         if screen == "restore":
             await search_and_plan(pilot)
+        if screen == "relabel":
+            await pilot.click("#force")
         await shows(pilot, settled)
 
     assert snap_compare(app, terminal_size=SIZES[size], run_before=settle)

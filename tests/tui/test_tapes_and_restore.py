@@ -23,8 +23,8 @@ def test_the_inventory_filters_as_typed_and_a_cartridge_location_is_recorded(lib
         await pilot.press("slash", *"taf002")
         await until(pilot, lambda: app.screen.query_one(LiveTable).row_count == 1, "筛选后只剩一盘")
         await pilot.press("enter")  # back to the table, on the one row left
-        screen = await shows(pilot, "TAF002L9：")
-        assert "存活期 6 个月" in screen
+        screen = await shows(pilot, "磁带 TAF002L9 最后写入于")  # the rules' sentence for the row chosen
+        assert "存活期 6 个月" in screen and "2026-05" in screen
         await pilot.press("m")
         app.screen.query_one("#answer", Input).value = "异地保险柜"
         await pilot.press("enter")

@@ -58,3 +58,18 @@ def waiting(services: Any, key: str, reason: str = "没有可写入的磁带") -
     ledger.change(ask)
     services.catch_up()
     return job_id
+
+
+def fresh_installation(patch: Any, folder: Path, **settings: str) -> None:
+    """The environment of a new installation under `folder` — no .env, no stray TAF keys, data and logs
+    inside it — with `settings` on top (a module's own server or app, where `taf_env` cannot serve)."""
+    from config.settings import DEFAULTS
+
+    for key in DEFAULTS:
+        patch.delenv(key, raising=False)
+    patch.delenv("TAF_USER", raising=False)
+    patch.setenv("TAF_ENV_FILE", str(folder / "absent.env"))
+    patch.setenv("DATA_DIR", str(folder / "data"))
+    patch.setenv("LOG_FILE", str(folder / "logs" / "application.log"))
+    for key, value in settings.items():
+        patch.setenv(key, value)

@@ -2,8 +2,9 @@
 folder: counted in catalog rows the store hands back, not in seconds.
 
 The synthetic group holds 20,000 files: 24 department folders of 6 projects of 100 files each, and one
-folder of 5,600 files directly inside it. Listing any folder reads its own children (one page of them)
-and a handful of rows more, never the rows below it — so the counts below do not grow with the group.
+folder of 5,600 files directly inside it. Listing any folder reads its own children (one page of them),
+a totals row per child folder and cartridge (what lies below it), and a handful of rows more, never the
+rows below it — so the counts below do not grow with the group.
 """
 
 from __future__ import annotations
@@ -102,9 +103,10 @@ def test_a_folder_listing_reads_that_folder_not_the_group(client: TestClient[Lit
     assert large.catalog.count(GROUP) == DEPARTMENTS * (1 + PROJECTS * (1 + FILES)) + 1 + FLAT
     counted = Counted(large.store, monkeypatch)
 
-    top = listing(client, ROOT)  # 20,000 files below it; 25 folders in it
+    top = listing(client, ROOT)  # 20,000 files below it; 25 folders in it, each with its totals
     assert top["total"] == DEPARTMENTS + 1 and [c["kind"] for c in top["children"]] == ["dir"] * (DEPARTMENTS + 1)
-    assert counted.rows <= top["total"] + 16 and counted.queries <= 10, (counted.rows, counted.queries)
+    assert [c["files"] for c in top["children"]] == [FLAT] + [PROJECTS * FILES] * DEPARTMENTS  # 扁平 sorts first
+    assert counted.rows <= 2 * top["total"] + 16 and counted.queries <= 10, (counted.rows, counted.queries)
 
     counted.reset()
     project = listing(client, f"{ROOT}/部门07/项目3")
@@ -152,10 +154,11 @@ def test_a_folder_lists_alike_on_sqlite_and_postgresql(services: Any) -> None:
     def names(path: str, **page: int) -> list[tuple[str, str, int, list[str]]]:
         return [(c.name, c.kind, c.size, c.cartridges) for c in catalog.folder(GROUP, path, **page).children]
 
-    assert names("") == [("/", "dir", 0, [])]
-    assert names("/") == [("etc", "dir", 0, []), ("srv", "dir", 0, [])]  # not /home: that is 2026-04's
+    # A folder's size and cartridges: every file version below it (split files once, by their size).
+    assert names("") == [("/", "dir", 333, ["TAF001L9", "TAF002L9"])]
+    assert names("/") == [("etc", "dir", 10, ["TAF002L9"]), ("srv", "dir", 323, ["TAF001L9", "TAF002L9"])]  # not /home
     assert names("/etc") == [("hosts", "file", 10, ["TAF002L9"])]
-    assert names(ROOT) == [("报告", "dir", 0, ["TAF001L9"]), ("readme.txt", "file", 2, ["TAF002L9"]),
+    assert names(ROOT) == [("报告", "dir", 20, ["TAF001L9"]), ("readme.txt", "file", 2, ["TAF002L9"]),
                            ("大.bin", "file", 300, ["TAF001L9", "TAF002L9"])]
     assert names(ROOT, offset=1, limit=1) == [("readme.txt", "file", 2, ["TAF002L9"])]
     page = catalog.folder(GROUP, f"{ROOT}/报告/")

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from app.audit import Audit
+from app.logs import Logs
 from app.settings import SettingsService
 from tests.web.conftest import headers, sign_in
 
@@ -59,6 +60,7 @@ def test_an_unexpected_fault_is_an_internal_error_and_a_lost_database_a_503(admi
 
     monkeypatch.setattr(Audit, "head_id", unreachable)
     monkeypatch.setattr(Audit, "recent_events", unreachable)
+    monkeypatch.setattr(Logs, "read", unreachable)
     down = admin.get("/api/v1/health")
     assert down.status_code == 503 and down.json()["detail"].startswith("数据库无法访问")
     page = admin.get("/logs")

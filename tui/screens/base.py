@@ -18,11 +18,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from app.facade import App
 from kernel.errors import describe
 from tui.messages import ActFinished, ActProgress
+from tui.prose import Para
 from tui.session import ConsoleSession
 from tui.text import COLUMNS, clock_time, text
 from tui.widgets import LiveTable, ProblemBar, RequestBar, ScreenStrip, TitleBar
@@ -154,7 +155,7 @@ class TableScreen(ConsoleScreen):
     def body(self) -> ComposeResult:
         yield from self.above()
         yield LiveTable(COLUMNS[self.MODE], id=f"{self.MODE}-table")
-        yield Static(id=f"{self.MODE}-detail", classes="detail")
+        yield Para(id=f"{self.MODE}-detail", classes="detail")
 
     def above(self) -> ComposeResult:
         """What comes above the table (a filter)."""
@@ -169,7 +170,7 @@ class TableScreen(ConsoleScreen):
         return ""
 
     def draw_detail(self) -> None:
-        self.query_one(f"#{self.MODE}-detail", Static).update(self.detail())
+        self.query_one(f"#{self.MODE}-detail", Para).update(self.detail())
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:

@@ -10,14 +10,20 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from app.facade import App
+from ledger.rules.cartridge_text import pool_text
 from tui import commands
 from tui.dialogs import Ask, Choose, Erasing, LabelDialog, Labelling, TypeBack
 from tui.messages import ActProgress, Found
+from tui.prose import Para, Prose
 from tui.screens.base import ConsoleScreen
-from tui.text import bar, clock_time, on_off, size, text, yes_no
+from tui.text import NOTHING, bar, clock_time, on_off, size, text, yes_no
+
+
+def _row(info: Table, label: str, value: str | Text) -> None:
+    """A line of the drive's description, its value wrapped the Chinese way in its column."""
+    info.add_row(label, Prose(value))
 
 
 class DriveScreen(ConsoleScreen):
@@ -27,10 +33,9 @@ class DriveScreen(ConsoleScreen):
     _progress: Text | None = None  # the running act's bar, once it reports one
 
     def body(self) -> ComposeResult:
-        yield Static(id="drive-info", classes="panel")
-        yield Static(id="drive-act")
-        yield Static(id="drive-health", classes="panel")
-        yield Static(id="drive-log")
+        yield Para(id="drive-info", classes="panel")
+        yield Para(id="drive-health", classes="panel")
+        yield Para(id="drive-log")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -48,48 +53,54 @@ class DriveScreen(ConsoleScreen):
         holder = session.job_on_drive()
         if holder is not None:
             phase = holder.progress.phase_label if holder.progress else holder.row.status_text
-            info.add_row("", Text(text("drive_busy", kind=holder.kind_text, job=holder.job_id[:8],
+            _row(info, "", Text(text("drive_busy", kind=holder.kind_text, job=holder.job_id[:8],
                                        phase=phase), style="yellow"))
+        act = self._act_line()
         if reading is None:
-            info.add_row(text("drive_state"), text("drive_reading"))
+            _row(info, text("drive_state"), act or text("drive_reading"))
         elif report is None:
-            info.add_row(text("drive_state"), Text(text("drive_unreachable", message=reading.problem), style="red"))
+            _row(info, text("drive_state"), act or Text(text("drive_unreachable", message=reading.problem), style="red"))
         else:
-            self._describe(info, report)
-        self.query_one("#drive-info", Static).update(info)
-        self.query_one("#drive-health", Static).update(self._health(report))
-        self.query_one("#drive-log", Static).update(self._log())
+            self._describe(info, report, act)
+        self.query_one("#drive-info", Para).update(info)
+        self.query_one("#drive-health", Para).update(self._health(report))
+        self.query_one("#drive-log", Para).update(self._log())
+
+    def _act_line(self) -> Text | None:
+        """While an act runs, the drive's state is what the act last heard from it (the last reading
+        is from before the act): the drive's wait with its estimate, an erase's bar."""
         act = self.console.drive_act
         if act is None:
             self._progress = None
-        shown = self._progress or (text("drive_act_running", act=act) if act else "")
-        self.query_one("#drive-act", Static).update(shown)
-        self.query_one("#drive-act", Static).display = bool(shown)
+            return None
+        return self._progress or Text(text("drive_act_running", act=act), style="yellow")
 
-    def _describe(self, info: Table, report: Any) -> None:
+    def _describe(self, info: Table, report: Any, act: Text | None) -> None:
         session = self.session
-        info.add_row(text("drive_device"), report.device)
-        info.add_row(text("drive_model"), f"{report.vendor} {report.product}  {text('drive_firmware')} {report.revision}"
-                                          f"  {text('drive_serial')} {report.serial or '—'}")
+        _row(info, text("drive_device"), report.device)
+        _row(info, text("drive_model"), f"{report.vendor} {report.product}  {text('drive_firmware')} {report.revision}"
+                                          f"  {text('drive_serial')} {report.serial or NOTHING}")
         state_style = {"ready": "green", "loading": "yellow", "optimising": "yellow"}.get(report.state, "")
-        info.add_row(text("drive_state"), Text(report.state_text, style=state_style))
+        _row(info, text("drive_state"), act or Text(report.state_text, style=state_style))
+        if report.state_advice and act is None:  # while a new LTO-9 cartridge is optimised: leave it in
+            _row(info, "", Text(report.state_advice, style="yellow"))
         medium = report.medium
         if medium is None:
-            info.add_row(text("drive_tape"), text("drive_no_tape"))
+            _row(info, text("drive_tape"), text("drive_no_tape"))
             return
         entry = session.cartridge(medium.barcode)
         if not medium.barcode:
             tape = text("drive_unknown_barcode")
         elif entry is not None and entry.volume_serial:
-            tape = text("drive_tape_label", barcode=entry.barcode, volser=entry.volume_serial, pool=entry.pool,
+            tape = text("drive_tape_label", barcode=entry.barcode, volser=entry.volume_serial, pool=entry.pool_text,
                         sequence=entry.label_sequence, status=entry.status_label or entry.status)
         else:
             tape = text("drive_tape_unlabelled", barcode=medium.barcode)
-        info.add_row(text("drive_tape"), tape)
+        _row(info, text("drive_tape"), tape)
         position = (text("drive_position_at", file=medium.file, block=medium.block)
                     if medium.file is not None and medium.block is not None else text("drive_position_unknown"))
-        info.add_row(text("drive_position"), position)
-        info.add_row(text("drive_medium"), text(
+        _row(info, text("drive_position"), position)
+        _row(info, text("drive_medium"), text(
             "drive_medium_line", generation=medium.generation or "?", medium_type=medium.medium_type,
             compression=on_off(medium.compression), protected=yes_no(medium.write_protected),
             worm=text("drive_worm") if medium.worm else "",
@@ -112,8 +123,8 @@ class DriveScreen(ConsoleScreen):
         ratio = health.get("compression_ratio")
         lines.append(Text(text("drive_health_line", written=size(health.get("host_bytes_written")),
                                read=size(health.get("host_bytes_read")),
-                               ratio=f"{ratio:.2f}" if isinstance(ratio, int | float) else "—",
-                               mounts=health.get("mounts") if health.get("mounts") is not None else "—",
+                               ratio=f"{ratio:.2f}" if isinstance(ratio, int | float) else NOTHING,
+                               mounts=health.get("mounts") if health.get("mounts") is not None else NOTHING,
                                write_retries=health.get("write_retries") or 0,
                                read_retries=health.get("read_retries") or 0)))
         alerts = health.get("alerts") or []
@@ -124,7 +135,7 @@ class DriveScreen(ConsoleScreen):
             lines.append(Text(f"{text('drive_alerts')} " + text("drive_alert_line", code=int(alert.get("code", 0)),
                                                                   title=alert.get("title", ""),
                                                                   advice=alert.get("advice", "")), style=style))
-        return Group(*lines)
+        return Group(*(Prose(line) for line in lines))
 
     def _log(self) -> Text:
         shown = Text(text("drive_recent"), style="bold")
@@ -137,13 +148,12 @@ class DriveScreen(ConsoleScreen):
 
     def on_act_progress(self, message: ActProgress) -> None:
         line = Text(text("drive_act_note", act=message.title, note=message.note) if message.note else
-                    text("drive_act_running", act=message.title))
+                    text("drive_act_running", act=message.title), style="yellow")
         if message.fraction is not None:
             line.append(" ")
             line.append_text(bar(message.fraction, 20))
         self._progress = line
-        self.query_one("#drive-act", Static).update(line)
-        self.query_one("#drive-act", Static).display = True
+        self.draw()
 
     # -- acts -------------------------------------------------------------------------------------
 
@@ -190,7 +200,7 @@ class DriveScreen(ConsoleScreen):
         self.act(text("act_label"), lambda app: app.tapes.label(actor=actor, pool=asked.pool,
                                                                barcode=asked.barcode or None, force=asked.force,
                                                                confirm=asked.confirm, device=device),
-                 lambda done: text("done_label", barcode=done.barcode, volser=done.volume_serial, pool=done.pool),
+                 lambda done: text("done_label", barcode=done.barcode, volser=done.volume_serial, pool=pool_text(done.pool)),
                  drive=True)
 
     def action_erase(self) -> None:

@@ -13,7 +13,7 @@ from tui.dialogs import Confirm
 from tui.messages import Found
 from tui.screens.base import Call, TableScreen
 from tui.session import JobLine
-from tui.text import bar, eta, moment, rate, short_id, size, text
+from tui.text import NOTHING, bar, eta, moment, rate, short_id, size, text
 
 FINISHED_FRACTION = {"succeeded": 1.0, "partial": 1.0}
 
@@ -23,7 +23,7 @@ def job_cells(line: JobLine) -> tuple[Any, ...]:
     live = progress is not None and line.unfinished
     fraction = progress.fraction if live and progress else FINISHED_FRACTION.get(row.status, 0.0)
     speed = (progress.write_rate or progress.read_rate or progress.pack_rate) if live and progress else 0.0
-    remaining = eta(progress.eta_seconds) if live and progress and row.status == "running" else "—"
+    remaining = eta(progress.eta_seconds) if live and progress and row.status == "running" else NOTHING
     status = progress.phase_label if live and progress and row.status == "running" else row.status_text
     style = {"failed": "red", "waiting_tape": "yellow", "paused": "yellow", "succeeded": "green"}.get(row.status, "")
     return (short_id(row.job_id), line.kind_text, Text(status, style=style), bar(fraction, 6),
@@ -32,19 +32,23 @@ def job_cells(line: JobLine) -> tuple[Any, ...]:
 
 def job_detail(line: JobLine) -> str:
     row, progress = line.row, line.progress
-    head = text("jobs_head", kind=line.kind_text, job=row.job_id, group=row.group or "—",
+    # The short number in the head, so the line wraps between words at 80 columns; the whole one
+    # last, which the command line takes (backup status, restore status).
+    head = text("jobs_head", kind=line.kind_text, job=short_id(row.job_id), group=row.group or NOTHING,
                 status=row.status_text)
     if row.status == "requested":
-        return f"{head}\n{text('jobs_requested_hint')}"
-    if progress is None or not line.unfinished:
-        return f"{head}：{row.reason}" if row.reason else head
-    said = f"，{progress.message}" if progress.message else ""
-    figures = text("jobs_figures", files_done=progress.files_done or progress.files_scanned,
-                   files_total=progress.files_total or "?",
-                   packages=f"{progress.packages_written + progress.packages_read}/{progress.packages_total or '?'}",
-                   cartridge=progress.current_cartridge or "—", eta=eta(progress.eta_seconds),
-                   moved=size(progress.bytes_written or progress.bytes_read))
-    return f"{head}：{progress.phase_label}{said}\n{figures}"
+        lines = [head, text("jobs_requested_hint")]
+    elif progress is None or not line.unfinished:
+        lines = [f"{head}：{row.reason}" if row.reason else head]
+    else:
+        said = f"，{progress.message}" if progress.message else ""
+        lines = [f"{head}：{progress.phase_label}{said}", text(
+            "jobs_figures", files_done=progress.files_done or progress.files_scanned,
+            files_total=progress.files_total or "?",
+            packages=f"{progress.packages_written + progress.packages_read}/{progress.packages_total or '?'}",
+            cartridge=progress.current_cartridge or NOTHING, eta=eta(progress.eta_seconds),
+            moved=size(progress.bytes_written or progress.bytes_read))]
+    return "\n".join([*lines, text("jobs_number", job=row.job_id)])
 
 
 class JobsScreen(TableScreen):

@@ -10,14 +10,15 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from app.facade import App
 from tui import commands
 from tui.dialogs import RestoreDialog, RestoreTarget
 from tui.messages import Found
+from tui.prose import Para
 from tui.screens.base import ConsoleScreen
-from tui.text import COLUMNS, bar, eta, short_id, size, text
+from tui.text import COLUMNS, NOTHING, bar, eta, short_id, size, text
 from tui.widgets import LiveTable
 
 # Plain ASCII: a round or check mark is East-Asian "ambiguous" width and misaligns CJK terminals.
@@ -53,10 +54,10 @@ class RestoreScreen(ConsoleScreen):
 
     def body(self) -> ComposeResult:
         yield Input(placeholder=text("restore_search"), id="restore-search")
-        yield Static(text("restore_hint"), id="restore-found")
+        yield Para(text("restore_hint"), id="restore-found")
         yield LiveTable(COLUMNS["restore"], id="restore-table")
-        yield Static(id="restore-plan", classes="detail")
-        yield Static(id="restore-watch")
+        yield Para(id="restore-plan", classes="detail")
+        yield Para(id="restore-watch")
 
     def on_mount(self) -> None:
         self.found: dict[str, Any] = {}  # row key -> file version
@@ -65,7 +66,7 @@ class RestoreScreen(ConsoleScreen):
         self.target = ""
 
     def draw(self) -> None:
-        self.query_one("#restore-watch", Static).update(self._watch())
+        self.query_one("#restore-watch", Para).update(self._watch())
 
     def _watch(self) -> Text:
         line = next((job for job in self.session.jobs if job.kind == "restore"), None)
@@ -105,7 +106,7 @@ class RestoreScreen(ConsoleScreen):
         table = self.query_one(LiveTable)
         table.clear()
         table.sync({key: self._cells(key) for key in self.found})
-        self.query_one("#restore-plan", Static).update("")
+        self.query_one("#restore-plan", Para).update("")
         self._count()
         table.focus()
 
@@ -113,13 +114,13 @@ class RestoreScreen(ConsoleScreen):
         version = self.found[key]
         path = version.path + ("/" if version.kind == "dir" else "")
         return (CHOSEN if key in self.selected else NOT_CHOSEN, tail(path), version.group,
-                size(version.size) if version.kind == "file" else "—", "、".join(version.cartridges))
+                size(version.size) if version.kind == "file" else NOTHING, "、".join(version.cartridges))
 
     def _count(self) -> None:
         if not self.found:
-            self.query_one("#restore-found", Static).update(text("restore_none"))
+            self.query_one("#restore-found", Para).update(text("restore_none"))
             return
-        self.query_one("#restore-found", Static).update(text(
+        self.query_one("#restore-found", Para).update(text(
             "restore_found", count=len(self.found), more=text("restore_more") if self.more else "",
             selected=len(self.selected)))
 
@@ -168,7 +169,7 @@ class RestoreScreen(ConsoleScreen):
                   lambda preview: Found(purpose, (paths, group, preview)))
 
     def _planned(self, paths: list[str], group: str, preview: Any, then_restore: bool) -> None:
-        self.query_one("#restore-plan", Static).update(plan_text(preview))
+        self.query_one("#restore-plan", Para).update(plan_text(preview))
         if not then_restore:
             return
         plan = preview.plan

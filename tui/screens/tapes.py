@@ -11,21 +11,21 @@ from textual.widgets import Input
 from tui import commands
 from tui.dialogs import Ask
 from tui.screens.base import TableScreen
-from tui.text import size, text
+from tui.text import NOTHING, size, text
 
 
 def matches(entry: Any, words: list[str]) -> bool:
     """Every word of the filter appears in the barcode, status, location or a group."""
     haystack = " ".join([entry.barcode, entry.status, entry.status_label or "", entry.location,
-                         entry.location_text, entry.pool, *entry.groups]).lower()
+                         entry.location_text, entry.pool, entry.pool_text, *entry.groups]).lower()
     return all(word in haystack for word in words)
 
 
 def row(entry: Any) -> tuple[str, ...]:
     used = f"{100 * entry.bytes_written / entry.capacity_bytes:.0f}%" if entry.capacity_bytes else size(
         entry.bytes_written)
-    return (entry.barcode, entry.status_label or entry.status, entry.location_text or "—",
-            "、".join(entry.groups) or "—", used, entry.free_when)
+    return (entry.barcode, entry.status_label or entry.status, entry.location_text or NOTHING,
+            "、".join(entry.groups) or NOTHING, used, entry.free_when)
 
 
 class TapesScreen(TableScreen):
@@ -48,8 +48,8 @@ class TapesScreen(TableScreen):
             return text("tapes_empty")
         if entry is None:
             return text("tapes_count", shown=self.table.row_count, total=total)
-        return text("tapes_detail", barcode=entry.barcode, explanation=entry.explanation,
-                    retention=entry.retention_in_force, used=size(entry.bytes_written),
+        # The rules' sentence says where the cartridge stands and why (its retention, the groups it holds).
+        return text("tapes_detail", explanation=entry.explanation, used=size(entry.bytes_written),
                     capacity=size(entry.capacity_bytes), packages=entry.package_count)
 
     @on(Input.Changed, "#tapes-filter")

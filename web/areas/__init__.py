@@ -8,17 +8,20 @@ it is served (`web.pages.NAVIGATION`).
 
 from __future__ import annotations
 
+from web.areas.audit import AuditApi, AuditPages, EventsApi
 from web.areas.backups import BackupsApi, BackupsPages, GroupsApi
 from web.areas.catalog import CatalogApi, CatalogPages
 from web.areas.dashboard import DashboardApi, DashboardPages, RequestsApi
 from web.areas.jobs import JobsApi
-from web.areas.records import AuditPages, LogsPages
+from web.areas.logs import LogsApi, LogsPages
+from web.areas.notifications import NotificationPages, NotificationsApi, RecipientsApi, TemplatesApi
 from web.areas.restores import RestoresApi, RestoresPages
 from web.areas.session import LoginController, LogoutController, MeApi
 from web.areas.settings import SettingsApi, SettingsPages
 from web.areas.system import HealthController
 from web.areas.tapes import TapesPages
-from web.areas.users import UsersApi
+from web.areas.tapes_api import CartridgesApi, DevicesApi, RetentionApi
+from web.areas.users import UsersApi, UsersPages
 
 CONTROLLERS = [
     LoginController, LogoutController, MeApi,
@@ -27,7 +30,9 @@ CONTROLLERS = [
     BackupsApi, GroupsApi,
     RestoresApi, CatalogPages, CatalogApi,
     SettingsPages, SettingsApi,
-    LogsPages, AuditPages,
+    LogsPages, LogsApi, AuditPages, AuditApi, EventsApi,
     UsersApi, JobsApi,
+    CartridgesApi, DevicesApi, RetentionApi,
+    NotificationPages, RecipientsApi, TemplatesApi, NotificationsApi, UsersPages,
     HealthController,
 ]

@@ -26,7 +26,7 @@ class JobsApi(ApiController):
             raise NotFoundException(f"任务 {job_id} 还没有发布过进度")
         return latest.to_dict()
 
-    @get("/{job_id:str}/events", summary="任务进度的实时推送（SSE：progress、done、idle 事件）")
+    @get("/{job_id:str}/events", media_type="text/event-stream", summary="任务进度的实时推送（SSE：progress、done、idle 事件）")
     async def events(self, request: Request[Any, Any, Any], progress: Progress, job_id: FromPath[str],
                      last_event_id: Annotated[str | None, HeaderParameter(name="last-event-id")] = None) -> ServerSentEvent:
         return progress_stream(progress, job_id, last_event_id, limiter=request.app.state.get("stream_limiter"))

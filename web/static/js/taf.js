@@ -213,3 +213,123 @@
 
   document.addEventListener("DOMContentLoaded", start);
 })();
+
+// ===== 磁带（issue 15）: the act dialogs, the barcode typed back, the row menus =====
+// A dialog's content is fetched by htmx into <dialog id="tape-dialog"> and shown as a modal here;
+// a form inside it closes it once answered (an act's panel or the refusal shows on the page). An
+// act that cannot be undone is sent only once its barcode is typed back (the server checks again).
+(function () {
+  "use strict";
+
+  function dialogOf(node) { return node && node.closest ? node.closest("dialog") : null; }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "tape-dialog" && !target.open) {
+      target.showModal();
+      var first = target.querySelector("input:not([type=hidden]), select");
+      if (first) first.focus();
+    }
+    if (target && target.id === "tape-act") {
+      document.querySelectorAll("details.menu[open]").forEach(function (menu) { menu.open = false; });
+      target.scrollIntoView({ block: "nearest" });
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var source = event.detail.elt;
+    var dialog = dialogOf(source);
+    if (dialog && source.tagName === "FORM" && dialog.open) dialog.close();
+  });
+
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-type-back]")) return;
+    var typed = box.value.trim().toUpperCase() === box.getAttribute("data-type-back").toUpperCase();
+    var form = box.closest("form");
+    if (form) form.querySelectorAll("[data-needs-type-back]").forEach(function (button) { button.disabled = !typed; });
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!target.closest) return;
+    var closer = target.closest("[data-dialog-close]");
+    if (closer && dialogOf(closer)) { dialogOf(closer).close(); return; }
+    var inMenu = target.closest("details.menu");
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== inMenu || target.closest(".menu-items")) menu.open = false;
+    });
+  });
+})();
+
+// ===== 设置（issue 15）: the settings page's tabs; the address keeps the tab (#dingtalk), so a reload
+// or a shared link opens the same one =====
+(function () {
+  "use strict";
+
+  function show(name, remember) {
+    var tabs = document.querySelectorAll("[data-settings-tab]");
+    var known = false;
+    tabs.forEach(function (tab) { if (tab.getAttribute("data-settings-tab") === name) known = true; });
+    if (!known) return;
+    tabs.forEach(function (tab) {
+      var on = tab.getAttribute("data-settings-tab") === name;
+      tab.classList.toggle("active", on);
+      tab.setAttribute("aria-selected", on ? "true" : "false");
+    });
+    document.querySelectorAll("[data-settings-panel]").forEach(function (panel) {
+      panel.hidden = panel.getAttribute("data-settings-panel") !== name;
+    });
+    if (remember && window.history.replaceState) window.history.replaceState(null, "", "#" + name);
+  }
+
+  function start() {
+    if (!document.getElementById("settings")) return;
+    show(window.location.hash.replace("#", ""), false);
+    document.addEventListener("click", function (event) {
+      var tab = event.target.closest ? event.target.closest("[data-settings-tab]") : null;
+      if (tab) show(tab.getAttribute("data-settings-tab"), true);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();
+
+// ===== 日志（issue 15）: live rows arrive at the top of the log (htmx SSE); the table keeps the newest
+// MAX_ROWS, the "no lines" note goes once one arrived, and the live mark says whether the stream is open =====
+(function () {
+  "use strict";
+  var MAX_ROWS = 1000;
+
+  function state(on) {
+    var mark = document.querySelector(".live-state");
+    if (mark) mark.classList.toggle("off", !on);
+  }
+
+  document.addEventListener("htmx:sseOpen", function () { state(true); });
+  document.addEventListener("htmx:sseError", function () { state(false); });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var rows = event.target.id === "log-rows" ? event.target : null;
+    if (!rows) return;
+    var empty = document.querySelector(".log-empty");
+    if (empty) empty.hidden = rows.children.length > 0;
+    while (rows.children.length > MAX_ROWS) rows.removeChild(rows.lastElementChild);
+  });
+})();
+
+// ===== 角色（issue 15）: a control only operators may use ([data-operator-only]) is disabled for an auditor,
+// also in regions rendered once for every user (the dashboard's live part) =====
+(function () {
+  "use strict";
+
+  function disable(root) {
+    if (document.body.getAttribute("data-role") !== "auditor") return;
+    root.querySelectorAll("[data-operator-only]").forEach(function (control) {
+      control.disabled = true;
+      control.title = "审计员只能查看";
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { disable(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { disable(event.target); });
+})();
