@@ -149,6 +149,9 @@ def describe(error: BaseException) -> ErrorReport:
     if _is_database_error(error, _UNREACHABLE):
         return _report("数据库无法访问（请检查 DATABASE_URL 和数据库服务是否在运行；详细信息已写入日志）",
                        EXIT_DATABASE, detail)
+    if _is_database_error(error, _DATABASE) and any(words in str(error) for words in _DAMAGED):
+        return _report("数据库文件已损坏，无法读取（详细信息已写入日志；请停止服务，按《灾难恢复》从备份或磁带恢复台账）",
+                       EXIT_DATABASE, detail)
     if _is_database_error(error, _DATABASE):
         return _report("数据库拒绝了这个操作（详细信息已写入日志；请检查数据库用户的权限和数据库的状态）",
                        EXIT_FAILURE, detail)
@@ -176,6 +179,7 @@ def _report(message: str, exit_code: int, detail: str) -> ErrorReport:
 _DRIVERS = ("psycopg2", "eventsourcing", "sqlite3")
 _UNREACHABLE = frozenset({"OperationalError", "InterfaceError"})  # no connection, or it broke
 _DATABASE = frozenset({"DatabaseError", "PersistenceError"})  # any other refusal of the database
+_DAMAGED = ("file is not a database", "database disk image is malformed")  # SQLite's words for a bad file
 
 
 def _is_database_error(error: BaseException, kinds: frozenset[str]) -> bool:

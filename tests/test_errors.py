@@ -134,6 +134,11 @@ def test_os_and_database_errors_keep_their_meaning_in_chinese_with_the_detail_fo
     database = describe(sqlite3.OperationalError("unable to open database file"))
     assert database[:3] == ("数据库无法访问（请检查 DATABASE_URL 和数据库服务是否在运行；详细信息已写入日志）", 69, 503)
     assert database.detail == "OperationalError: unable to open database file"
+    for words in ("file is not a database", "database disk image is malformed"):
+        damaged = describe(sqlite3.DatabaseError(words))
+        assert damaged.message.startswith("数据库文件已损坏") and damaged[1:3] == (69, 503) and words in damaged.detail
+    refused = describe(sqlite3.IntegrityError("UNIQUE constraint failed"))
+    assert refused.message.startswith("数据库拒绝了这个操作") and refused[1:3] == (1, 500)
     denied = describe(PermissionError(13, "Permission denied", "/dev/sg3"))
     assert denied[:3] == ("没有权限访问 /dev/sg3（请检查文件或设备的访问权限）", 1, 500)
     assert "Permission denied" in denied.detail

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +75,49 @@ def fresh_installation(patch: Any, folder: Path, **settings: str) -> None:
     patch.setenv("LOG_FILE", str(folder / "logs" / "application.log"))
     for key, value in settings.items():
         patch.setenv(key, value)
+
+
+def installed(patch: Any, folder: Path, **settings: str) -> Any:
+    """A new installation under `folder` (see `fresh_installation`) built, with one user per role."""
+    from app.facade import make_app
+    from bootstrap import build
+    from tests.web.conftest import PASSWORD, ROLES
+
+    fresh_installation(patch, folder, **settings)
+    services = build()
+    for role in ROLES:
+        make_app(services).users.add(role, role, PASSWORD, actor="测试")
+    return services
+
+
+@contextmanager
+def served(services: Any, app: Any = None) -> Iterator[str]:
+    """`services` (or `app` over them) on uvicorn in a thread on a free loopback port; its base URL.
+    On leaving, the server stops and the services close."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from ledger import clock
+    from web.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app or create_app(services), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn 没有在 30 秒内启动"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        services.close()
+        clock.start_at(None)

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from app.facade import make_app
-from config.settings import DEFAULTS
 from kernel.progress import Progress
-from ledger import clock
-from tests.web.conftest import PASSWORD, ROLES
+from tests.web.conftest import PASSWORD
+from tests.web.seed import installed, served
 from web.app import create_app
 from web.pages import NAVIGATION
 
@@ -51,20 +48,10 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, Any]]:
     """The app on uvicorn in a thread, over a fresh SQLite ledger with one user per role."""
-    from bootstrap import build
-
     folder = tmp_path_factory.mktemp("browser")
     with pytest.MonkeyPatch.context() as patch:
-        for key in DEFAULTS:
-            patch.delenv(key, raising=False)
-        patch.delenv("TAF_USER", raising=False)
-        patch.setenv("TAF_ENV_FILE", str(folder / "absent.env"))
-        patch.setenv("DATA_DIR", str(folder / "data"))
-        patch.setenv("LOG_FILE", str(folder / "logs" / "application.log"))
-        services = build()
+        services = installed(patch, folder)
         taf = make_app(services)
-        for role in ROLES:
-            taf.users.add(role, role, PASSWORD, actor="测试")
         taf.settings.change("active_groups", "6", actor="admin")
         taf.settings.change("compression_level", "7", actor="admin")
         for number in range(1, 4):  # something for the inventory and job pages to show
@@ -73,22 +60,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any,
         services.ledger.request_backup("browser-monthly", kind="manual", sources=["/srv/财务"], group="2026-12",
                                        params={}, by="operator")
         services.catch_up()
-        port = free_port()
         app = create_app(services)
-        uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not uvicorn_server.started:
-            assert time.monotonic() < deadline, "uvicorn 没有在 30 秒内启动"
-            time.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}", services, app
-        finally:
-            uvicorn_server.should_exit = True
-            thread.join(timeout=15)
-            services.close()
-            clock.start_at(None)
+        with served(services, app) as base:
+            yield base, services, app
 
 
 @pytest.fixture(scope="module")

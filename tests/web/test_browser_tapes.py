@@ -10,23 +10,18 @@ does the same with the default retention. Screenshots at 1366×768 go to the art
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
 from app.facade import make_app
-from config.settings import DEFAULTS
-from ledger import clock
 from tests.web import test_browser
 from tests.web.conftest import PASSWORD, ROLES
-from tests.web.test_browser import SMALL, fits_the_width, free_port, screenshot
+from tests.web.seed import fresh_installation, served
+from tests.web.test_browser import SMALL, fits_the_width, screenshot
 from tests.web.test_tapes_api import ACT_SECONDS, shelf_story
-from web.app import create_app
 
 browser = test_browser.browser  # one Chromium for this module too
 
@@ -37,33 +32,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]
 
     folder = tmp_path_factory.mktemp("browser-tapes")
     with pytest.MonkeyPatch.context() as patch:
-        for key in DEFAULTS:
-            patch.delenv(key, raising=False)
-        patch.delenv("TAF_USER", raising=False)
-        patch.setenv("TAF_ENV_FILE", str(folder / "absent.env"))
-        patch.setenv("DATA_DIR", str(folder / "data"))
-        patch.setenv("LOG_FILE", str(folder / "logs" / "application.log"))
-        patch.setenv("VTL_CAPACITY", "8M")
-        patch.setenv("VTL_SLOTS", "4")
+        fresh_installation(patch, folder, VTL_CAPACITY="8M", VTL_SLOTS="4")
         services = build()
         shelf_story(services)
         for role in ROLES:
             make_app(services).users.add(role, role, PASSWORD, actor="测试")
-        port = free_port()
-        running = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=running.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not running.started:
-            assert time.monotonic() < deadline, "uvicorn 没有在 30 秒内启动"
-            time.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}", services
-        finally:
-            running.should_exit = True
-            thread.join(timeout=15)
-            services.close()
-            clock.start_at(None)
+        with served(services) as base:
+            yield base, services
 
 
 def tapes_page(browser: Any, base: str, name: str) -> Page:
