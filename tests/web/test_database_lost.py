@@ -12,8 +12,8 @@ from litestar.testing import TestClient
 
 from tests.web.conftest import sign_in
 from web.app import create_app
-from web.pages import NAVIGATION
 from web.areas.dashboard import SNAPSHOT_SECONDS
+from web.pages import NAVIGATION
 
 
 def test_every_page_says_the_database_is_unreachable_and_none_is_an_internal_error(web_services: Any,
