@@ -84,6 +84,12 @@ def signed_in(browser: Browser, base: str, name: str, viewport: dict[str, int] =
     return page
 
 
+def settled(page: Page) -> None:
+    """Wait until htmx has loaded and settled what it swapped in: a click or a keystroke before that
+    finds no listener on the new elements (seen on a loaded machine)."""
+    page.wait_for_function("() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def screenshot(page: Page, name: str) -> Path:
     size = page.viewport_size or SMALL
     path = artifacts() / f"web-{name}-{size['width']}x{size['height']}.png"

@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 
 from tests.web import test_browser
 from tests.web.seed import source_tree
-from tests.web.test_browser import SMALL, fits_the_width, screenshot
+from tests.web.test_browser import SMALL, fits_the_width, screenshot, settled
 from tests.web.test_serve import ROOT, serving
 
 browser = test_browser.browser  # one Chromium for this module too
@@ -63,7 +63,11 @@ def test_a_backup_asks_for_a_tape_on_the_dashboard_and_runs_to_done_without_a_re
 
     # Pick the folder in the server's folder browser (only what BACKUP_ALLOWED_ROOTS holds is offered).
     browser_box = page.locator("#folder-browser")
+    expect(browser_box.get_by_role("button", name=str(service["source"].parent))).to_be_visible()
+    settled(page)
     browser_box.get_by_role("button", name=str(service["source"].parent)).click()
+    expect(browser_box.locator(".folder", has_text="财务")).to_be_visible()
+    settled(page)
     browser_box.locator(".folder", has_text="财务").get_by_role("button", name="选择").click()
     expect(page.locator("#sources")).to_have_value(str(service["source"]))
     assert fits_the_width(page)

@@ -20,7 +20,7 @@ from app.facade import make_app
 from notify.standin import StandIn, start_standin
 from tests.web import test_browser
 from tests.web.seed import installed, served
-from tests.web.test_browser import SMALL, fits_the_width, screenshot, signed_in
+from tests.web.test_browser import SMALL, fits_the_width, screenshot, settled, signed_in
 
 browser = test_browser.browser  # one Chromium for this module too
 TOKEN = "standin-token-for-settings-0042"
@@ -199,7 +199,7 @@ def test_templates_preview_as_one_types_and_users_get_roles_and_tokens(browser: 
     editor = page.locator("#templates")
     expect(editor.locator(".template-editor h3")).to_contain_text("备份失败")
     # The editor just swapped in: typing before htmx has settled it would find no listener yet.
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    settled(page)
     editor.get_by_label("标题").fill("【机房】备份失败 {{ job_id }}")
     preview = page.locator("#template-preview")
     expect(preview.locator(".message-title")).to_contain_text("【机房】备份失败 ")
