@@ -174,25 +174,20 @@ def sqlite_ledger(folder: Path) -> Ledger:
                        "LEDGER_SQLITE_DBNAME": str(folder / "ledger.db")})
 
 
-def fresh_postgres() -> None:
-    import psycopg2
-
-    admin = psycopg2.connect(host=PG["host"], port=PG["port"], user=PG["user"], dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {PG['dbname']}")
-        cursor.execute(f"CREATE DATABASE {PG['dbname']} ENCODING 'UTF8' TEMPLATE template0")
-    admin.close()
+def fresh_postgres(dbname: str = PG["dbname"]) -> None:
+    drop_postgres(dbname, recreate=True)
 
 
-def drop_postgres() -> None:
+def drop_postgres(dbname: str = PG["dbname"], *, recreate: bool = False) -> None:
     """The 5-million-file database is several GiB: not left behind on the shared server."""
     import psycopg2
 
     admin = psycopg2.connect(host=PG["host"], port=PG["port"], user=PG["user"], dbname="postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {PG['dbname']}")
+        cursor.execute(f"DROP DATABASE IF EXISTS {dbname}")
+        if recreate:
+            cursor.execute(f"CREATE DATABASE {dbname} ENCODING 'UTF8' TEMPLATE template0")
     admin.close()
 
 
@@ -279,10 +274,13 @@ def queries(view: CatalogView, count: int, seed: int) -> list[tuple[str, str, st
     return chosen[:count] if count < len(chosen) else chosen
 
 
-def measure_search(name: str, view: CatalogView, plan: list[tuple[str, str, str]]) -> None:
+def measure_search(name: str, view: CatalogView, plan: list[tuple[str, str, str]], detail: bool = True) -> list[float]:
+    """Runs `plan` once (after five warm-up queries), prints the figures (by category too, with
+    `detail`); returns every query's milliseconds, in `plan`'s order."""
     for _, pattern, group in plan[:5]:
         view.search(SearchQuery(pattern=pattern, group=group))
     timings: dict[str, list[float]] = {}
+    in_order: list[float] = []
     full_pages = {}
     slowest = (0.0, "")
     for category, pattern, group in plan:
@@ -290,32 +288,38 @@ def measure_search(name: str, view: CatalogView, plan: list[tuple[str, str, str]
         rows = view.search(SearchQuery(pattern=pattern, group=group))
         elapsed = (time.perf_counter() - started) * 1000
         timings.setdefault(category, []).append(elapsed)
+        in_order.append(elapsed)
         full_pages[category] = full_pages.get(category, 0) + (len(rows) >= 100)
         if elapsed > slowest[0]:
             slowest = (elapsed, f"{pattern!r}{'，组 ' + group if group else ''}，{len(rows)} 行")
     everything = [t for values in timings.values() for t in values]
     print(f"  {name}：{len(everything)} 次查询，中位数 {statistics.median(everything):.1f} ms，"
           f"p95 {percentile(everything, 95):.1f} ms，最慢 {slowest[0]:.0f} ms（{slowest[1]}）")
-    for category, values in sorted(timings.items()):
+    for category, values in sorted(timings.items()) if detail else ():
         print(f"    {category:<14} {len(values):>4} 次  中位数 {statistics.median(values):7.1f} ms  "
               f"p95 {percentile(values, 95):7.1f} ms  最慢 {max(values):7.1f} ms  满 100 行 {full_pages[category]} 次")
+    return in_order
 
 
-def measure_tree(name: str, view: CatalogView, rounds: int = 5, budget: float = 60.0) -> None:
+def measure_tree(name: str, view: CatalogView, rounds: int = 5, budget: float = 60.0,
+                 paths: tuple[str, ...] = ("", ROOTS[0][0])) -> list[float]:
     """The tree of each group's top and of its largest folder (`CatalogView.tree`), `rounds` times each,
-    or fewer when they take longer than `budget` seconds in all (reading every row below, they did)."""
+    or fewer when they take longer than `budget` seconds in all (reading every row below, they did);
+    returns each call's milliseconds."""
     timings: list[float] = []
     begun = time.perf_counter()
     for _ in range(rounds):
         for group in GROUPS:
-            for path in ("", ROOTS[0][0]):
+            for path in paths:
                 if timings and time.perf_counter() - begun > budget:
                     break
                 started = time.perf_counter()
                 view.tree(group, path)
                 timings.append((time.perf_counter() - started) * 1000)
-    print(f"  {name} 文件树（备份组的顶层与 {ROOTS[0][0]}，{len(timings)} 次）：中位数 "
+    where = "与".join(path or "备份组的顶层" for path in paths)
+    print(f"  {name} 文件树（{where}，{len(timings)} 次）：中位数 "
           f"{statistics.median(timings):.1f} ms，p95 {percentile(timings, 95):.1f} ms，最慢 {max(timings):.1f} ms", flush=True)
+    return timings
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -46,23 +46,33 @@ def main() -> None:
     parser.add_argument("--solid-mib", type=int, default=16)
     parser.add_argument("--level", type=int, default=1)
     args = parser.parse_args()
+    measure(args.files, args.solid_mib, args.level)
+
+
+def measure(files: int = 12000, solid_mib: int = 16, level: int = 1) -> dict[str, int]:
+    """Back up `files` small files and restore one both ways; prints the figures and returns them
+    (bytes: `partial` and `whole` read from tape, the file's `solid_block`, the `package`)."""
     work = Path(tempfile.mkdtemp(prefix="taf-bench-partial-"))
+    saved = dict(os.environ)
     try:
         source = work / "源"
-        total = make_tree(source, args.files, random.Random(20261218))
+        total = make_tree(source, files, random.Random(20261218))
+        os.environ.pop("DATABASE_URL", None)
         os.environ.update({
             "TAF_ENV_FILE": str(work / "absent.env"), "DATA_DIR": str(work / "data"),
             "LOG_FILE": str(work / "data" / "logs" / "app.log"), "VTL_DIR": str(work / "vtl"),
             "VTL_CAPACITY": str(total * 3 + (256 << 20)), "VTL_SLOTS": "2",
-            "SOLID_BLOCK_SIZE": str(args.solid_mib * MIB), "MAX_FILE_SIZE": str(3 << 30),
+            "SOLID_BLOCK_SIZE": str(solid_mib * MIB), "MAX_FILE_SIZE": str(3 << 30),
             "TAF_USER": "基准测试",
         })
-        run(source, work, total, args)
+        return run(source, work, total, argparse.Namespace(files=files, solid_mib=solid_mib, level=level))
     finally:
+        os.environ.clear()
+        os.environ.update(saved)  # a caller that goes on measuring keeps its own installation
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(source: Path, work: Path, total: int, args: argparse.Namespace) -> None:
+def run(source: Path, work: Path, total: int, args: argparse.Namespace) -> dict[str, int]:
     from backup import service as backup_service
     from bootstrap import build
     from restore import layouts
@@ -106,6 +116,7 @@ def run(source: Path, work: Path, total: int, args: argparse.Namespace) -> None:
         print(f"{'读取方式':<14}{'从磁带读取 字节':>16}{'÷ 固实块':>10}{'÷ 数据包':>10}{'计划估计 字节':>16}")
         for name, read, plan in (("只读所需固实块", partial, planned), ("整个数据包（旧）", whole, whole_planned)):
             print(f"{name:<14}{read:>16}{read / folder_size:>10.3f}{read / package:>10.4f}{plan:>16}")
+        return {"partial": partial, "whole": whole, "solid_block": folder_size, "package": package}
     finally:
         services.close()
 

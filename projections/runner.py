@@ -18,7 +18,10 @@ log = logging.getLogger("taf.projections")
 # catalog): a batch ends where the next event would take it past this, or at `batch` events.
 BATCH_ROWS = 100_000
 # Stored bytes read in one page of events, about (the page shrinks when events are large).
-PAGE_BYTES = 64 << 20
+PAGE_BYTES = 32 << 20
+# Events in a view's first page: its events' size is not known yet, and a thousand stored
+# manifests would be hundreds of MiB before the page could shrink; later pages grow to `batch`.
+FIRST_PAGE = 100
 
 
 class Projector:
@@ -58,7 +61,7 @@ class Projector:
     def _catch_up_view(self, view: View) -> int:
         applied = 0
         position = view.position()
-        page = self.batch
+        page = min(self.batch, FIRST_PAGE)
         while True:
             notifications = self.ledger.recorder.select_notifications(
                 position, page, topics=view.topics, inclusive_of_start=False)

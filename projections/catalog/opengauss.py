@@ -24,6 +24,11 @@ class OpenGaussSearch(PostgresSearch):
                 " USING gin (to_tsvector('ngram', base))",
                 "CREATE INDEX IF NOT EXISTS catalog_dirs_ngram ON catalog_dirs USING gin (to_tsvector('ngram', path))"]
 
+    def _serial_scans(self) -> list[str]:
+        """Nothing: openGauss plans serially unless `query_dop` is raised, and names its own table
+        options."""
+        return []
+
     def _dir_ids_like(self, text: str, like: str) -> list[int]:
         if len(text) < self.indexed_length:
             return super()._dir_ids_like(text, like)

@@ -15,7 +15,7 @@ from typing import Any
 
 from projections.catalog import limits
 from projections.catalog.query import ESCAPE, Checks, Dirs, Scope, clauses_of, values_of
-from projections.catalog.schema import dir_key
+from projections.catalog.schema import TABLE_NAMES, dir_key
 from projections.catalog.search import CatalogSearch
 from projections.store import Cursor
 
@@ -52,6 +52,7 @@ class PostgresSearch(CatalogSearch):
     def ddl(self) -> list[str]:
         return ["CREATE INDEX IF NOT EXISTS catalog_runs_chars ON catalog_runs USING gin (chars)",
                 *self._text_indexes(),
+                *self._serial_scans(),
                 # Made anew, not replaced: a view whose columns changed type cannot be replaced.
                 "DROP VIEW IF EXISTS catalog_files",
                 f"CREATE VIEW catalog_files AS {self.files_view()}"]
@@ -60,6 +61,16 @@ class PostgresSearch(CatalogSearch):
         return ["CREATE EXTENSION IF NOT EXISTS pg_trgm",
                 "CREATE INDEX IF NOT EXISTS catalog_entries_trgm ON catalog_entries USING gin (base gin_trgm_ops)",
                 "CREATE INDEX IF NOT EXISTS catalog_dirs_trgm ON catalog_dirs USING gin (path gin_trgm_ops)"]
+
+    def _serial_scans(self) -> list[str]:
+        """No parallel scans of the catalog's tables. Every catalog query reads a bounded few rows by
+        index, so workers only add their start-up and a copy of the plan each (with a folder-id array
+        of tens of thousands in it); yet the planner, guessing a run-to-row range join at 222,000 rows
+        a run, chose a parallel scan of every run in a group's id range for the group's top folder:
+        30–100 ms instead of 1 ms at 2 million files, and 0.9–1.1 s instead of 0.2 s for a search
+        passing 65,000 folder ids (docs/性能.md, 规模（issue 18）). ALTER TABLE … SET takes a lock
+        that loading and reading do not wait for."""
+        return [f"ALTER TABLE {table} SET (parallel_workers = 0)" for table in TABLE_NAMES]
 
     def extra_sql(self, key: str) -> str:
         sql = f"(f.extra::json ->> '{key}')"
@@ -221,7 +232,7 @@ class PostgresSearch(CatalogSearch):
         """Windows of the newest rows (`_windows`); then every other match, rare by then, through the
         text index and sorted — or, for a pattern too short for that index (`chars` given), through
         the runs that hold all its characters (when they hold under 1/CHAR_RUNS_SHARE of the rows
-        left; else one parallel scan of the table is quicker than reading them by id). The OFFSET 0
+        left; else one scan of the table is quicker than reading them by id). The OFFSET 0
         fence makes the planner fetch all matches (the text index) rather than walk ids hoping to
         stop early.
         """

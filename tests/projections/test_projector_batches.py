@@ -83,3 +83,25 @@ def test_pages_of_large_stored_events_shrink_to_a_byte_budget(services: Any, mon
     view = CatalogView(services.store)
     Projector(ledger, [view], batch=3).catch_up()
     assert pages[0] == 3 and set(pages[1:]) == {1} and view.count() == 300
+
+
+def test_the_first_page_is_small_and_later_pages_grow_while_events_are_small(services: Any,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A view's first page is FIRST_PAGE events (their size is unknown: a thousand stored manifests
+    would be hundreds of MiB); small events then let the pages grow to the batch."""
+    from projections.audit import AuditLogView
+    from projections.runner import FIRST_PAGE
+
+    for number in range(FIRST_PAGE * 4):
+        services.ledger.register_cartridge(f"T{number:05d}L9")
+    asked: list[int] = []
+    select = services.ledger.recorder.select_notifications
+
+    def counted(start: int, limit: int, *args: Any, **kwargs: Any) -> Any:
+        asked.append(limit)
+        return select(start, limit, *args, **kwargs)
+
+    monkeypatch.setattr(services.ledger.recorder, "select_notifications", counted)
+    view = AuditLogView(services.store)
+    Projector(services.ledger, [view], batch=1000).rebuild(["audit_log"])
+    assert asked[0] == FIRST_PAGE < 1000 and asked[1] == 1000  # small events: the next page is the whole batch

@@ -1,0 +1,83 @@
+"""On PostgreSQL the catalog's queries run without parallel workers, even where the planner's costs
+favour them (`PostgresSearch._serial_scans`): every catalog query reads a bounded few rows, and a
+parallel plan chosen on a misjudged range join made a group's top folder 30–100 times slower."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from app.facade import make_app
+from projections.catalog import SearchQuery
+from projections.catalog.schema import TABLE_NAMES
+
+NS = 1_000_000_000
+ROOT = "/srv/共享"
+
+
+def record(services: Any, group: str, barcode: str, files: int) -> None:
+    ledger = services.ledger
+    cartridge = ledger.register_cartridge(barcode)
+    for number in range(1, 3):
+        items = [{"path": f"部门{n % 7}/项目{n % 13}/报告{n:05d}.docx", "root": ROOT, "kind": "file", "size": n,
+                  "mtime_ns": (1_700_000_000 + n) * NS, "mode": 0o644, "sha256": "0" * 64,
+                  "member": f"srv/共享/部门{n % 7}/项目{n % 13}/报告{n:05d}.docx", "chunk_index": 0,
+                  "total_chunks": 1, "chunk_offset": 0, "chunk_length": n, "state": "ok"}
+                 for n in range(number * files, (number + 1) * files)]
+        cartridge.record_package(job_id=f"job-{group}", package_id=f"{barcode}-{number}", group=group,
+                                 sequence=number, tape_file=number, header_block=10 * number,
+                                 payload_block=10 * number + 2, payload_blocks=5, payload_bytes=1234,
+                                 payload_sha256="f" * 64, compression="lzma2", manifest=items)
+    ledger.save(cartridge)
+
+
+def parallel_nodes(services: Any, monkeypatch: pytest.MonkeyPatch, act: Any) -> list[str]:
+    """The Gather nodes in the plans of every SELECT of the catalog's tables sent while `act()` runs
+    (the projector's own position, read on the way, is not the catalog's)."""
+    store = services.store
+    query = store.query
+    found: list[str] = []
+
+    def planned(sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        if sql.lstrip().upper().startswith("SELECT") and "catalog_" in sql:
+            [(plan,)] = query(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            text = plan if isinstance(plan, str) else json.dumps(plan)
+            found.extend(node for node in ("Gather Merge", "Gather") if f'"{node}"' in text)
+        return query(sql, params)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "query", planned)
+        act()
+    return found
+
+
+@pytest.mark.parametrize("store_kind", ["postgresql"], indirect=True)
+def test_catalog_queries_are_planned_without_parallel_workers(services: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    record(services, "2026-01", "TAF001L9", 3_000)
+    record(services, "2026-02", "TAF002L9", 3_000)
+    catalog = make_app(services).catalog
+    catalog.groups()  # caught up
+    with services.store.transaction() as cursor:
+        cursor.execute("ANALYZE")
+        # Parallel workers cost nothing here: any plan that may use them will.
+        for setting in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size",
+                        "min_parallel_index_scan_size"):
+            cursor.execute(f"SET {setting} = 0")
+
+    def browse() -> None:
+        catalog.tree("2026-02", "")
+        catalog.tree("2026-02", ROOT)
+        services.catalog.search(SearchQuery(pattern="报告", group="2026-01"))
+        services.catalog.search(SearchQuery(pattern="项目1"))
+        services.catalog.under(f"{ROOT}/部门3", "2026-02")
+
+    assert parallel_nodes(services, monkeypatch, browse) == []
+    # The control: without the tables' option the same calls are planned with workers.
+    with services.store.transaction() as cursor:
+        for table in TABLE_NAMES:
+            cursor.execute(f"ALTER TABLE {table} RESET (parallel_workers)")
+    assert parallel_nodes(services, monkeypatch, browse)
+    services.catalog.create()  # as every process that opens the catalog does
+    assert parallel_nodes(services, monkeypatch, browse) == []
