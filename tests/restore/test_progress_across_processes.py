@@ -102,7 +102,9 @@ def _asked_for(barcode: str) -> str:
 
 
 def _waiting_for_either(status: dict[str, Any]) -> bool:
-    return status["progress"]["phase"] == "wait_tape" and status["progress"]["request"] in map(_asked_for, FOLDERS)
+    # The job's status comes from the read model, its progress straight from the store: wait for both.
+    return (status["status"] == "waiting_tape" and status["progress"]["phase"] == "wait_tape"
+            and status["progress"]["request"] in map(_asked_for, FOLDERS))
 
 
 def _watch(settings_env: dict[str, str], job_id: str, seen: list[Progress]) -> threading.Thread:
@@ -143,7 +145,7 @@ def test_another_process_reads_the_restores_phase_files_and_bytes_while_it_runs(
             library.insert(wanted)
 
         # It reads that one, then asks for the other: the reader sees what is done so far.
-        second = _until(reader, job_id, restoring, lambda s: s["progress"]["request"] == _asked_for(other),
+        second = _until(reader, job_id, restoring, lambda s: s["status"] == "waiting_tape" and s["progress"]["request"] == _asked_for(other),
                         "第二次换盘请求")
         progress = second["progress"]
         done_files, done_bytes = _files(source / FOLDERS[wanted])
