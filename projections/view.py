@@ -12,6 +12,9 @@ def event_name(domain_event: Any) -> str:
     """`Cartridge.Labelled` → "Cartridge.Labelled"; `Job.Started` on a backup job stays "Job.Started"."""
     return type(domain_event).__qualname__
 
+# The advisory lock that serialises making the views' tables on PostgreSQL and openGauss.
+VIEW_DDL_LOCK_KEY = 0x7AF_1ED6E6
+
 
 class View:
     """Subclasses set `name`, `tables` (DDL per dialect) and `handle_<Aggregate>_<Event>` methods."""
@@ -38,6 +41,10 @@ class View:
 
     def create(self) -> None:
         with self.store.transaction() as cursor:
+            if self.store.dialect == "postgresql":
+                # Every process makes its views on start; two doing so at once (a worker and a CLI
+                # command) would race on DROP/CREATE VIEW. One at a time, each in its transaction.
+                cursor.execute(f"SELECT pg_advisory_xact_lock({VIEW_DDL_LOCK_KEY})")
             for statement in self.ddl():
                 cursor.execute(statement)
 

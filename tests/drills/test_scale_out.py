@@ -69,7 +69,9 @@ def test_two_workers_on_redis_run_two_jobs_at_once_without_sharing_a_cartridge(
         while len(summaries) < 2:
             assert time.monotonic() < deadline, "两个备份任务没有在 4 分钟内完成"
             for job in jobs:
-                status = run_cli("backup", "status", job, "--json").json()
+                shown = run_cli("backup", "status", job, "--json")
+                status = shown.json()
+                assert shown.code == 0 and "status" in status, (shown.code, shown.out, shown.err)
                 if status["status"] in {"succeeded", "partial", "failed", "cancelled"}:
                     summaries[job] = status
             time.sleep(1)
