@@ -16,11 +16,9 @@ import pytest
 from jobs.report_render import SUMMARY_LABELS, cell
 from ledger.rules.locations import location_text
 from tests.conftest import run_cli
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 def artifacts() -> Path:

@@ -94,18 +94,16 @@ def installed(patch: Any, folder: Path, **settings: str) -> Any:
 def served(services: Any, app: Any = None) -> Iterator[str]:
     """`services` (or `app` over them) on uvicorn in a thread on a free loopback port; its base URL.
     On leaving, the server stops and the services close."""
-    import socket
     import threading
     import time
 
     import uvicorn
 
     from ledger import clock
+    from tests.web.test_serve import free_port
     from web.app import create_app
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app or create_app(services), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

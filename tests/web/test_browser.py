@@ -9,7 +9,6 @@ One server and one browser serve the whole module, to keep it quick.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,12 +36,6 @@ def artifacts() -> Path:
     folder = Path(os.environ.get("TAF_TEST_ARTIFACTS") or ROOT / "tests" / "artifacts")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
