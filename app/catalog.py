@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from app.answer_cache import AnswerCache
 from app.errors import BadRequest, Unknown
 from media.devices import device_spec, open_session
 from projections.catalog import CatalogView, SearchQuery
@@ -31,6 +32,8 @@ FOLDER_UNKNOWN = "备份组 {group} 中没有文件夹 {path}"
 FOLDER_UNKNOWN_ADVICE = "请检查路径（完整路径，区分大小写），或先浏览上一级文件夹"
 NOT_A_FOLDER = "{path} 是文件，不是文件夹"
 FOLDER_PAGE, FOLDER_PAGE_MAX = 200, 1000
+# Catalog rows of search answers kept for asking again (app.answer_cache): some tens of MiB at most.
+SEARCH_ROWS_KEPT = 20_000
 
 
 class CatalogDeps(RecoveryServices, Protocol):
@@ -207,6 +210,7 @@ def with_every_chunk(catalog: CatalogView, rows: list[dict[str, Any]]) -> list[d
 class Catalog:
     def __init__(self, deps: CatalogDeps) -> None:
         self._deps = deps
+        self._answers: AnswerCache[SearchResult] = AnswerCache(SEARCH_ROWS_KEPT)
 
     def search(self, fragment: str = "", *, group: str = "", type: str = "", since: str | None = None,
                until: str | None = None, limit: int = 100) -> SearchResult:
@@ -217,10 +221,16 @@ class Catalog:
         start, stop = parse_when(since), parse_when(until, end=True)
         catalog = self._deps.catalog
         self._deps.projector.catch_up(["catalog"])
+        question, version = (fragment, group, type, start, stop, limit), catalog.position()
+        kept = self._answers.get(question, version)
+        if kept is not None:
+            return kept
         check_group(catalog, group)
         rows = catalog.search(SearchQuery(pattern=fragment, group=group, ext=type, since=start, until=stop,
                                           limit=limit))
-        return SearchResult(collapse(with_every_chunk(catalog, rows)), len(rows) >= limit)
+        result = SearchResult(collapse(with_every_chunk(catalog, rows)), len(rows) >= limit)
+        self._answers.put(question, version, result, len(rows))
+        return result
 
     def tree(self, group: str, path: str = "") -> Folder:
         """The folders and files directly inside `path` (the top when empty) in `group`, each with

@@ -9,7 +9,7 @@ lifecycle rules at the replayed moment. The live views are not touched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -67,8 +67,8 @@ class RuntimeAsOf(RuntimeSettings):
     def changed(self) -> dict[str, Any]:
         return {key: setting.value for key, setting in self.as_of.changed.items()}
 
-    def effective(self, key: str) -> Any:
-        return self.as_of.value(key, super().effective)
+    def effective(self, key: str, changed: Mapping[str, Any] | None = None) -> Any:
+        return self.as_of.value(key, super().effective)  # the replayed values, whatever the caller read
 
     def secret(self, key: str) -> str:
         return ""  # a replay shows settings, it never uses a secret

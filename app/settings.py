@@ -7,6 +7,7 @@ before they enter the ledger and shown masked, old value and new; every change n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -87,10 +88,11 @@ class RuntimeSettings:
         self.secret_box = secret_box
 
     def changed(self) -> dict[str, Any]:
-        return dict(self.ledger.settings().values)
+        return dict(self.ledger.setting_values())
 
-    def effective(self, key: str) -> Any:
-        changed = self.ledger.settings().values
+    def effective(self, key: str, changed: Mapping[str, Any] | None = None) -> Any:
+        """`changed`: the ledger's values when the caller has them already (one read for many keys)."""
+        changed = self.ledger.setting_values() if changed is None else changed
         if key in changed:
             value = changed[key]
             return value["hint"] if isinstance(value, dict) and "hint" in value else value
@@ -102,7 +104,7 @@ class RuntimeSettings:
 
     def secret(self, key: str) -> str:
         """A secret setting in clear (for the process that uses it, never for display)."""
-        value = self.ledger.settings().values.get(key)
+        value = self.ledger.setting_values().get(key)
         if isinstance(value, dict) and "ciphertext" in value:
             return self.secret_box.open(value["ciphertext"])
         return str(self.effective(key) or "")
@@ -207,7 +209,7 @@ class SettingsService:
         changed = self._runtime.changed()
         rows = []
         for key in runtime_keys():
-            value = self._runtime.effective(key)
+            value = self._runtime.effective(key, changed)
             if key in SECRET_KEYS and key not in changed:
                 value = secret_hint(str(value or ""))
             source = SOURCE_LEDGER if key in changed else (

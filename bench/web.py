@@ -6,12 +6,16 @@ reach a browser that follows the operation log (one stream, and 50 at once), and
 a second a stream delivers while it catches up with a backlog.
 
     python bench/web.py [--files N] [--jobs N] [--clients 50] [--seconds 10] [--client wrk|httpx]
-                        [--backlog 3000]
+                        [--backlog 3000] [--workers 1] [--fragments 6000]
+
+The search is measured twice: the same question every time (answered from the kept answers after
+the first, app.answer_cache) and a different question every time (--fragments pieces of catalogued
+paths, asked in turn: every request searches).
 
 A fresh data folder is filled through the ledger: --jobs finished backup jobs over six monthly
 groups, and a catalog of --files file versions (bench/catalog.py's file server, six full backups).
-Then `python main.py serve --role web` serves it (the web tier alone, as deployed beside a worker)
-and a second process serves the bare handler with the same uvicorn settings. The load comes from
+Then `python main.py serve --role web` serves it (the web tier alone, as deployed beside a worker;
+--workers processes) and uvicorn serves the bare handler with the same settings. The load comes from
 `wrk` (Debian's package, `scripts/test-tools.sh` installs it: a C client that leaves the cores to
 the server) or, without it, httpx (asyncio) in this process — whose own cost on two cores shows in
 every figure, the bare handler's too. Signed in as an operator with a session cookie. Goal: p99 <
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import itertools
 import os
 import random
 import re
@@ -45,15 +50,13 @@ GOAL_P99_MS = 200.0
 ROUNDS = 15  # events recorded for the time one stream takes to deliver one
 PASSWORD = "bench-password-14"
 BARE = """
-import sys
-import uvicorn
 from litestar import Litestar, get
 
 @get("/", sync_to_thread=False)
 def constant() -> dict[str, str]:
     return {"status": "ok"}
 
-uvicorn.run(Litestar([constant]), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+app = Litestar([constant])
 """
 
 
@@ -135,11 +138,15 @@ def signed_in(base: str) -> httpx.Cookies:
         return client.cookies
 
 
-async def httpx_load(url: str, cookies: httpx.Cookies | None, clients: int, seconds: float) -> dict[str, Any]:
-    """GETs of `url` by `clients` concurrent clients for `seconds`; latencies in ms, failures."""
+async def httpx_load(url: str, cookies: httpx.Cookies | None, clients: int, seconds: float,
+                     paths: list[str] | None = None) -> dict[str, Any]:
+    """GETs of `url` (or of `paths` in turn on its server) by `clients` concurrent clients for
+    `seconds`; latencies in ms, failures."""
     latencies: list[float] = []
     failures = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    base = str(httpx.URL(url).copy_with(path="/", query=None)).rstrip("/")
+    urls = itertools.cycle([base + path for path in paths] if paths else [url])
     async with httpx.AsyncClient(cookies=cookies, limits=limits, timeout=60) as client:
         await client.get(url)  # warm: templates compiled, caches filled
         stop = time.perf_counter() + seconds
@@ -148,7 +155,7 @@ async def httpx_load(url: str, cookies: httpx.Cookies | None, clients: int, seco
             nonlocal failures
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                answer = await client.get(url)
+                answer = await client.get(next(urls))
                 latencies.append(1000 * (time.perf_counter() - started))
                 failures += answer.status_code != 200
 
@@ -163,14 +170,29 @@ async def httpx_load(url: str, cookies: httpx.Cookies | None, clients: int, seco
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk_load(url: str, cookies: httpx.Cookies | None, clients: int, seconds: float) -> dict[str, Any]:
-    """The same load from wrk (one thread, `clients` connections), its figures read from its report."""
+def wrk_script(paths: list[str]) -> str:
+    """A wrk script asking for `paths` one after another, whichever connection asks."""
+    quoted = ",\n".join('"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"' for path in paths)
+    return (f"local paths = {{\n{quoted}\n}}\nlocal next_path = 0\n"
+            "request = function()\n  next_path = next_path % #paths + 1\n"
+            "  return wrk.format(\"GET\", paths[next_path])\nend\n")
+
+
+def wrk_load(url: str, cookies: httpx.Cookies | None, clients: int, seconds: float,
+             paths: list[str] | None = None) -> dict[str, Any]:
+    """The same load from wrk (one thread, `clients` connections), its figures read from its report;
+    with `paths`, each request asks for the next of them on `url`'s server instead of `url`."""
     header = "; ".join(f"{name}={value}" for name, value in (cookies or {}).items())
     httpx.get(url, cookies=cookies, timeout=60)  # warm
     command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--latency", "--timeout", "30s", url]
     if header:
         command[1:1] = ["-H", f"Cookie: {header}"]
-    report = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as script:
+        if paths:
+            script.write(wrk_script(paths))
+            script.flush()
+            command[1:1] = ["-s", script.name]
+        report = subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
     def latency(pct: str) -> float:
         found = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", report, flags=re.M)
@@ -183,10 +205,32 @@ def wrk_load(url: str, cookies: httpx.Cookies | None, clients: int, seconds: flo
             "failures": (int(bad.group(1)) if bad else 0) + (int(errors.group(1)) if errors else 0)}
 
 
-def measure(client: str, url: str, cookies: httpx.Cookies | None, clients: int, seconds: float) -> dict[str, Any]:
+def measure(client: str, url: str, cookies: httpx.Cookies | None, clients: int, seconds: float,
+            paths: list[str] | None = None) -> dict[str, Any]:
     if client == "wrk":
-        return wrk_load(url, cookies, clients, seconds)
-    return asyncio.run(httpx_load(url, cookies, clients, seconds))
+        return wrk_load(url, cookies, clients, seconds, paths)
+    return asyncio.run(httpx_load(url, cookies, clients, seconds, paths))
+
+
+def search_path(fragment: str) -> str:
+    return "/api/v1/catalog/search?" + str(httpx.QueryParams({"q": fragment, "limit": 100}))
+
+
+def fragments(base: str, cookies: httpx.Cookies, count: int, seed: int = 14) -> list[str]:
+    """`count` different fragments of catalogued paths (2–8 characters, as people type them), so
+    that every search of a run is a new question: none is answered from kept answers."""
+    rnd = random.Random(seed)
+    with httpx.Client(base_url=base, cookies=cookies, timeout=60) as client:
+        paths = [file["path"] for file in client.get(search_path("").replace("limit=100", "limit=1000")).json()["files"]]
+    found: dict[str, None] = {}
+    while len(found) < count:
+        path = rnd.choice(paths)
+        length = rnd.randint(2, 8)
+        start = rnd.randint(0, max(0, len(path) - length))
+        text = path[start:start + length].strip()
+        if len(text) >= 2:
+            found[text] = None
+    return list(found)
 
 
 def ledger_writer(env: dict[str, str]) -> Any:
@@ -293,6 +337,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="load time per endpoint")
     parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk" if shutil.which("wrk") else "httpx")
     parser.add_argument("--backlog", type=int, default=3000, help="log lines a live stream catches up with")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Web processes (serve --role web --workers N), the bare handler's likewise")
+    parser.add_argument("--fragments", type=int, default=6000,
+                        help="different search fragments, asked in turn (more than a run's requests)")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="taf-bench-web-"))
@@ -300,30 +348,36 @@ def main() -> None:
     print(f"填充台账：{args.jobs} 个已完成的备份任务，目录 {args.files} 个文件版本……", flush=True)
     print(f"  用时 {fill(env, args.files, args.jobs):.1f} 秒", flush=True)
     taf_port, bare_port = free_port(), free_port()
-    taf = subprocess.Popen([sys.executable, "main.py", "serve", "--role", "web", "--port", str(taf_port)], cwd=ROOT,
-                           env=env, stdout=subprocess.DEVNULL)
-    bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port)], stdout=subprocess.DEVNULL)
+    workers = ["--workers", str(args.workers)]
+    taf = subprocess.Popen([sys.executable, "main.py", "serve", "--role", "web", "--port", str(taf_port), *workers],
+                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    (folder / "bare_app.py").write_text(BARE, encoding="utf-8")
+    bare = subprocess.Popen([sys.executable, "-m", "uvicorn", "bare_app:app", "--host", "127.0.0.1", "--port",
+                             str(bare_port), "--log-level", "warning", *workers], cwd=folder, stdout=subprocess.DEVNULL)
     try:
         base, bare_base = f"http://127.0.0.1:{taf_port}", f"http://127.0.0.1:{bare_port}"
         wait_until_up(f"{base}/healthz", taf)
         wait_until_up(bare_base, bare)
         cookies = signed_in(base)
         group = "2026-06"
-        targets = [("仪表盘 GET /", "/"),
-                   ("搜索 GET /api/v1/catalog/search?q=合同", "/api/v1/catalog/search?q=%E5%90%88%E5%90%8C&limit=100"),
-                   ("目录树 GET /catalog/tree", "/catalog/tree?" + str(httpx.QueryParams(
-                       {"group": group, "path": tree_path(base, cookies, group)}))),
-                   ("磁带库存 GET /tapes", "/tapes")]
+        varied = fragments(base, cookies, args.fragments)
+        targets: list[tuple[str, str, list[str] | None]] = [
+            ("仪表盘 GET /", "/", None),
+            ("搜索 同一查询 q=合同（保留的答案）", search_path("合同"), None),
+            (f"搜索 每次不同的查询（{len(varied)} 个片段）", search_path(varied[0]), [search_path(text) for text in varied]),
+            ("目录树 GET /catalog/tree", "/catalog/tree?" + str(httpx.QueryParams(
+                {"group": group, "path": tree_path(base, cookies, group)})), None),
+            ("磁带库存 GET /tapes", "/tapes", None)]
         bare_figures = measure(args.client, f"{bare_base}/", None, args.clients, args.seconds)
         load_average = "、".join(f"{value:.1f}" for value in os.getloadavg())
-        print(f"\n{args.client}：{args.clients} 个并发连接，每项 {args.seconds:g} 秒（回环地址，{os.cpu_count()} 核，"
+        print(f"\n{args.client}：{args.clients} 个并发连接，每项 {args.seconds:g} 秒，{args.workers} 个 Web 进程（回环地址，{os.cpu_count()} 核，"
               f"开始时系统负载 {load_average}）\n")
         print(f"{'请求':<40}{'每秒请求':>10}{'p50 毫秒':>10}{'p99 毫秒':>10}{'失败':>6}{'p99/裸':>9}{'吞吐/裸':>9}")
         row = "{:<40}{:>10.0f}{:>10.1f}{:>10.1f}{:>6}{:>9}{:>9}"
         print(row.format("裸 Litestar 常量 GET /", bare_figures["rps"], bare_figures["p50"], bare_figures["p99"],
                          bare_figures["failures"], "1.0", "1.00"))
-        for label, path in targets:
-            figures = measure(args.client, f"{base}{path}", cookies, args.clients, args.seconds)
+        for label, path, paths in targets:
+            figures = measure(args.client, f"{base}{path}", cookies, args.clients, args.seconds, paths)
             print(row.format(label, figures["rps"], figures["p50"], figures["p99"], figures["failures"],
                              f"{figures['p99'] / bare_figures['p99']:.1f}", f"{figures['rps'] / bare_figures['rps']:.2f}"))
             verdict = "达到" if figures["p99"] < GOAL_P99_MS else "未达到"

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.errors import BadRequest
 from bootstrap import Services
 from cli.context import Context
 from projections.runner import ProjectionThread
@@ -33,11 +35,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--port", type=int, default=None, help="端口（默认 WEB_PORT，即 8000）")
     serve.add_argument("--role", choices=["all", "web", "worker", "projector"], default="all",
                        help="运行哪部分：all 全部（默认）、web、worker、projector")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="Web 层的进程数（只用于 --role web；默认 1，每个核一个进程可用满多核）")
     serve.set_defaults(handler=run_serve)
 
 
 def run_serve(ctx: Context) -> int:
     role = ctx.args.role
+    workers = getattr(ctx.args, "workers", 1)
+    if workers < 1 or (workers > 1 and role != "web"):
+        raise BadRequest("--workers 必须是正整数，且多个进程只用于 --role web（Web 层无状态；读模型进程与任务进程各开一个）")
     if role == "worker":
         from cli.worker import run_worker
 
@@ -74,14 +81,43 @@ def _ensure_tape_library(services: Services) -> None:
 def _run_web(ctx: Context, services: Services) -> int:
     import uvicorn
 
-    from web.app import create_app
+    from web.app import create_app, print_first_admin
 
     host = ctx.args.host or services.settings.web_host
     port = ctx.args.port or services.settings.web_port
+    workers = getattr(ctx.args, "workers", 1)
     store = "SQLite " + services.settings.database["path"] if services.settings.is_sqlite else "openGauss/PostgreSQL"
+    if workers > 1:
+        # The first administrator before the workers start, so that exactly one is made and printed.
+        print_first_admin(ctx.app)
+        print(f"TAF Web 层已启动：http://{host}:{port}/ （{workers} 个进程；台账：{store}）", flush=True)
+        uvicorn.run(f"{__name__}:web_worker_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning")
+        return 0
     print(f"TAF 服务已启动：http://{host}:{port}/ （台账：{store}）", flush=True)
-    uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
+    app = create_app(services)
+    _settle_heap()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
+
+
+def web_worker_app() -> Any:
+    """The web app of one of `serve --role web --workers N`'s processes: its own services, built from
+    the same environment and .env as the command's."""
+    from bootstrap import build
+    from web.app import create_app
+
+    app = create_app(build())
+    _settle_heap()
+    return app
+
+
+def _settle_heap() -> None:
+    """What exists once the app is built lives as long as the process: set it aside from the
+    collector, whose full passes would otherwise walk it again and again (about 90 ms each under
+    load, the long tail of the web's latency; docs/性能.md)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _run_projector(services: Services) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,22 @@ class PeopleLedger(LedgerBase):
         """The installation's settings; a fresh, unsaved aggregate until the first change."""
         existing = self.find(Settings, Settings.create_id())
         return existing if existing is not None else Settings()
+
+    def setting_values(self) -> Mapping[str, Any]:
+        """The settings in force, read-only, for the many reads of one request (a page asks for a dozen
+        settings): the aggregate last read, while the ledger holds no newer event of it — one indexed
+        query for nothing, instead of loading the aggregate each time. A change by any process is
+        seen at the next call."""
+        cached = self._settings_read
+        settings_id = Settings.create_id()
+        if cached is not None and not self.recorder.select_events(settings_id, gt=cached[0], limit=1):
+            return cached[1]
+        saved = self.find(Settings, settings_id)
+        values = MappingProxyType(dict(saved.values if saved is not None else {}))
+        self._settings_read = (saved.version if saved is not None else 0, values)  # 0: never changed yet
+        return values
+
+    _settings_read: tuple[int, Mapping[str, Any]] | None = None
 
     def _save_settings_change(self, apply: Callable[[Settings], object]) -> Settings:
         return self.update(self.settings, apply, what="设置")

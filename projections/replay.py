@@ -47,6 +47,9 @@ class LedgerWindow:
     def recorder(self) -> LedgerWindow:
         return self
 
+    def max_notification_id(self) -> int:
+        return min(self.stop, int(self._recorder.max_notification_id() or 0))
+
     def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
                              topics: Sequence[str] = (), *, inclusive_of_start: bool = True) -> Sequence[Any]:
         bound = self.stop if stop is None else min(stop, self.stop)

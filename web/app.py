@@ -33,7 +33,7 @@ from litestar.template.config import TemplateConfig
 
 from app.facade import App, AppDeps, make_app
 from ledger.domain.settings import SECRET_KEYS
-from web import formatting, messages
+from web import formatting, messages, offload
 from web.api_index import ApiIndexRenderPlugin
 from web.areas import CONTROLLERS
 from web.auth.csrf import CsrfMiddleware, csrf_config
@@ -92,7 +92,7 @@ def create_app(services: AppDeps, *, version: str | None = None) -> Litestar:
         plugins=[HTMXPlugin()],
         openapi_config=_openapi(version),
         logging_config=None,
-        state=State({"stream_limiter": None, "identities": identities}),
+        state=State({"stream_limiter": None, "identities": identities, offload.INLINE: settings.is_sqlite}),
     )
     app.state["served_pages"] = served_pages(app)
     return app
@@ -102,6 +102,11 @@ def _first_start(app: Litestar, taf: App) -> None:
     """At start: the live-progress thread limiter, and the first administrator on an empty ledger
     (its password printed once to the console)."""
     app.state["stream_limiter"] = anyio.CapacityLimiter(STREAM_THREADS)
+    print_first_admin(taf)
+
+
+def print_first_admin(taf: App) -> None:
+    """On an empty ledger, the first administrator, its password printed once to the console."""
     try:
         first = taf.users.ensure_first_admin()
     except Exception as error:  # a ledger that is down must not keep the web from starting

@@ -26,16 +26,23 @@ class Snapshot(Generic[T]):
         self._value: T | None = None
         self._taken = float("-inf")
 
-    def _fresh(self) -> bool:
-        return self._value is not None and time.monotonic() - self._taken < self.seconds
+        self._version: Any = None
 
-    async def get(self, gather: Callable[[], T], limiter: anyio.CapacityLimiter | None = None) -> T:
-        if not self._fresh():
+    def _fresh(self, version: Any) -> bool:
+        return (self._value is not None and time.monotonic() - self._taken < self.seconds
+                and version == self._version)
+
+    async def get(self, gather: Callable[[], T], limiter: anyio.CapacityLimiter | None = None, *,
+                  version: Any = None, inline: bool = False) -> T:
+        """The value, gathered again when older than `seconds` or taken at another `version` (the
+        ledger's head, say: a value that follows the ledger is then never behind it); gathered on
+        the event loop when `inline` (web.offload: a short read of the embedded store)."""
+        if not self._fresh(version):
             self._lock = self._lock or anyio.Lock()
             async with self._lock:
-                if not self._fresh():
-                    self._value = await anyio.to_thread.run_sync(gather, limiter=limiter)
-                    self._taken = time.monotonic()
+                if not self._fresh(version):
+                    self._value = gather() if inline else await anyio.to_thread.run_sync(gather, limiter=limiter)
+                    self._taken, self._version = time.monotonic(), version
         assert self._value is not None
         return self._value
 

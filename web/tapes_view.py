@@ -23,7 +23,7 @@ from app.lifecycle import STATUS_LABELS, CartridgeEntry, RotationPreview
 from app.tape_acts import ActStarted
 from ledger.rules.cartridge_text import pool_text
 from web.api_errors import ErrorBody, error_responses
-from web.parts import Parts
+from web.parts import Parts, Problem
 
 # Where a cartridge is, by the kind of its location code (ledger.rules.locations).
 PLACES = {"drive": "驱动器", "slot": "槽位", "ie": "导入/导出口", "shelf": "磁带架", "offsite": "异地", "other": "其他"}
@@ -242,17 +242,32 @@ def listed(entries: list[CartridgeEntry], query: InventoryQuery) -> list[Cartrid
     return [row.entry for row in rows]
 
 
-def inventory_context(taf: App, query: InventoryQuery) -> dict[str, Any]:
-    """The inventory as the page shows it: the rows asked for, the counts and the filters' choices."""
+@dataclass(frozen=True)
+class TapesRead:
+    """What the 磁带 page reads, whatever its filters: every cartridge (or why they cannot be shown)
+    and the default retention with the rotation it leads to."""
+
+    entries: list[CartridgeEntry]
+    problems: list[Problem]
+    retention: dict[str, Any]
+
+
+def read_tapes(taf: App) -> TapesRead:
     parts = Parts()
     entries: list[CartridgeEntry] = parts.get("tapes", taf.tapes.inventory, [])
+    return TapesRead(entries, parts.problems, retention_context(taf))
+
+
+def inventory_context(read: TapesRead, query: InventoryQuery) -> dict[str, Any]:
+    """The inventory as the page shows it: the rows asked for, the counts and the filters' choices."""
+    entries = read.entries
     counts: dict[str, int] = {}
     for entry in entries:
         label = entry.status_label or entry.status
         counts[label] = counts.get(label, 0) + 1
     return {"rows": [row_of(entry) for entry in listed(entries, query)], "total": len(entries),
             "counts": sorted(counts.items()), "pools": sorted({e.pool for e in entries}), "query": query,
-            "statuses": STATUS_LABELS, "places": PLACES, "sorts": SORTS, "problems": parts.problems,
+            "statuses": STATUS_LABELS, "places": PLACES, "sorts": SORTS, "problems": read.problems,
             "pool_text": pool_text}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from projections.catalog.schema import EXTRA_KEYS, RAW_KEY, RESULT_COLUMNS
@@ -16,14 +16,11 @@ SELECT_STORED = (
     " p.payload_block, p.payload_blocks, p.package_bytes, p.written_at, p.notification_id, p.cartridge_id"
     " FROM catalog_entries f JOIN catalog_dirs d ON d.id = f.dir JOIN catalog_packages p ON p.pkg = f.pkg")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
 def mtime_iso(mtime_ns: int) -> str:
     """UTC, whole seconds (rounded down), e.g. "2023-11-14T22:13:20+00:00"; the SQL view computes the same."""
     try:
-        return (_EPOCH + timedelta(seconds=mtime_ns // 1_000_000_000)).isoformat()
-    except OverflowError:
+        return datetime.fromtimestamp(mtime_ns // 1_000_000_000, timezone.utc).isoformat()
+    except (OverflowError, OSError, ValueError):
         return ""
 
 

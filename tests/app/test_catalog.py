@@ -114,3 +114,26 @@ def test_rebuild_from_tapes_without_a_taf_tape_learns_nothing(services: Any) -> 
         catalog.rebuild_from_tapes(actor="值班员")
     refused_with(raised.value, EXIT_NOT_FOUND, "没有读到任何本系统的磁带")
     assert catalog.search().files == [] and catalog.groups() == []
+
+
+def test_a_search_asked_again_is_answered_from_the_kept_answer_until_the_catalog_moves(
+        catalog: Catalog, services: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from projections.catalog import CatalogView
+    from tests.restore.tapes import back_up
+
+    searched: list[str] = []
+    view_search = CatalogView.search
+    monkeypatch.setattr(CatalogView, "search", lambda view, query: searched.append(query.pattern) or view_search(view, query))
+    first = catalog.search("季度")
+    assert catalog.search("季度") == first and searched == ["季度"]  # the same question: not searched again
+    assert catalog.search("季度", limit=5) and searched == ["季度", "季度"]  # another question is
+    make_app(services).users.add("lisi", "operator", "lisi-password-1", actor="测试员")
+    assert catalog.search("季度") == first and len(searched) == 2  # an event the catalog does not follow
+
+    later = tmp_path / "后来的"
+    later.mkdir()
+    (later / "季度计划.xlsx").write_bytes(b"plan")
+    back_up(services, [later], group=GROUP, barcodes=["TAF003L9"], staging=tmp_path / "staging-2", job_id="job-后来")
+    again = catalog.search("季度")
+    assert len(searched) == 3 and {f.path for f in again.files} == {f.path for f in first.files} | {
+        f"{later}/季度计划.xlsx"}

@@ -5,6 +5,7 @@ database is down — and the region pushed over SSE when it changes."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from html import unescape
 
@@ -184,3 +185,22 @@ def test_a_snapshot_asked_by_many_at_once_is_gathered_once_and_again_once_it_is_
     fresh = Snapshot[int](60.0)
     assert anyio.run(ask_together, fresh) == [1] * 10 and len(gathered) == 1
     assert anyio.run(ask_together, Snapshot[int](0.0)) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+
+
+def test_a_snapshot_taken_at_another_version_is_gathered_again_and_inline_on_the_event_loop() -> None:
+    from web.snapshots import Snapshot
+
+    threads: list[int] = []
+
+    def gather() -> int:
+        threads.append(threading.get_ident())
+        return len(threads)
+
+    async def ask(snapshot: Snapshot[int], version: int, inline: bool) -> tuple[int, int]:
+        return await snapshot.get(gather, version=version, inline=inline), threading.get_ident()
+
+    snapshot = Snapshot[int](60.0)
+    assert anyio.run(ask, snapshot, 1, False)[0] == 1 and anyio.run(ask, snapshot, 1, False)[0] == 1
+    assert threads[-1] != threading.get_ident()  # in a worker thread
+    answer, loop_thread = anyio.run(ask, snapshot, 2, True)  # the ledger moved on: never the old value
+    assert answer == 2 and threads[-1] == loop_thread

@@ -113,3 +113,66 @@ def test_python_main_py_serves_on_127_0_0_1_and_the_first_admin_signs_in(taf_env
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_the_web_tier_runs_in_several_processes_on_one_port_and_makes_one_first_admin(taf_env) -> None:  # noqa: ANN001
+    port = free_port()
+    env = {**os.environ, "DATA_DIR": str(taf_env / "data"), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "main.py", "serve", "--role", "web", "--workers", "2", "--port",
+                                str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        lines = console_lines(process)
+        password = first_admin_password(lines, deadline)
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "Web 层没有在 60 秒内启动"
+                time.sleep(0.3)
+        while len(children_of(process.pid)) < 2:
+            assert time.monotonic() < deadline, f"没有两个 Web 进程：{children_of(process.pid)}"
+            time.sleep(0.3)
+        for _ in range(4):  # each connection may reach either process: every one knows the session
+            with httpx.Client(base_url=base, timeout=10) as browser:
+                browser.get("/login")
+                assert browser.post("/login", data={"name": "admin", "password": password,
+                                                    "_csrf_token": browser.cookies["taf_csrf"]}).status_code == 303
+                assert "仪表盘" in browser.get("/").text
+        process.terminate()
+        process.wait(timeout=30)
+        said = "".join(iter_lines(lines))
+        assert "已创建首个管理员" not in said  # printed once, before the workers started
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def iter_lines(lines: queue.Queue[str]) -> Iterator[str]:
+    while True:
+        try:
+            yield lines.get(timeout=1)
+        except queue.Empty:
+            return
+
+
+def test_several_processes_are_refused_for_anything_but_the_web_tier(cli) -> None:  # noqa: ANN001
+    for args in (["serve", "--workers", "2"], ["serve", "--role", "worker", "--workers", "3"],
+                 ["serve", "--role", "web", "--workers", "0"]):
+        result = cli(*args)
+        assert result.code == 2 and "--workers 必须是正整数" in result.err + result.out, (args, result)

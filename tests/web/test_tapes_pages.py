@@ -155,3 +155,20 @@ def test_load_from_the_menu_and_unload_from_the_devices_answer_with_act_panels(t
     unloaded = tapes_client.post("/tapes/unload", data={"device": "emulated:0"}, headers=htmx(tapes_client))
     act_id = re.search(r'sse-connect="/tapes/acts/(tape-unload-\w+)/live"', unloaded.text).group(1)
     assert ended(library, act_id).message == "磁带 TAF004L9 已卸下，放回槽位 4"
+
+
+def test_the_inventory_read_once_for_many_pages_follows_the_ledger_at_once(tapes_client, library, monkeypatch) -> None:  # noqa: ANN001
+    from web.areas import tapes as tapes_area
+
+    reads: list[int] = []
+    real = tapes_area.read_tapes
+    monkeypatch.setattr(tapes_area, "read_tapes", lambda taf: reads.append(1) or real(taf))
+    sign_in(tapes_client, "auditor")
+    for _ in range(3):
+        assert "共 4 盘" in tapes_client.get("/tapes").text
+        tapes_client.get("/tapes/inventory?status=scratch", headers=HTMX)
+        tapes_client.get("/tapes/retention", headers=HTMX)
+    assert len(reads) == 1  # one read of the views for every page and part while the ledger stood still
+    library.ledger.register_cartridge("TAF009L9", capacity_bytes=8 << 20, by="另一个进程")
+    page = tapes_client.get("/tapes").text
+    assert "共 5 盘" in page and "TAF009L9" in page and len(reads) == 2

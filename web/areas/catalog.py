@@ -8,9 +8,9 @@ a group of millions of files at once, and a long folder comes a page at a time.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.params import Parameter
 from litestar.plugins.htmx import HTMXTemplate
 
@@ -18,6 +18,7 @@ from app.catalog import FOLDER_PAGE, FOLDER_PAGE_MAX, FolderPage, SearchResult
 from web import messages
 from web.areas.base import API, ApiController, PageController
 from web.areas.deps import Taf
+from web.offload import read
 from web.pages import fragment
 from web.restores_view import opened_folder, passed_label, search_rows
 
@@ -45,17 +46,18 @@ class CatalogPages(PageController):
 
     path = "/catalog"
 
-    @get("/tree", sync_to_thread=True)
-    def tree(self, taf: Taf, group: TreeGroup, path: Folder = "", offset: Offset = 0,
-             limit: PageSize = FOLDER_PAGE, depth: Annotated[int, Parameter(ge=0, le=64)] = 0) -> HTMXTemplate:
-        folder, passed = opened_folder(taf, group, path, offset=offset, limit=limit)
+    @get("/tree")
+    async def tree(self, request: Request[Any, Any, Any], taf: Taf, group: TreeGroup, path: Folder = "",
+                   offset: Offset = 0, limit: PageSize = FOLDER_PAGE,
+                   depth: Annotated[int, Parameter(ge=0, le=64)] = 0) -> HTMXTemplate:
+        folder, passed = await read(request, lambda: opened_folder(taf, group, path, offset=offset, limit=limit))
         return fragment("partials/catalog_folder.html", folder=folder, depth=depth, kinds=messages.ENTRY_KINDS,
                         passed=passed, passed_label=passed_label(passed))
 
-    @get("/search", sync_to_thread=True)
-    def search(self, taf: Taf, q: Fragment = "", group: Group = "", type: Type = "", since: Since = "",
-               until: Until = "", limit: Limit = SEARCH_LIMIT) -> HTMXTemplate:
-        result = _search(taf, q, group, type, since, until, limit)
+    @get("/search")
+    async def search(self, request: Request[Any, Any, Any], taf: Taf, q: Fragment = "", group: Group = "",
+                     type: Type = "", since: Since = "", until: Until = "", limit: Limit = SEARCH_LIMIT) -> HTMXTemplate:
+        result = await read(request, lambda: _search(taf, q, group, type, since, until, limit))
         return fragment("partials/catalog_results.html", result=result, rows=search_rows(result.files, q.strip()),
                         q=q.strip(), limit=limit, kinds=messages.ENTRY_KINDS)
 
@@ -64,14 +66,14 @@ class CatalogApi(ApiController):
     path = f"{API}/catalog"
     tags = ["恢复"]
 
-    @get("/search", sync_to_thread=True,
+    @get("/search",
          summary="按路径片段（含中文）、备份组、类型、修改日期搜索文件版本，最新的在前；每个版本列出它所在的每盘磁带与位置")
-    def search(self, taf: Taf, q: Fragment = "", group: Group = "", type: Type = "", since: Since = "",
-               until: Until = "", limit: Limit = SEARCH_LIMIT) -> SearchResult:
-        return _search(taf, q, group, type, since, until, limit)
+    async def search(self, request: Request[Any, Any, Any], taf: Taf, q: Fragment = "", group: Group = "",
+                     type: Type = "", since: Since = "", until: Until = "", limit: Limit = SEARCH_LIMIT) -> SearchResult:
+        return await read(request, lambda: _search(taf, q, group, type, since, until, limit))
 
-    @get("/tree", sync_to_thread=True,
+    @get("/tree",
          summary="备份组里一个目录的直接子项（文件夹在前，按名称），分页；只读这一个目录，与备份组大小无关")
-    def tree(self, taf: Taf, group: TreeGroup, path: Folder = "", offset: Offset = 0,
-             limit: PageSize = FOLDER_PAGE) -> FolderPage:
-        return taf.catalog.folder(group, path, offset=offset, limit=limit)
+    async def tree(self, request: Request[Any, Any, Any], taf: Taf, group: TreeGroup, path: Folder = "",
+                   offset: Offset = 0, limit: PageSize = FOLDER_PAGE) -> FolderPage:
+        return await read(request, lambda: taf.catalog.folder(group, path, offset=offset, limit=limit))

@@ -28,7 +28,9 @@ from web.areas.base import PageController
 from web.areas.deps import Progress, Taf
 from web.auth.guards import ADMIN
 from web.live import progress_stream
+from web.offload import inline_reads, read
 from web.pages import current_user, fragment, page, rendered
+from web.snapshots import shared
 from web.tapes_view import (
     DESTINATIONS,
     InventoryQuery,
@@ -38,14 +40,16 @@ from web.tapes_view import (
     Q,
     Sort,
     Status,
+    TapesRead,
     cartridge,
     inventory_context,
     location_of,
     months_of,
-    retention_context,
+    read_tapes,
 )
 
 DIALOGS = {"erase": "擦除磁带", "label": "写入标签", "move": "登记位置", "retention": "修改存活期"}
+SNAPSHOT_SECONDS = 2.0  # how old the inventory a page shows may be while the ledger stands still
 CHANGED = "tapes-changed"  # the event a page hears when the inventory changed: it reloads its parts
 
 
@@ -90,31 +94,46 @@ def _saved(message: str) -> HTMXTemplate:
                         re_target="#flash", re_swap="innerHTML", trigger_event=CHANGED, after="settle")
 
 
+async def tapes_read(request: Request[Any, Any, Any], taf: Taf) -> TapesRead:
+    """The cartridges and the default retention, read once for every page asking while the ledger
+    stands still (its head is the snapshot's version: an act's change shows at once) and at most
+    SNAPSHOT_SECONDS old (what becomes free when follows the clock)."""
+    try:
+        head = await read(request, taf.audit.head_id)
+    except Exception:  # the database is down: each part of a fresh read says so in Chinese
+        return await read(request, lambda: read_tapes(taf))
+    return await shared(request.app.state, "tapes", SNAPSHOT_SECONDS).get(
+        lambda: read_tapes(taf), version=head, inline=inline_reads(request))
+
+
 class TapesPages(PageController):
     path = "/tapes"
 
-    @get("/", sync_to_thread=True)
-    def tapes(self, request: Request[Any, Any, Any], taf: Taf, q: Q = "", status: Status = "", pool: Pool = "",
-              place: Place = "", sort: Sort = "barcode", order: Order = "asc") -> Template:
+    @get("/")
+    async def tapes(self, request: Request[Any, Any, Any], taf: Taf, q: Q = "", status: Status = "", pool: Pool = "",
+                    place: Place = "", sort: Sort = "barcode", order: Order = "asc") -> Template:
         query = InventoryQuery(q, status, pool, place, sort, order)
-        return page(request, "tapes.html", title="磁带", **inventory_context(taf, query), **retention_context(taf),
+        found = await tapes_read(request, taf)
+        return page(request, "tapes.html", title="磁带", **inventory_context(found, query), **found.retention,
                     destinations=DESTINATIONS)
 
-    @get("/inventory", sync_to_thread=True)
-    def inventory(self, request: Request[Any, Any, Any], taf: Taf, q: Q = "", status: Status = "", pool: Pool = "",
-                  place: Place = "", sort: Sort = "barcode", order: Order = "asc") -> HTMXTemplate:
+    @get("/inventory")
+    async def inventory(self, request: Request[Any, Any, Any], taf: Taf, q: Q = "", status: Status = "",
+                        pool: Pool = "", place: Place = "", sort: Sort = "barcode", order: Order = "asc") -> HTMXTemplate:
         query = InventoryQuery(q, status, pool, place, sort, order)
+        found = await tapes_read(request, taf)
         return fragment("partials/tape_inventory.html", user=current_user(request), oob=True,
-                        **inventory_context(taf, query))
+                        **inventory_context(found, query))
 
     @get("/devices", sync_to_thread=True)
     def devices(self, request: Request[SignedIn, Any, Any], taf: Taf) -> HTMXTemplate:
         return fragment("partials/tape_devices.html", user=request.user,
                         found=taf.tapes.devices_overview(actor=request.user.name))
 
-    @get("/retention", sync_to_thread=True)
-    def retention(self, request: Request[Any, Any, Any], taf: Taf) -> HTMXTemplate:
-        return fragment("partials/tape_retention.html", user=current_user(request), **retention_context(taf))
+    @get("/retention")
+    async def retention(self, request: Request[Any, Any, Any], taf: Taf) -> HTMXTemplate:
+        found = await tapes_read(request, taf)
+        return fragment("partials/tape_retention.html", user=current_user(request), **found.retention)
 
     @get("/retention/preview", sync_to_thread=True)
     def retention_preview(self, taf: Taf, months: FromQuery[str] = "", barcode: FromQuery[str] = "") -> HTMXTemplate:

@@ -3,7 +3,7 @@
 Every request is checked against the ledger (a disabled user, a changed role or a revoked token
 counts), but loading a user replays its events, so the answer is kept per process for `ttl`
 seconds: a revocation takes effect in every web process within that time. The calls run in a
-worker thread, never on the event loop.
+worker thread, never on the event loop, one at a time for a key.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import anyio
 import anyio.to_thread
 from litestar.exceptions import NotAuthorizedException
 
@@ -29,6 +30,9 @@ class Identities:
         self._ttl = ttl
         self._cache: dict[str, tuple[float, SignedIn | None, Exception | None]] = {}
         self._lock = threading.Lock()
+        # The question being asked for a key: when the answer expires under load, fifty requests
+        # wait for one look-up instead of making fifty (a stall every `ttl` seconds).
+        self._flights: dict[str, anyio.Event] = {}
 
     async def by_name(self, name: str) -> SignedIn:
         """The signed-in user of a session; NotAuthorized if the account is gone or disabled."""
@@ -49,15 +53,31 @@ class Identities:
             self._cache.clear()
 
     async def _cached(self, key: str, ask: Callable[[], SignedIn | None]) -> SignedIn | None:
-        now = time.monotonic()
-        with self._lock:
-            entry = self._cache.get(key)
-        if entry is None or entry[0] <= now:
-            entry = await anyio.to_thread.run_sync(self._ask, ask, now + self._ttl)
+        while True:
+            now = time.monotonic()
             with self._lock:
-                if len(self._cache) >= MAX_ENTRIES:
-                    self._cache.clear()
-                self._cache[key] = entry
+                entry = self._cache.get(key)
+                flight = self._flights.get(key)
+                asking = flight is None and (entry is None or entry[0] <= now)
+                if asking:
+                    flight = self._flights[key] = anyio.Event()
+            if entry is not None and entry[0] > now:
+                break
+            assert flight is not None
+            if not asking:  # another request of this process is asking already: share its answer
+                await flight.wait()
+                continue
+            try:
+                entry = await anyio.to_thread.run_sync(self._ask, ask, now + self._ttl)
+                with self._lock:
+                    if len(self._cache) >= MAX_ENTRIES:
+                        self._cache.clear()
+                    self._cache[key] = entry
+            finally:
+                with self._lock:
+                    del self._flights[key]
+                flight.set()
+            break
         _, user, refusal = entry
         if refusal is not None:
             raise refusal
