@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -250,6 +250,8 @@ class TapesRead:
     entries: list[CartridgeEntry]
     problems: list[Problem]
     retention: dict[str, Any]
+    # The page below the layout as rendered from this read, by filter and role (web.areas.tapes).
+    bodies: dict[tuple[InventoryQuery, str], str] = field(default_factory=dict)
 
 
 def read_tapes(taf: App) -> TapesRead:

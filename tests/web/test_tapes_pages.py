@@ -9,6 +9,8 @@ import json
 import re
 from typing import Any
 
+from litestar.testing import TestClient
+
 from app.facade import make_app
 from tests.web import test_tapes_api
 from tests.web.conftest import headers, sign_in
@@ -169,6 +171,16 @@ def test_the_inventory_read_once_for_many_pages_follows_the_ledger_at_once(tapes
         tapes_client.get("/tapes/inventory?status=scratch", headers=HTMX)
         tapes_client.get("/tapes/retention", headers=HTMX)
     assert len(reads) == 1  # one read of the views for every page and part while the ledger stood still
+    renders: list[str] = []
+    real_render = tapes_area.rendered
+    monkeypatch.setattr(tapes_area, "rendered", lambda *args, **kw: renders.append(args[1]) or real_render(*args, **kw))
+    with TestClient(app=tapes_client.app) as operator:
+        sign_in(operator, "operator")  # a login is an event: the next page reads the inventory again
+        for client in (tapes_client, tapes_client, operator, operator):
+            page = client.get("/tapes").text
+            assert ("TAF001L9 的操作" in page) is (client is operator)  # the body as each role may act
+    assert len(renders) == 2  # once per role while the inventory stands still
+    reads.clear()
     library.ledger.register_cartridge("TAF009L9", capacity_bytes=8 << 20, by="另一个进程")
     page = tapes_client.get("/tapes").text
-    assert "共 5 盘" in page and "TAF009L9" in page and len(reads) == 2
+    assert "共 5 盘" in page and "TAF009L9" in page and len(reads) == 1
