@@ -47,6 +47,16 @@ def first_admin_password(lines: queue.Queue[str], deadline: float) -> str:
             return line.strip().rsplit("：", 1)[1]
 
 
+def wait_for_health(base: str, process: subprocess.Popen[str], deadline: float) -> None:
+    while True:
+        try:
+            httpx.get(f"{base}/healthz", timeout=2)
+            return
+        except httpx.TransportError:
+            assert process.poll() is None and time.monotonic() < deadline, "服务没有在 60 秒内启动"
+            time.sleep(0.2)
+
+
 @contextmanager
 def serving(folder: Path, **settings: str) -> Iterator[dict[str, Any]]:
     """`python main.py` (web and worker) over a fresh installation in `folder`, on a free port, with
@@ -64,13 +74,7 @@ def serving(folder: Path, **settings: str) -> Iterator[dict[str, Any]]:
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         password = first_admin_password(console_lines(process), deadline)
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline, "服务没有在 60 秒内启动"
-                time.sleep(0.2)
+        wait_for_health(base, process, deadline)
         yield {"base": base, "password": password, "env": env}
     finally:
         process.terminate()
@@ -137,13 +141,7 @@ def test_the_web_tier_runs_in_several_processes_on_one_port_and_makes_one_first_
         deadline = time.monotonic() + STARTUP_SECONDS
         lines = console_lines(process)
         password = first_admin_password(lines, deadline)
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline, "Web 层没有在 60 秒内启动"
-                time.sleep(0.3)
+        wait_for_health(base, process, deadline)
         while len(children_of(process.pid)) < 2:
             assert time.monotonic() < deadline, f"没有两个 Web 进程：{children_of(process.pid)}"
             time.sleep(0.3)
