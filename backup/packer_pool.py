@@ -3,7 +3,8 @@
 - Worker processes (spawned, the same on Linux and Windows), one per core by default: LZMA2 is
   CPU-bound and packages are independent, so they scale with cores.
 - Packages are submitted in plan order and handed to the consumer in sequence order, whatever
-  order they finish in.
+  order they finish in. A job's plans come as a stream from its plan store, taken one at a time
+  as staging room frees, so the pool never holds more plans than it has packages in flight.
 - The staging folder is bounded by `max_staged` packages (default two per worker plus one),
   counting those being packed, those finished but not yet taken, and those the consumer holds
   until it calls `release()`, which deletes the file. So disk use stays below
@@ -152,8 +153,19 @@ class PackerPool:
         workers: int | None = None,
         max_staged: int | None = None,
         mp_context: BaseContext | None = None,
+        totals: tuple[int, int] | None = None,
     ) -> None:
-        self._plans = sorted(plans, key=lambda p: p.seq)
+        """`plans` is taken whole and sorted by sequence number; or, with `totals` (the packages and
+        payload bytes it holds, for `progress()`), it is a stream already in sequence order, taken
+        one plan at a time as staging room frees (a job's stored plan: it never holds all of them)."""
+        if totals is None:
+            ordered = sorted(plans, key=lambda p: p.seq)
+            totals = (len(ordered), sum(p.payload_bytes for p in ordered))
+            plans = ordered
+        self._plans: Iterator[PackagePlan] = iter(plans)
+        self._packages_total, self._bytes_total = totals
+        self._exhausted = False
+        self._lookahead: PackagePlan | None = None  # taken from `plans` but not yet submitted
         self._staging_dir = os.fspath(staging_dir)
         self._job_args = (self._staging_dir, level, solid_block_size)
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -171,21 +183,23 @@ class PackerPool:
         )
         self._lock = threading.Lock()
         self._pending: deque[Future[PackResult]] = deque()
-        self._next_index = 0
         self._held = 0
         self._packages_done = 0
         self._done_lock = threading.Lock()
         self._cancelled = threading.Event()
         self._started = time.monotonic()
-        self._bytes_total = sum(p.payload_bytes for p in self._plans)
 
     # consumer side
 
     def __iter__(self) -> Iterator[PackResult]:
-        for _ in range(len(self._plans)):
+        while True:
             with self._lock:
                 self._fill()
                 if not self._pending and not self._cancelled.is_set():
+                    if self._lookahead is None:
+                        self._lookahead = self._take()  # no room to submit it: is there one at all?
+                    if self._lookahead is None:
+                        break
                     raise RuntimeError("every staging slot is held: release() delivered packages first")
                 future = self._pending.popleft() if self._pending else None
             result = self._result_of(future)
@@ -212,7 +226,7 @@ class PackerPool:
             bytes_done=self._bytes_counter.value,
             bytes_total=self._bytes_total,
             packages_done=self._packages_done,
-            packages_total=len(self._plans),
+            packages_total=self._packages_total,
             elapsed_seconds=time.monotonic() - self._started,
         )
 
@@ -231,7 +245,7 @@ class PackerPool:
         with self._lock:
             leftovers = list(self._pending)
             self._pending.clear()
-            self._next_index = len(self._plans)
+            self._stop_taking_plans()
         if leftovers:
             self._stop.set()
             for future in leftovers:
@@ -251,16 +265,30 @@ class PackerPool:
 
     def _fill(self) -> None:
         """Submit plans in order while the staging bound allows (caller holds the lock)."""
-        while (
-            not self._cancelled.is_set()
-            and self._next_index < len(self._plans)
-            and len(self._pending) + self._held < self.max_staged
-        ):
-            plan = self._plans[self._next_index]
-            self._next_index += 1
+        while not self._cancelled.is_set() and len(self._pending) + self._held < self.max_staged:
+            plan = self._take()
+            if plan is None:
+                break
             future = self._executor.submit(_pack_in_worker, plan, *self._job_args)
             future.add_done_callback(self._count_done)
             self._pending.append(future)
+
+    def _take(self) -> PackagePlan | None:
+        """The next plan to pack, or None once there is none (caller holds the lock)."""
+        taken, self._lookahead = self._lookahead, None
+        if taken is None and not self._exhausted:
+            taken = next(self._plans, None)
+            if taken is None:
+                self._stop_taking_plans()
+        return taken
+
+    def _stop_taking_plans(self) -> None:
+        """No plan is taken from here on; a stream of plans lets go of what it reads from (caller holds the lock)."""
+        self._exhausted = True
+        self._lookahead = None
+        close = getattr(self._plans, "close", None)
+        if close is not None:
+            close()
 
     def _count_done(self, future: Future[PackResult]) -> None:
         # Runs on the executor's manager thread, which `submit` may need while `_lock` is held:

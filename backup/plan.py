@@ -170,6 +170,21 @@ def iter_package_plans(
     max_members: int = DEFAULT_MAX_MEMBERS,
 ) -> Iterator[PackagePlan]:
     """The plan as a stream, for entries already in `order_key` order (checked)."""
+    flagged = ((entry, entry.key in incompressible) for entry in entries)
+    return plan_stream(flagged, max_package_bytes, max_members=max_members)
+
+
+def plan_stream(
+    flagged: Iterable[tuple[FileEntry, bool]],
+    max_package_bytes: int,
+    *,
+    max_members: int = DEFAULT_MAX_MEMBERS,
+) -> Iterator[PackagePlan]:
+    """The plan as a stream, from (entry, incompressible?) pairs in `order_key` order (checked).
+
+    What it holds at once is the two packages being filled (at most `max_members` members each),
+    never the job: a job's plan streams from its spooled scan to its plan store (`backup.scanning`).
+    """
     if max_members < 1:
         raise ValueError("max_members must be at least 1")
     if payload_capacity(max_package_bytes, member_header_bytes(None, _CHUNK_NAME_RESERVE), Codec.LZMA2) < 1:
@@ -179,16 +194,18 @@ def iter_package_plans(
     tags: dict[str, str] = {}
     previous: tuple[str, tuple[str, ...]] | None = None
 
-    for entry in entries:
+    for entry, flagged_incompressible in flagged:
         order = entry.order_key
         if previous is not None and order <= previous:
             raise ValueError(f"entries out of order or repeated at {entry.rel_path!r}")
         previous = order
-        tag = tags.setdefault(entry.source_root, root_tag(entry.source_root))
+        tag = tags.get(entry.source_root)
+        if tag is None:  # once a root: the tag is the same for all its entries
+            tag = tags[entry.source_root] = root_tag(entry.source_root)
         plain = member_name(tag, entry.rel_path)
         header = member_header_bytes(plain)
         is_file = entry.kind is EntryKind.FILE
-        codec = Codec.COPY if is_file and entry.key in incompressible else Codec.LZMA2
+        codec = Codec.COPY if is_file and flagged_incompressible else Codec.LZMA2
 
         if is_file and entry.size > payload_capacity(max_package_bytes, header, codec):
             chunk_header = member_header_bytes(plain, _CHUNK_NAME_RESERVE)

@@ -64,15 +64,22 @@ def packer_count(level: int, *, cores: int | None = None, available: int | None 
     return max(1, count)
 
 
-def split_limit(entries: Iterable[FileEntry], max_package_bytes: int, *, cores: int | None = None,
-                incompressible: Set[tuple[str, str]] = frozenset()) -> int:
+def compressible_size(entry: FileEntry, incompressible: bool) -> int:
+    """What one entry adds to the bytes `split_limit` shares over the cores: a file's size unless it
+    is only copied (which costs no core)."""
+    return entry.size if entry.kind is EntryKind.FILE and not incompressible else 0
+
+
+def compressible_bytes(entries: Iterable[FileEntry], incompressible: Set[tuple[str, str]] = frozenset()) -> int:
+    """The bytes LZMA2 will compress among `entries` (`incompressible`: keys of those only copied)."""
+    return sum(compressible_size(entry, entry.key in incompressible) for entry in entries)
+
+
+def split_limit(to_compress: int, max_package_bytes: int, *, cores: int | None = None) -> int:
     """The package limit for a job: MAX_FILE_SIZE, or less for a job too small to give every core
-    a package — its bytes to compress shared over the cores (incompressible files are only copied,
-    which costs no core)."""
+    a package — its `to_compress` bytes shared over the cores."""
     cores = cores or os.cpu_count() or 1
     if cores < 2:
         return max_package_bytes
-    to_compress = sum(entry.size for entry in entries
-                      if entry.kind is EntryKind.FILE and entry.key not in incompressible)
     share = -(-to_compress // cores)
     return max(min(max_package_bytes, share), min(max_package_bytes, MIN_SPLIT_BYTES))

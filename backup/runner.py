@@ -25,7 +25,7 @@ from backup.job_figures import failure_reason, job_figures, succeeded_context
 from backup.messages_job import JobStopped, text
 from backup.pack import PackingFailed, PackResult
 from backup.packer_pool import PackerPool, PackingCancelled
-from backup.plan_store import discard_plan
+from backup.plan_store import StoredPlan, discard_plan
 from backup.pool_size import packer_count
 from backup.ports import BackupServices
 from backup.progress import job_eta
@@ -60,6 +60,7 @@ class BackupRunner:
         self.following = Following(self.ledger)
         self.totals = Totals()
         self.warnings: list[str] = []
+        self._unlisted_warnings = 0  # the plan's warnings beyond those it kept the text of
         self.tape_notes: list[str] = []
         self._pool: PackerPool | None = None
         self._mounted: Mounted | None = None  # the cartridge being written, until it is closed
@@ -127,12 +128,14 @@ class BackupRunner:
     def _run_on(self, session: DeviceSession, group: str) -> None:
         job = self.ledger.backup_job(self.job_id)
         self._run_number = join_group(self.services, group, self.job_id, by=job.requested_by)
-        plans, summary = self._plan(job)
+        plan = self._plan(job)
         done = set(job.packages)
-        remaining = [plan for plan in plans if plan.package_id not in done]
+        # The plan's list of packages, not their members: the members are read one package at a
+        # time as the packers take them (backup.plan_store).
+        remaining = [package for package in plan.packages if package.package_id not in done]
         self.totals.packages = len(done)
-        self.board.update(force=True, phase="pack", files_total=summary["files"],
-                          bytes_total=summary["bytes"], packages_total=len(plans),
+        self.board.update(force=True, phase="pack", files_total=plan.summary["files"],
+                          bytes_total=plan.summary["bytes"], packages_total=len(plan.packages),
                           packages_written=len(done))
         staging = self.settings.staging_dir / self.job_id
         shutil.rmtree(staging, ignore_errors=True)  # what a killed run left is packed again
@@ -140,8 +143,9 @@ class BackupRunner:
         level = int(job.params.get("level", self.services.effective("compression_level")))
         # One packer per core, as many as free memory holds at this level (backup.pool_size).
         workers = self.options.workers or packer_count(level, packages=len(remaining))
-        pool = PackerPool(remaining, staging, level=level,
-                          solid_block_size=int(self.services.effective("solid_block_size")), workers=workers)
+        pool = PackerPool(plan.plans(skip=done), staging, level=level,
+                          solid_block_size=int(self.services.effective("solid_block_size")), workers=workers,
+                          totals=(len(remaining), sum(package.payload_bytes for package in remaining)))
         prior = self._prior_rate = rates.remembered_rate(self.settings.data_dir, level, pool.workers)
         self._pool = pool
         if self.services.effective("auto_erase_expired"):
@@ -182,13 +186,14 @@ class BackupRunner:
             self._close(session, self._mounted, full_reason=closing)
             self._mounted = None
         rates.remember_rate(self.settings.data_dir, level, pool.progress().rate_bytes_per_second)
-        self._complete(summary)
+        self._complete(plan.summary)
 
     # --- planning ---------------------------------------------------------------------------
-    def _plan(self, job: Any) -> tuple[list[Any], dict[str, int]]:
-        plans, summary, warnings = job_plan(self.services, self.job_id, job, self.board)
-        self.warnings.extend(warnings)
-        return plans, summary
+    def _plan(self, job: Any) -> StoredPlan:
+        plan = job_plan(self.services, self.job_id, job, self.board)
+        self.warnings.extend(plan.warnings)
+        self._unlisted_warnings = plan.warning_count - len(plan.warnings)
+        return plan
 
     def _supply_policy(self, group: str) -> SupplyPolicy:
         return supply_policy(self.services, group, self.options)
@@ -353,13 +358,13 @@ class BackupRunner:
         # Plan warnings, then what each package met (kept in its record, so runs before a crash count):
         # a warning means a file is not (wholly) on tape, and the job ends "partial".
         self.warnings = [*self.warnings, *package_warnings]
-        figures["warnings"] = len(self.warnings)
+        warning_count = figures["warnings"] = len(self.warnings) + self._unlisted_warnings
         # A pause or cancel asked for after the last package is honoured rather than failed on the state machine.
         job = self.ledger.complete_job_on_drive(self.settings.host_name, self._spec, self._runnable_job, figures,
                                                 self.warnings[:MAX_WARNINGS_KEPT])
         self.board.update(force=True, phase="done", message=self._summary_line(), request="")
         context = succeeded_context(self.ledger, job, figures, run_number=self._run_number,
-                                    host=self.settings.host_name, warnings=len(self.warnings))
+                                    host=self.settings.host_name, warnings=warning_count)
         self._notify("backup_succeeded", context, f"{self.job_id}:done")
 
     def _figures(self, summary: dict[str, int]) -> tuple[dict[str, Any], list[str]]:

@@ -12,8 +12,8 @@ compressed with zlib level 1 (about 1 ms); if it saves less than 10 %, the file 
 - Files with any other suffix are sampled only from `DETECT_MIN_BYTES` on, where a wrongly
   compressed file (a VM image of encrypted data, a .bak of a compressed dump) really costs time.
 
-`classify_incompressible` is the impure part (it reads files); its answer, a set of entry keys,
-is what the pure planner takes.
+`is_incompressible` (one entry, as a job's scan meets it) and `classify_incompressible` (a set of
+entry keys) are the impure part: they read files; their answer is what the pure planner takes.
 """
 
 from __future__ import annotations
@@ -88,16 +88,17 @@ def read_sample(path: str, opener: Opener = open_source) -> bytes | None:
         return None
 
 
+def is_incompressible(entry: FileEntry, opener: Opener = open_source) -> bool:
+    """Whether this entry belongs in a COPY package (reads its sample when the rule wants one)."""
+    ratio = None
+    if needs_sample(entry):
+        data = read_sample(native_path(entry.source_root, entry.rel_path), opener)
+        ratio = None if data is None else sample_ratio(data)
+    return judge(entry, ratio)
+
+
 def classify_incompressible(
     entries: Iterable[FileEntry], *, opener: Opener = open_source
 ) -> frozenset[tuple[str, str]]:
     """Keys of the entries that belong in COPY packages."""
-    flagged: set[tuple[str, str]] = set()
-    for entry in entries:
-        ratio = None
-        if needs_sample(entry):
-            data = read_sample(native_path(entry.source_root, entry.rel_path), opener)
-            ratio = None if data is None else sample_ratio(data)
-        if judge(entry, ratio):
-            flagged.add(entry.key)
-    return frozenset(flagged)
+    return frozenset(entry.key for entry in entries if is_incompressible(entry, opener))

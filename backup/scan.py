@@ -2,10 +2,12 @@
 
 One `lstat` per entry through `os.scandir`, no subprocesses, an explicit stack instead of
 recursion (trees can be deeper than Python's recursion limit), and entries yielded as they are
-found, so hundreds of thousands of files cost memory only for the directories on the current path.
+found, so millions of files cost memory only for the listings of the directories on the current
+path (each listing is sorted whole: a folder of a million files is a million `DirEntry`s at once).
 
-Order: roots sorted, then depth-first with the names of each directory sorted; a directory comes
-before its contents. This is `FileEntry.order_key` order, which the planner relies on.
+Order: roots sorted (a root that is a file where its entry sorts, under its parent), then
+depth-first with the names of each directory sorted; a directory comes before its contents. This
+is `FileEntry.order_key` order, which the planner relies on.
 
 Symbolic links (and Windows junctions) are recorded with their target and never followed. FIFOs,
 sockets and devices are skipped with a warning. Anything unreadable is a warning, never an
@@ -87,7 +89,9 @@ class SourceScan:
     """An iterable over the entries of the given roots; read `summary` and `warnings` afterwards.
 
     `scandir` is the directory-listing function (a seam for tests that need a listing to fail,
-    since the test suite runs as root and permissions do not stop it).
+    since the test suite runs as root and permissions do not stop it). `keep_warnings` bounds the
+    `warnings` kept (a tree of a million sockets is a million warnings); `summary.warnings` and
+    `on_warning` still see every one.
     """
 
     def __init__(
@@ -96,10 +100,12 @@ class SourceScan:
         *,
         on_warning: WarningSink | None = None,
         scandir: ScandirFn = os.scandir,
+        keep_warnings: int | None = None,
     ) -> None:
         self._roots = [os.path.abspath(os.fspath(r)) for r in roots]
         self._on_warning = on_warning
         self._scandir = scandir
+        self._keep_warnings = keep_warnings
         self.summary = ScanSummary()
         self.warnings: list[BackupWarning] = []
 
@@ -107,25 +113,41 @@ class SourceScan:
         roots, nested = dedupe_roots(self._roots)
         for root, container in nested:
             self._warn("scan.root_nested", display_path(root, ""), display_path(container, ""))
-        for root in roots:
-            yield from self._scan_root(root)
+        # A root that is a file is recorded under its parent, so roots are walked in the order of
+        # the keys their entries get (a file root "/x/b" before a folder root "/x/a.d"): the
+        # planner takes the entries as a stream and relies on that order.
+        started = sorted((self._start(root) for root in roots), key=lambda start: start[0])
+        for _, root, found in started:
+            yield from self._scan_root(root, found)
 
     def _warn(self, code: str, path: str, detail: str = "") -> None:
         warning = BackupWarning(code, path, detail)
         self.summary.warnings += 1
-        self.warnings.append(warning)
+        if self._keep_warnings is None or len(self.warnings) < self._keep_warnings:
+            self.warnings.append(warning)
         if self._on_warning is not None:
             self._on_warning(warning)
 
-    def _scan_root(self, root: str) -> Iterator[FileEntry]:
+    @staticmethod
+    def _start(root: str) -> tuple[tuple[str, tuple[str, ...]], str, os.stat_result | OSError]:
+        """The order key of a root's first entry, the root, and its stat (or why it has none)."""
         # Windows: walk below the \\?\ form so deep trees pass the 260-character limit; the
         # entries still record the root as the operator wrote it.
         io_root = long_path_form(root) if _WINDOWS else root
         try:
             # A root given as a link is what the operator chose to back up, so it is followed.
-            st = os.stat(io_root)
+            found: os.stat_result | OSError = os.stat(io_root)
         except OSError as error:
-            self._warn("scan.root_missing", display_path(root, ""), os_error_detail(error))
+            found = error
+        if isinstance(found, os.stat_result) and stat.S_ISDIR(found.st_mode):
+            return (root, ()), root, found
+        parent, name = os.path.split(root)
+        return (parent, (name,)), root, found
+
+    def _scan_root(self, root: str, st: os.stat_result | OSError) -> Iterator[FileEntry]:
+        io_root = long_path_form(root) if _WINDOWS else root
+        if isinstance(st, OSError):
+            self._warn("scan.root_missing", display_path(root, ""), os_error_detail(st))
             return
         if not stat.S_ISDIR(st.st_mode):
             parent, name = os.path.split(root)

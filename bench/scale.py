@@ -4,7 +4,8 @@
     python bench/scale.py --sizes 1 5 20       # … and at 20 million (about ten minutes a store here)
     python bench/scale.py --skip-postgres
     python bench/scale.py --packer-memory 1 6 9   # (c) only: a packer's peak memory at each level
-    python bench/scale.py --all                # (a), (b), then bench/scale_catalog.py and bench/scale_cpu.py
+    python bench/scale.py --all                # (a), (b), then bench/scale_catalog.py, bench/scale_cpu.py and
+                                               # bench/scale_plan.py (scan and plan at --sizes millions of files)
 
 (a) Loading a cartridge aggregate, and closing a cartridge (`backup.closing.close_cartridge`: read
     it and what it holds, write the tape index, record IndexWritten), with 200 packages × 5,000
@@ -285,7 +286,8 @@ def main() -> None:
                         help="only (c): a packer's peak memory at these levels")
     parser.add_argument("--all", action="store_true",
                         help="also the catalog (bench/scale_catalog.py) and CPU (bench/scale_cpu.py) parts, with "
-                             "their defaults, in this one run")
+                             "their defaults, and the scan and plan part (bench/scale_plan.py) at --sizes, in this "
+                             "one run")
     parser.add_argument("--close-in-this-process", metavar="BARCODE", help=argparse.SUPPRESS)
     parser.add_argument("--pack-in-this-process", nargs=2, metavar=("LEVEL", "SOURCE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -307,13 +309,15 @@ def main() -> None:
     for store in stores:
         memory(store, sorted(args.sizes))
     if args.all:
-        from bench import scale_catalog, scale_cpu
+        from bench import scale_catalog, scale_cpu, scale_plan
 
         skip = ["--skip-postgres"] if args.skip_postgres else []
         print("(d) 目录：载入速度、搜索、目录树、内存（bench/scale_catalog.py）", flush=True)
         scale_catalog.main(skip)
         print("(e) 打包与写磁带的 CPU、恢复一个小文件的读取量（bench/scale_cpu.py）", flush=True)
         scale_cpu.main([])
+        print("(f) 备份任务扫描与规划的内存（bench/scale_plan.py）", flush=True)
+        scale_plan.main(["--sizes", *map(str, sorted(args.sizes))])
 
 
 if __name__ == "__main__":

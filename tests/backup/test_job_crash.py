@@ -1,6 +1,7 @@
-"""B5, "show": kill the job process at the moments that matter — while packing, in the middle of a
-package on tape, after the filemark but before the ledger knows, after the ledger knows but before
-the staging file is gone, and with a plain SIGKILL whenever it happens to be — then restart it.
+"""B5, "show": kill the job process at the moments that matter — while its plan is stored and just
+after, while packing, in the middle of a package on tape, after the filemark but before the ledger
+knows, after the ledger knows but before the staging file is gone, and with a plain SIGKILL
+whenever it happens to be — then restart it.
 The job completes; ledger, tape index and tape headers list every package exactly once; every
 file comes back with its SHA-256."""
 
@@ -86,6 +87,8 @@ def on_tape_beyond_ledger(drill: dict[str, Any]) -> tuple[list[Any], list[str]]:
 
 
 @pytest.mark.parametrize(("crash_at", "restart"), [
+    ("planning:2", "resume"),
+    ("planned", "rerun"),
     ("packing", "rerun"),
     ("mid_package:3", "resume"),
     ("after_flush:4", "resume"),
@@ -105,10 +108,17 @@ def test_a_job_killed_at_a_crash_point_completes_after_restart(drill: dict[str, 
         assert job.status == "running"  # the process died: nobody recorded an end
         recorded = len(job.packages)
         last_cartridge_indexed = bool(job.cartridges) and services.ledger.cartridge(job.cartridges[-1]).index_written
+        plans = services.settings.data_dir / "jobs" / drill["job"]
     finally:
         services.close()
     point, _, count = crash_at.partition(":")
-    if point == "packing":
+    if point in {"planning", "planned"}:
+        # Killed while the plan was stored (only its temporary file is there) or just after (the
+        # plan is in place, the ledger has no Planned): either way nothing is planned yet.
+        assert recorded == 0 and not job.planned
+        assert (plans / "plan.sqlite").exists() == (point == "planned")
+        assert (plans / "plan.sqlite.tmp").exists() == (point == "planning")
+    elif point == "packing":
         assert recorded == 0
     else:
         scanned, in_ledger = on_tape_beyond_ledger(drill)

@@ -7,7 +7,14 @@ from pathlib import Path
 
 from backup.levels import MIB
 from backup.plan import plan_packages
-from backup.pool_size import MIN_SPLIT_BYTES, PACKER_OVERHEAD, packer_count, packer_memory, split_limit
+from backup.pool_size import (
+    MIN_SPLIT_BYTES,
+    PACKER_OVERHEAD,
+    compressible_bytes,
+    packer_count,
+    packer_memory,
+    split_limit,
+)
 from backup.sampling import classify_incompressible
 from backup.scan import SourceScan
 from tests.backup.conftest import random_bytes, text_bytes, write_file
@@ -39,7 +46,7 @@ def test_a_job_too_small_for_a_package_per_core_is_cut_so_every_core_packs(tmp_p
     assert len([p for p in plan_packages(entries, three_gib, incompressible=incompressible)
                 if p.codec == "lzma2"]) == 1  # as before: one package, one core
 
-    limit = split_limit(entries, three_gib, cores=4, incompressible=incompressible)
+    limit = split_limit(compressible_bytes(entries, incompressible), three_gib, cores=4)
     assert limit == 9 * MIB  # 36 MiB to compress over 4 cores
     plans = plan_packages(entries, limit, incompressible=incompressible)
     compressed = [plan for plan in plans if plan.codec == "lzma2"]
@@ -48,7 +55,7 @@ def test_a_job_too_small_for_a_package_per_core_is_cut_so_every_core_packs(tmp_p
 
 def test_tiny_jobs_and_one_core_keep_their_limit(tmp_path: Path) -> None:
     write_file(tmp_path / "src" / "a.txt", text_bytes(100_000, seed=1))
-    entries = list(SourceScan([tmp_path / "src"]))
-    assert split_limit(entries, 3 * GIB, cores=8) == MIN_SPLIT_BYTES  # not cut into 12 KB packages
-    assert split_limit(entries, 2 * MIB, cores=8) == 2 * MIB
-    assert split_limit(entries, 3 * GIB, cores=1) == 3 * GIB
+    to_compress = compressible_bytes(SourceScan([tmp_path / "src"]))
+    assert split_limit(to_compress, 3 * GIB, cores=8) == MIN_SPLIT_BYTES  # not cut into 12 KB packages
+    assert split_limit(to_compress, 2 * MIB, cores=8) == 2 * MIB
+    assert split_limit(to_compress, 3 * GIB, cores=1) == 3 * GIB

@@ -184,6 +184,17 @@ def test_a_file_given_as_root_is_backed_up_under_its_parent(tmp_path):
     assert (entry.source_root, entry.rel_path, entry.size) == (str(tmp_path), "single.db", 5)
 
 
+def test_roots_that_are_files_come_where_their_entries_sort(tmp_path):
+    # "/x/a.d" sorts before "/x/b" as a root, but the file's entry is ("/x", "b"), before ("/x/a.d", …).
+    write_file(tmp_path / "a.d" / "in.txt", b"x")
+    write_file(tmp_path / "b", b"y")
+    write_file(tmp_path / "c" / "z.txt", b"z")
+    entries, scanner = scan(tmp_path / "c", tmp_path / "a.d", tmp_path / "b", tmp_path / "absent", keep_warnings=0)
+    keys = [e.order_key for e in entries]
+    assert keys == sorted(keys) and len(keys) == 3
+    assert scanner.summary.warnings == 1 and scanner.warnings == []  # counted, its text not kept
+
+
 def test_nested_roots_are_scanned_once(tmp_path):
     write_file(tmp_path / "a/b/c.txt", b"x")
     entries, scanner = scan(tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a")
