@@ -303,6 +303,8 @@ def live_log(base: str, cookies: httpx.Cookies, env: dict[str, str], backlog: in
         many = asyncio.run(first_events(base, cookies, 50, record))
         for label, found in ((f"1 个浏览器（{ROUNDS} 次）", single), ("50 个浏览器同时（1 次）", many)):
             print(f"{label:<34}{1000 * statistics.median(found):>10.0f}{1000 * max(found):>10.0f}", flush=True)
+        if backlog <= 0:
+            return
         with httpx.Client(base_url=base, cookies=cookies, timeout=30) as client:
             cursor = client.get("/api/v1/logs/operation", params={"limit": 1}).json()["cursor"]
         started = time.perf_counter()
