@@ -16,9 +16,18 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import Cartridge
-from ledger.domain.manifest import PackageManifest, manifest_sha256
-from ledger.errors import NotFound
+from ledger.domain.manifest import (
+    ManifestEntry,
+    ManifestRecord,
+    PackageManifest,
+    manifest_entries,
+    manifest_sha256,
+)
+from ledger.errors import NotFound, UnreadableEvent
 from ledger.ledger_base import LedgerBase
+
+# The topic of a manifest stream's one event (its class has never been upcast).
+_RECORDED = ":PackageManifest.Recorded"
 
 
 class PackageLedger(LedgerBase):
@@ -47,6 +56,28 @@ class PackageLedger(LedgerBase):
                                      lte=event.originator_version):
             return list(vars(again).get("manifest") or [])
         raise NotFound(what="数据包清单", key=str(getattr(event, "package_id", "")))
+
+    def manifest_entries(self, event: Any) -> list[ManifestEntry]:
+        """`manifest(event)` as `ManifestEntry` objects, for readers of every entry (the catalog).
+
+        A package's stream is read as its one stored record and decoded straight into entries
+        (`LedgerTranscoder.decode_as`), without the event's other state or a dict per entry.
+        """
+        manifest_id = getattr(event, "manifest_id", None)
+        if not manifest_id:
+            return manifest_entries(self.manifest(event))
+        key = manifest_id if isinstance(manifest_id, UUID) else UUID(str(manifest_id))
+        for stored in self.recorder.select_events(key, limit=1):
+            if not stored.topic.endswith(_RECORDED):
+                break
+            transcoder: Any = self.mapper.transcoder  # a LedgerTranscoder (`LedgerBase.construct_transcoder`)
+            try:  # as the mapper would: any failure to decrypt or decode is an unreadable event
+                state = self.mapper.cipher.decrypt(stored.state) if self.mapper.cipher else stored.state
+                entries: list[ManifestEntry] = transcoder.decode_as(state, ManifestRecord).manifest
+            except Exception:
+                raise UnreadableEvent(event=f"数据包 {getattr(event, 'package_id', key)} 的清单") from None
+            return entries
+        raise NotFound(what="数据包清单", key=str(getattr(event, "package_id", "")) or str(key))
 
     def manifest_agrees(self, event: Any, manifest: list[dict[str, Any]]) -> bool:
         """True when `manifest` (as read from tape) is the one the ledger recorded for `event`: by

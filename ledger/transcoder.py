@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import zstandard
@@ -43,6 +43,7 @@ _ZSTD_LEVEL = 3
 # The MessagePack extension code of a value with a registered transcoding: [name, data].
 _TRANSCODED = 1
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+T = TypeVar("T")
 
 
 class LedgerTranscoder(JSONTranscoder):
@@ -112,6 +113,27 @@ class LedgerTranscoder(JSONTranscoder):
         if tag == b"{":
             return super().decode(bytes(data))
         return super().decode(zlib.decompress(data))  # releases before issue 18
+
+    def decode_as(self, data: bytes, kind: type[T]) -> T:
+        """`decode`, but straight into `kind` (a msgspec Struct naming the keys wanted): keys it does
+        not name are skipped unread, and values come back typed, without a dict per object (a value
+        of a registered type — UUID, datetime — only into a field typed Any). State stored as JSON
+        (older releases) is decoded as before, then converted."""
+        tag = bytes(data[:1])
+        if tag == ZSTD_MSGPACK:
+            return self._typed(kind).decode(self._zstd()[1].decompress(memoryview(data)[1:]))
+        if tag == MSGPACK:
+            return self._typed(kind).decode(memoryview(data)[1:])
+        return msgspec.convert(self.decode(data), kind, strict=False)
+
+    def _typed(self, kind: type[T]) -> msgspec.msgpack.Decoder[T]:
+        decoders: dict[type[Any], Any] | None = getattr(self._local, "typed", None)
+        if decoders is None:
+            decoders = self._local.typed = {}
+        decoder = decoders.get(kind)
+        if decoder is None:
+            decoder = decoders[kind] = msgspec.msgpack.Decoder(kind, ext_hook=self._ext)
+        return decoder  # type: ignore[no-any-return]
 
     def _ext(self, code: int, data: memoryview) -> Any:
         if code != _TRANSCODED:

@@ -8,6 +8,8 @@ millions of files and for substring search over them (docs/架构.md §5):
 - `catalog_entries`: one row per manifest entry: folder id, `base`, and the per-file facts. The
   rows of one package are one range of ids, handed out in ledger order, so the newest rows have
   the highest ids.
+- `catalog_names` (PostgreSQL and openGauss): every distinct last component once; `catalog_entries.name`
+  is its id there (0 on SQLite).
 - `catalog_runs`: one row per run of consecutive entries in one folder (a package lists a
   folder's files together): the folder's entries without an index row per entry.
 - `catalog_packages`: one row per package: group, job, cartridge, tape position, its id range.
@@ -20,8 +22,9 @@ millions of files and for substring search over them (docs/架构.md §5):
 Substring search looks in two smaller things than millions of full paths: the folders (one row
 per folder, not per file) and the last path components. A pattern without "/" lies in one of the
 two; a pattern with "/" lies in the folder or crosses into the last component at its own last
-"/". SQLite keeps contentless FTS5 trigram indexes (`detail=none`) of the folders and of the last
-components; PostgreSQL pg_trgm GIN indexes; openGauss, which has no pg_trgm, its built-in ngram
+"/". SQLite keeps contentless FTS5 trigram indexes (`detail=none`) of the folders and of every
+entry's last component; PostgreSQL pg_trgm GIN indexes of the folders and of `catalog_names`, whose
+rows come through an index of entries by name; openGauss, which has no pg_trgm, its built-in ngram
 parser. The rows of matching folders come through `catalog_runs`. Every candidate is checked again
 with LIKE, so the result is exactly "the pattern is a substring of the full path" (LIKE's case
 rules: on SQLite ASCII letters match either case, on PostgreSQL case matters). How each kind of
@@ -31,7 +34,8 @@ The modules, each with one job:
 
 - `view`: `CatalogView`, the view the Projector drives: makes the tables, applies events, answers queries.
 - `schema`: the tables, the columns of a result row, and the SQL view `catalog_files`.
-- `loader`: manifests written as rows in bulk (`BulkLoader`), with their folders' totals.
+- `loader`: manifests written as rows in bulk (`BulkLoader`), with their folders' totals; `known`:
+  the folder and name ids it keeps between batches.
 - `totals`: the folder totals, kept and read; `tree` and `folders`: a folder's children, whole or a page.
 - `query` and `results`: a search's filters as SQL; stored rows read back as result rows.
 - `search`: `CatalogSearch`, the one interface every store implements, with the store-agnostic

@@ -1,61 +1,64 @@
-"""Writing manifests into the catalog in bulk: entry rows in rounds, folders resolved once per round, ids in ledger order."""
+"""Writing manifests into the catalog in bulk: rows in rounds, folders and names resolved once a round, ids in ledger order."""
 
 from __future__ import annotations
 
 import json
-from operator import itemgetter
 from typing import Any
 
-from projections.catalog import limits, totals
-from projections.catalog.schema import (
-    DIR_COLUMNS,
-    ENTRY_COLUMNS,
-    EXTRA_KEYS,
-    PACKAGE_COLUMNS,
-    RAW_KEY,
-    RUN_COLUMNS,
-    dir_key,
-)
+from projections.catalog import totals
+from projections.catalog.known import Known
+from projections.catalog.schema import dir_key
 from projections.catalog.search import CatalogSearch
 from projections.store import Cursor
 
-# Manifest keys read for each entry, and their values when a manifest leaves one out.
-_ENTRY_DEFAULTS = (("path", ""), ("root", ""), ("kind", "file"), ("size", 0), ("mtime_ns", 0), ("mode", 0),
-                   ("sha256", None), ("member", ""), ("chunk_index", 0), ("total_chunks", 1), ("chunk_offset", 0),
-                   ("chunk_length", 0), ("link_target", None), ("state", "ok"), ("root_raw", None),
-                   ("path_raw", None), ("link_target_raw", None))
-_ENTRY_FIELDS = itemgetter(*(key for key, _ in _ENTRY_DEFAULTS))
-# Folder ids looked up per query.
+# Folder and name ids looked up per query.
 _KEYS_PER_LOOKUP = 500
 _NO_TIME = -(1 << 63)  # a newest time any real one beats
 
 
-class BulkLoader:
-    """The catalog rows of one transaction's PackageWritten events, written in rounds of FLUSH_ROWS.
+def extension_of(base: str) -> str:
+    """`schema.extension` of a last component (inlined in `BulkLoader.add` where no name ids are kept)."""
+    dot = base.rfind(".")
+    return base[dot + 1:].lower() if 0 < dot < len(base) - 1 else ""
 
-    Each package's rows get the next ids in ledger order, so the newest rows have the highest ids. The
-    row-building loop inlines `schema.full_path`, `schema.extension` and `results.default_member`: it
-    runs once per file of every backup.
+
+class BulkLoader:
+    """The catalog rows of one transaction's PackageWritten events, written in rounds (`CatalogSearch.round_rows`).
+
+    Each package's rows get the next ids in ledger order, so the newest rows have the highest ids. A
+    row names its folder and its last component by id; both are usually known already (`known`), and
+    those that are not are looked up or added once per round, their rows mended then. The
+    row-building loop inlines `schema.full_path`, `schema.extension` and `results.default_member`:
+    it runs once per file of every backup, and is written for that (docs/性能.md, 规模（issue 18）).
     """
 
-    def __init__(self, engine: CatalogSearch, cursor: Cursor) -> None:
+    def __init__(self, engine: CatalogSearch, cursor: Cursor, dirs: Known, names: Known) -> None:
         self.engine = engine
         self.store = engine.store
         self.cursor = cursor
+        self.dirs, self.names = dirs, names
         self.rows: list[list[Any]] = []
         self.runs: list[list[Any]] = []
         self.packages: list[tuple[Any, ...]] = []
+        # Rows and runs holding a folder path or a last component in place of its id, mended at flush.
+        self.unresolved: list[list[Any]] = []
+        # Last components not yet known → (extension, the component) as `CatalogSearch.text` gives them.
+        self.new_names: dict[str, tuple[str, str]] = {}
         self.next_id = 0
         self.next_pkg = 0
         self.roots: dict[str, str] = {}
-        self.known: dict[str, int] = {}
         self.barcodes: dict[str, str] = {}
+        self.kinds: dict[str, str] = {}  # each kind as `CatalogSearch.text` gives it
         self.totals: totals.Pending = {}
+        self.total_ids: dict[str, int] = {}  # the ids of the folders in `totals`
 
     def _start(self) -> None:
         if not self.next_id:
             self.next_id = self._max("catalog_entries", "id") + 1
             self.next_pkg = self._max("catalog_packages", "pkg") + 1
+            self.dirs.check(self.cursor)
+            if self.engine.names:
+                self.names.check(self.cursor)
 
     def _max(self, table: str, column: str) -> int:
         self.cursor.execute(f"SELECT MAX({column}) FROM {table}")
@@ -65,137 +68,221 @@ class BulkLoader:
     def _barcode(self, cartridge_id: str) -> str:
         barcode = self.barcodes.get(cartridge_id)
         if barcode is None:
+            self.settle()
             self.cursor.execute("SELECT barcode FROM catalog_cartridges WHERE cartridge_id = ?", (cartridge_id,))
             found = self.cursor.fetchone()
             barcode = self.barcodes[cartridge_id] = found[0] if found else cartridge_id
         return barcode
 
-    def add(self, event: Any, notification_id: int) -> None:
-        """One PackageWritten event: a row per manifest entry, its runs, and the package's row."""
+    def add(self, event: Any, entries: list[Any], notification_id: int) -> None:
+        """One PackageWritten event and its manifest (`ManifestEntry` objects): a row per entry, its
+        runs, and the package's row."""
         self._start()
         cartridge_id = str(event.originator_id)
         barcode = self._barcode(cartridge_id)
         pkg, first = self.next_pkg, self.next_id
         next_id = first
-        rows, runs, roots = self.rows, self.runs, self.roots
-        first_run, first_row = len(runs), len(rows)
-        append, fields = rows.append, _ENTRY_FIELDS
-        run_folder, run_length, run_first = "", -1, first
+        rows, runs, roots, unresolved, new_names = self.rows, self.runs, self.roots, self.unresolved, self.new_names
+        dirs, names = self.dirs.ids, self.names.ids
+        null, text, escapes, kinds = self.engine.null, self.engine.text, self.engine.escapes, self.kinds
+        with_names = self.engine.names
+        append, pending = rows.append, unresolved.append
+        run_folder, run_length, run_first, run_dir = "", -1, first, None
         # Each folder's own rows in this package, for the folder totals: files, bytes, newest, first id.
         stats: dict[str, list[int]] = {}
         run_files = run_bytes = 0
         run_newest = _NO_TIME
-        for entry in event.manifest:
-            try:
-                (path, root, kind, size, mtime_ns, mode, sha256, member, chunk_index, total_chunks, chunk_offset,
-                 chunk_length, link_target, state, root_raw, path_raw, target_raw) = fields(entry)
-            except KeyError:
-                (path, root, kind, size, mtime_ns, mode, sha256, member, chunk_index, total_chunks, chunk_offset,
-                 chunk_length, link_target, state, root_raw, path_raw, target_raw) = (
-                    entry.get(key, default) for key, default in _ENTRY_DEFAULTS)
+        for entry in entries:
+            path, root = entry.path, entry.root
             norm = roots.get(root)
             if norm is None:
                 norm = roots[root] = root.replace("\\", "/").rstrip("/")
             if path:
                 full = norm + "/" + path
                 cut = len(norm) + 1
-                split = full.rfind("/") + 1
-                base = full[split:]
-                dot = base.rfind(".")
-                ext = base[dot + 1:].lower() if 0 < dot < len(base) - 1 else ""
             else:
                 full = norm or "/"
                 cut = -1
-                split = full.rfind("/") + 1
-                base = full[split:]
-                ext = ""
-            if split == run_length and full.startswith(run_folder):
-                folder = run_folder  # the same folder as the entry before: one string object for the run
-            else:
-                folder = full[:split]
+            split = full.rfind("/") + 1
+            base = full[split:]
+            if split != run_length or not full.startswith(run_folder):
                 if run_length >= 0:
-                    runs.append([run_first, next_id - 1, run_folder])
+                    runs.append([run_first, next_id - 1, run_dir])
                     _add_run(stats, run_folder, run_files, run_bytes, run_newest, run_first)
-                run_folder, run_length, run_first = folder, split, next_id
+                run_folder, run_length, run_first = full[:split], split, next_id
+                run_dir = dirs.get(run_folder)
+                if run_dir is None:
+                    run_dir = run_folder
+                    pending(runs)  # the runs list itself: mended whole at flush
                 run_files = run_bytes = 0
                 run_newest = _NO_TIME
+            size, mtime_ns, kind, chunk_index = entry.size, entry.mtime_ns, entry.kind, entry.chunk_index
             if chunk_index == 0:
                 run_bytes += size
                 if kind == "file":
                     run_files += 1
             if mtime_ns > run_newest:
                 run_newest = mtime_ns
-            raw = (None if root_raw is None and path_raw is None and target_raw is None
-                   else json.dumps([root_raw, path_raw, target_raw]))
-            if (total_chunks == 1 and chunk_offset == 0 and chunk_length == size and link_target is None
-                    and state == "ok" and raw is None
-                    and member == (full.lstrip("/") if full[1:2] != ":" else full[0] + full[2:])):
-                extra = None
+            if with_names:
+                known = names.get(base)
+                if known is None:
+                    fresh = new_names.get(base)
+                    if fresh is None:
+                        fresh = new_names[base] = (text(extension_of(base)), text(base))
+                    name: Any = base
+                    ext, stored = fresh
+                else:
+                    name, ext, stored = known
             else:
-                values = dict(zip(EXTRA_KEYS, (member, total_chunks, chunk_offset, chunk_length, link_target, state),
-                                  strict=True))
-                if raw is not None:
-                    values[RAW_KEY] = raw
-                extra = json.dumps(values, ensure_ascii=False)
-            append([next_id, pkg, folder, base, None if cut > 0 and root == norm else root, cut, ext, kind, size,
-                    mtime_ns, mode, sha256, chunk_index, extra])
+                known, name, stored = (), 0, base
+                dot = base.rfind(".")
+                ext = base[dot + 1:].lower() if 0 < dot < len(base) - 1 else ""
+            if cut < 0:
+                ext = ""  # the entry is its root itself: no extension, as `schema.extension` of no name
+            member = entry.member
+            if (entry.total_chunks == 1 and entry.chunk_offset == 0 and entry.chunk_length == size
+                    and entry.link_target is None and entry.state == "ok" and entry.root_raw is None
+                    and entry.path_raw is None and entry.link_target_raw is None
+                    and (len(member) + 1 == len(full) and full.endswith(member) and full[0] == "/"
+                         and not member.startswith(("/", ":"))
+                         or member == (full.lstrip("/") if full[1:2] != ":" else full[0] + full[2:]))):
+                extra = null
+            else:
+                extra = text(_extra(entry))
+            sha256 = entry.sha256
+            if escapes:
+                if sha256 is not None and not sha256.isalnum():  # hex digits as the backup writes it
+                    sha256 = text(sha256)
+                stored_kind = kinds.get(kind)
+                if stored_kind is None:
+                    stored_kind = kinds[kind] = text(kind)
+                kind = stored_kind
+            if sha256 is None:
+                sha256 = null
+            row = [next_id, pkg, run_dir, name, stored, null if cut > 0 and root == norm else text(root), cut, ext,
+                   kind, size, mtime_ns, entry.mode, sha256, chunk_index, extra]
+            append(row)
+            if known is None or run_dir is run_folder:
+                pending(row)
             next_id += 1
         if run_length >= 0:
-            runs.append([run_first, next_id - 1, run_folder])
+            runs.append([run_first, next_id - 1, run_dir])
             _add_run(stats, run_folder, run_files, run_bytes, run_newest, run_first)
         totals.add_package(self.totals, (event.group, cartridge_id, barcode), stats)
-        run_chars = self.engine.run_chars
-        for run in runs[first_run:]:
-            run.append(run_chars(rows, first_row + run[0] - first, first_row + run[1] - first + 1))
         self.packages.append((pkg, event.package_id, event.group, event.job_id, cartridge_id,
                               barcode, event.tape_file, event.header_block,
                               event.payload_block, event.payload_blocks, event.payload_bytes,
                               event.timestamp.isoformat(), notification_id, first, next_id - 1, next_id - first))
         self.next_id = next_id
         self.next_pkg = pkg + 1
-        if len(rows) >= limits.FLUSH_ROWS:
+        if len(rows) >= self.engine.round_rows():
             self.flush()
 
+    def finish(self) -> None:
+        """Write everything held so far, the folder totals of the whole transaction included, and
+        wait until it is written."""
+        self.flush()
+        self.settle()
+        if self.totals:
+            totals.write(self.cursor, self.store, self.totals, self.total_ids)
+            self.totals, self.total_ids = {}, {}
+
+    def settle(self) -> None:
+        """Wait until the rows last written are (the store may write them in the background, and
+        meanwhile the cursor is not to be used: call this first)."""
+        self.engine.settle()
+
     def flush(self) -> None:
-        """Write the rows, runs and packages held so far, with their folders and text index entries."""
+        """Write the rows, runs and packages held so far, with their new folders and names; they may
+        still be on their way when this returns (`settle`). The folder totals wait for `finish`:
+        the folders above a package are in every round."""
         if not self.rows and not self.packages:
             return
-        cursor, store = self.cursor, self.store
-        ids = self._dir_ids({run[2] for run in self.runs} | totals.folders_of(self.totals))
+        self.settle()
+        new_dirs: list[tuple[Any, ...]] = []
+        new_names: list[tuple[Any, ...]] = []
+        ids = self._dir_ids({run[2] for run in self.runs if type(run[2]) is str}
+                            | (totals.folders_of(self.totals) - self.total_ids.keys()), new_dirs)
+        self.total_ids.update(ids)
+        name_ids = self._name_ids(self.new_names, new_names)
         rows, runs = self.rows, self.runs
-        for row in rows:
-            row[2] = ids[row[2]]
-        for run in runs:
-            run[2] = ids[run[2]]
-        if rows:
-            store.bulk_insert(cursor, "catalog_entries", ENTRY_COLUMNS, rows)
-            self.engine.index_entries(cursor, rows[0][0], rows[-1][0])
-        if runs:
-            store.bulk_insert(cursor, "catalog_runs", RUN_COLUMNS, runs)
-        store.bulk_insert(cursor, "catalog_packages", PACKAGE_COLUMNS, self.packages)
-        totals.write(cursor, store, self.totals, ids)
+        mend_runs = False
+        for row in self.unresolved:
+            if row is runs:
+                mend_runs = True
+                continue
+            if type(row[2]) is str:
+                row[2] = ids[row[2]]
+            if type(row[3]) is str:
+                row[3] = name_ids[row[3]][0]
+        if mend_runs:
+            for run in runs:
+                if type(run[2]) is str:
+                    run[2] = ids[run[2]]
+        self.engine.write(self.cursor, [("catalog_dirs", new_dirs), ("catalog_names", new_names),
+                                        ("catalog_runs", runs), ("catalog_packages", self.packages),
+                                        ("catalog_entries", rows)])
         self.rows = []
         self.runs = []
         self.packages = []
-        self.totals = {}
+        self.unresolved = []
+        self.new_names = {}
 
-    def _dir_ids(self, folders: set[str]) -> dict[str, int]:
-        """The id of every folder in this round, adding the new ones; looked up by `schema.dir_key`."""
-        cursor, known = self.cursor, self.known
-        wanted = {dir_key(path): path for path in folders if path not in known}
-        keys = sorted(wanted)
-        for start in range(0, len(keys), _KEYS_PER_LOOKUP):
-            chunk = keys[start:start + _KEYS_PER_LOOKUP]
-            cursor.execute(f"SELECT path, id FROM catalog_dirs WHERE key IN ({', '.join('?' for _ in chunk)})", chunk)
-            known.update((path, int(id_)) for path, id_ in cursor.fetchall())
-        new = sorted(path for path in wanted.values() if path not in known)
+    def _dir_ids(self, folders: set[str], new_rows: list[tuple[Any, ...]]) -> dict[str, int]:
+        """The id of every folder in `folders`, the new ones added to `new_rows` for writing."""
+        known = self.dirs
+        ids = {path: known.ids[path] for path in folders if path in known.ids}
+        wanted = [path for path in folders if path not in ids]
+        found = {} if known.complete else self._lookup("catalog_dirs", "path", wanted)
+        new = sorted(path for path in wanted if path not in found)
         if new:
             first = self._max("catalog_dirs", "id") + 1
-            rows = [(first + i, dir_key(path), path) for i, path in enumerate(new)]
-            self.store.bulk_insert(cursor, "catalog_dirs", DIR_COLUMNS, rows)
-            self.engine.index_dirs(cursor, rows)
-            known.update((path, id_) for id_, _, path in rows)
-        return known
+            new_rows += [(first + i, dir_key(path), path) for i, path in enumerate(new)]
+            found.update((path, id_) for id_, _, path in new_rows)
+            known.wrote((new_rows[-1][0], new_rows[-1][2]))
+        known.update(found)
+        ids.update(found)
+        return ids
+
+    def _name_ids(self, wanted: dict[str, tuple[str, str]],
+                  new_rows: list[tuple[Any, ...]]) -> dict[str, tuple[int, str, str]]:
+        """(id, extension, component) of every last component in `wanted`, the new ones added to
+        `new_rows` for writing."""
+        if not wanted:
+            return {}
+        known = self.names
+        found = {} if known.complete else {
+            base: (id_, *wanted[base]) for base, id_ in self._lookup("catalog_names", "base", list(wanted)).items()}
+        new = sorted(base for base in wanted if base not in found)
+        if new:
+            first = self._max("catalog_names", "id") + 1
+            new_rows += [(first + i, dir_key(base), base) for i, base in enumerate(new)]
+            found.update((base, (id_, *wanted[base])) for id_, _, base in new_rows)
+            known.wrote((new_rows[-1][0], new_rows[-1][2]))
+        known.update(found)
+        return found
+
+    def _lookup(self, table: str, column: str, texts: list[str]) -> dict[str, Any]:
+        """The ids `table` holds for `texts` (by `schema.dir_key`, then the text itself)."""
+        wanted = set(texts)
+        keys = sorted({dir_key(text) for text in wanted})
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), _KEYS_PER_LOOKUP):
+            chunk = keys[start:start + _KEYS_PER_LOOKUP]
+            self.cursor.execute(f"SELECT {column}, id FROM {table} WHERE key IN ({', '.join('?' for _ in chunk)})",
+                                chunk)
+            found.update((text, int(id_)) for text, id_ in self.cursor.fetchall() if text in wanted)
+        return found
+
+
+def _extra(entry: Any) -> str:
+    """`catalog_entries.extra` of an entry with unusual member, chunks, link, state or raw names."""
+    values: dict[str, Any] = {"member": entry.member, "total_chunks": entry.total_chunks,
+                              "chunk_offset": entry.chunk_offset, "chunk_length": entry.chunk_length,
+                              "link_target": entry.link_target, "state": entry.state}
+    if entry.root_raw is not None or entry.path_raw is not None or entry.link_target_raw is not None:
+        values["raw"] = json.dumps([entry.root_raw, entry.path_raw, entry.link_target_raw])
+    return json.dumps(values, ensure_ascii=False)
 
 
 def _add_run(stats: dict[str, list[int]], folder: str, files: int, size: int, newest: int, first: int) -> None:

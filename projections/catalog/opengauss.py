@@ -8,20 +8,21 @@ follows openGauss's documentation and is not tried against one (docs/架构.md �
 
 from __future__ import annotations
 
+from typing import Any
+
 from projections.catalog.postgres import PostgresSearch
-from projections.catalog.query import ESCAPE, Checks, Scope
+from projections.catalog.query import ESCAPE
 
 _MATCH = "to_tsvector('ngram', {}) @@ plainto_tsquery('ngram', ?)"
 
 
 class OpenGaussSearch(PostgresSearch):
-    """ngram GIN indexes on folders and last components; the rest as on PostgreSQL."""
+    """ngram GIN indexes on folders and names; the rest as on PostgreSQL."""
 
     indexed_length = 2
 
     def _text_indexes(self) -> list[str]:
-        return ["CREATE INDEX IF NOT EXISTS catalog_entries_ngram ON catalog_entries"
-                " USING gin (to_tsvector('ngram', base))",
+        return ["CREATE INDEX IF NOT EXISTS catalog_names_ngram ON catalog_names USING gin (to_tsvector('ngram', base))",
                 "CREATE INDEX IF NOT EXISTS catalog_dirs_ngram ON catalog_dirs USING gin (to_tsvector('ngram', path))"]
 
     def _serial_scans(self) -> list[str]:
@@ -35,7 +36,5 @@ class OpenGaussSearch(PostgresSearch):
         return self._ids(f"SELECT id FROM catalog_dirs WHERE {_MATCH.format('path')} AND path LIKE ?" + ESCAPE,
                          [text, like])
 
-    def _base_ids(self, pattern: str, checks: Checks, scope: Scope, limit: int) -> list[int]:
-        if len(pattern) >= self.indexed_length:
-            checks = [(_MATCH.format("f.base"), [pattern]), *checks]
-        return super()._base_ids(pattern, checks, scope, limit)
+    def _name_match(self, pattern: str, like: str) -> tuple[str, list[Any]]:
+        return f"{_MATCH.format('base')} AND base LIKE ?" + ESCAPE, [pattern, like]

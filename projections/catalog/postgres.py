@@ -1,56 +1,73 @@
 """The catalog on PostgreSQL: pg_trgm GIN indexes, and search plans whose cost has a bound whatever the planner guesses.
 
-The planner misjudges LIKE on Chinese text by orders of magnitude and plans a join of runs and rows
-badly, so no step here leaves the choice to it: folders come back as a list of ids (it then sees
-how many there are), runs are read newest first in pages and their rows fetched by primary key,
-and the newest rows are tried in windows of ids, with checks written so no text index can serve
-them, before a text index is asked for what is left.
+The text indexes are of folders (`catalog_dirs`) and of names (`catalog_names`, every distinct last
+component once), never of the rows: keeping a trigram index of every row was most of the server's
+work while loading. The planner misjudges LIKE on Chinese text by orders of magnitude and plans a
+join of runs and rows badly, so no step here leaves the choice to it: folders and names come back as
+lists of ids (it then sees how many there are), runs are read newest first in pages and their rows
+fetched by primary key, and a name's rows through the index of rows by name.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, cast
 
 from projections.catalog import limits
 from projections.catalog.query import ESCAPE, Checks, Dirs, Scope, clauses_of, values_of
-from projections.catalog.schema import TABLE_NAMES, dir_key
+from projections.catalog.schema import ENTRY_COLUMNS, NAME_COLUMNS, NAME_TABLES, TABLE_NAMES, dir_key
 from projections.catalog.search import CatalogSearch
-from projections.store import Cursor
+from projections.store import Cursor, PostgresViewStore, ViewStore
 
 # `catalog_files` columns that are numbers though JSON text gives them as text.
 _EXTRA_CASTS = {"total_chunks": "integer", "chunk_offset": "bigint", "chunk_length": "bigint"}
 # Rows fetched by id per query (a parameter array; far below any limit of the server).
 _ID_CHUNK = 65_536
 
+# Text values as COPY's text format reads them (backslash escapes), and an entry row in that format.
+_TEXT_COLUMNS = ("base", "root", "ext", "kind", "sha256", "extra")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_ENTRY_LINE = "\t".join("%s" if column in _TEXT_COLUMNS else "%d" for column in ENTRY_COLUMNS) + "\n"
 
-def _text_array(items: Iterable[str]) -> str:
-    """A PostgreSQL text[] literal (as COPY reads it) holding `items`."""
-    quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in sorted(items))
-    return "{" + ",".join(quoted) + "}"
 
+class _Background(threading.Thread):
+    """`work` run in a thread of its own; what it raised kept for whoever waits for it."""
 
-def _unindexed(checks: Checks) -> Checks:
-    """The checks written so that no text index can serve them (`f.base || ''` is not the indexed
-    expression), for queries whose id range or id list must drive the plan; the ngram match is left
-    out there (LIKE decides anyway)."""
-    return [(clause.replace("f.base", "(f.base || '')"), values) for clause, values in checks
-            if "to_tsvector" not in clause]
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__(name="taf-catalog-copy", daemon=True)
+        self.work = work
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except BaseException as error:  # handed to the loader's thread by `settle`
+            self.error = error
 
 
 class PostgresSearch(CatalogSearch):
-    """pg_trgm on folders and last components; the characters of each run for shorter patterns."""
+    """pg_trgm on folders and names; the index of rows by name kept by the server."""
 
-    chars_type = "TEXT[]"
     mtime_sql = ("to_char(to_timestamp(floor(f.mtime_ns / 1000000000.0)) AT TIME ZONE 'UTC',"
                  " 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00'")
     # The shortest pattern the last-component index can look up (pg_trgm: a trigram).
     indexed_length = 3
 
+    names = True
+    escapes = True
+
+    def __init__(self, store: ViewStore) -> None:
+        super().__init__(store)
+        self.null = "\\N"  # NULL in COPY's text format; a text value "\N" is written "\\N" (`text`)
+        self._copying: _Background | None = None
+
     # --- schema -----------------------------------------------------------------------------
     def ddl(self) -> list[str]:
-        return ["CREATE INDEX IF NOT EXISTS catalog_runs_chars ON catalog_runs USING gin (chars)",
+        return [*NAME_TABLES,
+                "CREATE INDEX IF NOT EXISTS catalog_entries_name ON catalog_entries (name, id)",
                 *self._text_indexes(),
                 *self._serial_scans(),
                 # Made anew, not replaced: a view whose columns changed type cannot be replaced.
@@ -59,7 +76,7 @@ class PostgresSearch(CatalogSearch):
 
     def _text_indexes(self) -> list[str]:
         return ["CREATE EXTENSION IF NOT EXISTS pg_trgm",
-                "CREATE INDEX IF NOT EXISTS catalog_entries_trgm ON catalog_entries USING gin (base gin_trgm_ops)",
+                "CREATE INDEX IF NOT EXISTS catalog_names_trgm ON catalog_names USING gin (base gin_trgm_ops)",
                 "CREATE INDEX IF NOT EXISTS catalog_dirs_trgm ON catalog_dirs USING gin (path gin_trgm_ops)"]
 
     def _serial_scans(self) -> list[str]:
@@ -70,7 +87,7 @@ class PostgresSearch(CatalogSearch):
         30–100 ms instead of 1 ms at 2 million files, and 0.9–1.1 s instead of 0.2 s for a search
         passing 65,000 folder ids (docs/性能.md, 规模（issue 18）). ALTER TABLE … SET takes a lock
         that loading and reading do not wait for."""
-        return [f"ALTER TABLE {table} SET (parallel_workers = 0)" for table in TABLE_NAMES]
+        return [f"ALTER TABLE {table} SET (parallel_workers = 0)" for table in (*TABLE_NAMES, "catalog_names")]
 
     def extra_sql(self, key: str) -> str:
         sql = f"(f.extra::json ->> '{key}')"
@@ -88,28 +105,53 @@ class PostgresSearch(CatalogSearch):
                        f" AND table_name = '{table}' ORDER BY ordinal_position")
         return tuple(row[0] for row in cursor.fetchall())
 
+    def layout(self) -> dict[str, tuple[str, ...]]:
+        return {**super().layout(), "catalog_names": NAME_COLUMNS}
+
     def drop_indexes(self, cursor: Cursor) -> None:
-        """Nothing: the text indexes are indexes of the tables and go with them."""
+        """The names (the text indexes are indexes of the tables and go with them)."""
+        cursor.execute("DROP TABLE IF EXISTS catalog_names")
 
     def empty(self, cursor: Cursor, tables: Sequence[str]) -> None:
         # TRUNCATE is transactional on PostgreSQL and openGauss, and far quicker than DELETE of millions.
-        cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        cursor.execute(f"TRUNCATE {', '.join((*tables, 'catalog_names'))}")
 
     # --- loading: the database keeps its own indexes ----------------------------------------
-    def run_chars(self, rows: list[list[Any]], start: int, stop: int) -> str | None:
-        seen: set[str] = set()
-        for row in rows[start:stop]:
-            seen.update(row[3])
-        return _text_array(seen)
+    def text(self, value: str) -> str:
+        return value.translate(_COPY_ESCAPES)
 
-    def index_entries(self, cursor: Cursor, first: int, last: int) -> None:
-        """Nothing: GIN indexes follow the table."""
+    def write(self, cursor: Cursor, tables: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """From a thread of its own: the server writes a round's rows and keeps their indexes — most of
+        a load's time — on another core while the loader builds the next round (`settle` waits).
+        Entry rows go as COPY's text format, each formatted by one `%` here first (a third of the
+        csv module's time, and less for the server to parse; the loader wrote every text value
+        through `text`)."""
+        self.settle()
+        line = _ENTRY_LINE
+        ready = [(table, "".join([line % tuple(row) for row in rows]) if table == "catalog_entries" else rows)
+                 for table, rows in tables if rows]
+        self._copying = _Background(lambda: super(PostgresSearch, self).write(cursor, ready))
+        self._copying.start()
 
-    def index_dirs(self, cursor: Cursor, rows: Sequence[tuple[int, int, str]]) -> None:
-        """Nothing: GIN indexes follow the table."""
+    def round_rows(self) -> int:
+        return min(limits.FLUSH_ROWS, limits.COPY_ROWS)
+
+    def _write(self, cursor: Cursor, table: str, rows: Any) -> None:
+        if table == "catalog_entries":
+            cast(PostgresViewStore, self.store).copy_in(cursor, table, ENTRY_COLUMNS, rows)
+        else:
+            super()._write(cursor, table, rows)
+
+    def settle(self, raising: bool = True) -> None:
+        copying, self._copying = self._copying, None
+        if copying is None:
+            return
+        copying.join()
+        if copying.error is not None and raising:
+            raise copying.error
 
     def unindex_entries(self, cursor: Cursor, first: int, last: int) -> None:
-        """Nothing: GIN indexes follow the table."""
+        """Nothing: the index of rows by name follows the table."""
 
     # --- search -----------------------------------------------------------------------------
     def _id_list(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
@@ -131,11 +173,10 @@ class PostgresSearch(CatalogSearch):
                                 [dir_ids, scope.runs_from, scope.high, scope.low])
         wanted = [i for first, last in runs for i in range(max(int(first), scope.low), min(int(last), scope.high) + 1)]
         found: list[int] = []
-        plain = _unindexed(checks)
-        where = scope.sql("f.id = ANY(?)", *clauses_of(plain))
+        where = scope.sql("f.id = ANY(?)", *clauses_of(checks))
         for start in range(0, len(wanted), _ID_CHUNK):
             found += self._ids(f"SELECT f.id FROM catalog_entries f{where}",
-                               [wanted[start:start + _ID_CHUNK], *values_of(plain), *scope.params])
+                               [wanted[start:start + _ID_CHUNK], *values_of(checks), *scope.params])
         return found
 
     def _dirs_with(self, text: str, like: str) -> Dirs | None:
@@ -148,6 +189,14 @@ class PostgresSearch(CatalogSearch):
 
     def _run_probe(self) -> int:
         return 4 * limits.RUN_PROBE
+
+    def _rows_in_dirs(self, dirs: Dirs, scope: Scope) -> int:
+        """A folder set of more than MANY_DIRS is large without counting: counting reads their runs by
+        folder (or, as the planner misjudges a long folder list, every run in the id range — 2 s
+        for "月/" at 2 million files), while the pattern's tail leads well through the names."""
+        if dirs.size > limits.MANY_DIRS:
+            return limits.ACROSS_RUN_ROWS
+        return super()._rows_in_dirs(dirs, scope)
 
     def _runs_table(self, scope: Scope) -> str:
         return "catalog_runs r"
@@ -177,7 +226,6 @@ class PostgresSearch(CatalogSearch):
         their rows are checked in growing rounds through the primary key."""
         found: list[int] = []
         budget = limits.RUN_PAGE_IDS
-        plain = _unindexed(checks)
         spans: deque[tuple[int, int]] = deque()
         more = True
         while len(found) < limit:
@@ -191,9 +239,9 @@ class PostgresSearch(CatalogSearch):
             if not spans:
                 break
             inside, inside_params = _within(_take(spans, budget))
-            where = scope.sql(inside, *clauses_of(plain))
+            where = scope.sql(inside, *clauses_of(checks))
             found += self._ids(f"SELECT f.id FROM catalog_entries f{where} ORDER BY f.id DESC LIMIT ?",
-                               [*inside_params, *values_of(plain), *scope.params, limit - len(found)])
+                               [*inside_params, *values_of(checks), *scope.params, limit - len(found)])
             budget = min(budget * 4, 16 * limits.RUN_PAGE_IDS)
         return found
 
@@ -203,23 +251,43 @@ class PostgresSearch(CatalogSearch):
         return limits.ACROSS_RUN_ROWS
 
     def _base_ids(self, pattern: str, checks: Checks, scope: Scope, limit: int) -> list[int]:
-        indexed = len(pattern) >= self.indexed_length
-        return self._window_then_collect(checks, scope, limit, None if indexed else sorted(set(pattern)))
+        """The newest PROBE_ROWS rows first, checked one by one: a common pattern fills the page
+        there, and one that matches there often enough to fill it within the windows goes on so
+        (`_windows`). Otherwise the names, from their text index (every distinct last component
+        once, several times fewer than rows): when they are few and few rows hold them, those rows
+        come through the index of rows by name; else the windows again. What the windows leave
+        comes through the names."""
+        (_, (like,)), rest = checks[0], checks[1:]
+        edge = max(scope.high - limits.PROBE_ROWS, scope.low - 1)
+        found = self._scan_ids(checks, scope, limit, ["f.id > ?", "f.id <= ?"], [edge, scope.high])
+        if len(found) >= limit or edge < scope.low:
+            return found
+        names = None
+        if not found or (limit - len(found)) * limits.PROBE_ROWS / len(found) > limits.WINDOWS * limits.SHORT_WINDOW:
+            names = self._names_like(pattern, like, limits.NAMES_LISTED)
+            if names == []:
+                return found
+            if names is not None and self._rows_of_names(names, scope, edge) < limits.NAME_ROWS:
+                return found + self._newest_of_names(names, rest, scope, limit - len(found), edge)
+        more, edge = self._windows(checks, replace(scope, high=edge), limit - len(found))
+        found += more
+        if len(found) >= limit or edge < scope.low:
+            return found
+        if names is None:
+            names = self._names_like(pattern, like, None) or []
+        return found + self._newest_of_names(names, rest, scope, limit - len(found), edge)
 
     def _windows(self, checks: Checks, scope: Scope, limit: int) -> tuple[list[int], int]:
         """The newest rows, SHORT_WINDOW ids at a time, while the matches seen so far say the page fills
         within WINDOWS windows. Returns the matches and the highest id not yet looked at (below
-        `scope.low` when every id was).
-
-        The checks are written so that no text index can serve them (the planner guesses LIKE on
-        Chinese text badly, by orders of magnitude): each window's id range drives its plan.
+        `scope.low` when every id was). Each window's id range drives its plan (the planner guesses
+        LIKE on Chinese text badly, by orders of magnitude).
         """
         found: list[int] = []
         edge, scanned = scope.high, 0
-        plain = _unindexed(checks)
         while edge >= scope.low:
             start = max(edge - limits.SHORT_WINDOW, scope.low - 1)
-            found += self._scan_ids(plain, scope, limit - len(found), ["f.id > ?", "f.id <= ?"], [start, edge])
+            found += self._scan_ids(checks, scope, limit - len(found), ["f.id > ?", "f.id <= ?"], [start, edge])
             scanned += edge - start
             edge = start
             if len(found) >= limit:
@@ -228,28 +296,36 @@ class PostgresSearch(CatalogSearch):
                 break
         return found, edge
 
-    def _window_then_collect(self, checks: Checks, scope: Scope, limit: int, chars: list[str] | None) -> list[int]:
-        """Windows of the newest rows (`_windows`); then every other match, rare by then, through the
-        text index and sorted — or, for a pattern too short for that index (`chars` given), through
-        the runs that hold all its characters (when they hold under 1/CHAR_RUNS_SHARE of the rows
-        left; else one scan of the table is quicker than reading them by id). The OFFSET 0
-        fence makes the planner fetch all matches (the text index) rather than walk ids hoping to
-        stop early.
-        """
-        found, edge = self._windows(checks, scope, limit)
-        if len(found) >= limit or edge < scope.low:
-            return found
-        if chars is not None:
-            covered = self.store.query(
-                "SELECT COALESCE(SUM(last_id - first_id + 1), 0) FROM catalog_runs WHERE chars @> ?"
-                " AND first_id BETWEEN ? AND ? AND last_id >= ?", [chars, scope.runs_from, edge, scope.low])[0][0]
-            if int(covered) * limits.CHAR_RUNS_SHARE < edge - scope.low + 1:
-                return found + self._ranges_in_pages("SELECT first_id, last_id FROM catalog_runs WHERE chars @> ?",
-                                                     [chars], checks, scope, limit - len(found), edge)
-        where = scope.sql(*clauses_of(checks), "f.id BETWEEN ? AND ?")
-        return found + self._ids(f"SELECT id FROM (SELECT f.id FROM catalog_entries f{where} OFFSET 0) s"
-                                 " ORDER BY id DESC LIMIT ?",
-                                 [*values_of(checks), scope.low, edge, *scope.params, limit - len(found)])
+    def _names_like(self, pattern: str, like: str, most: int | None) -> list[int] | None:
+        """Through the names' text index; a pattern too short for it, by reading the names (written so
+        that no text index can serve it: for one or two characters it would read the whole index)."""
+        if len(pattern) >= self.indexed_length:
+            where, params = self._name_match(pattern, like)
+        else:
+            where, params = "(base || '') LIKE ?" + ESCAPE, [like]
+        bound = "" if most is None else f" LIMIT {int(most) + 1}"
+        ids = self._ids(f"SELECT id FROM catalog_names WHERE {where}{bound}", params)
+        return None if most is not None and len(ids) > most else ids
+
+    def _name_match(self, pattern: str, like: str) -> tuple[str, list[Any]]:
+        """The condition on `catalog_names` that its text index serves, with LIKE deciding."""
+        return "base LIKE ?" + ESCAPE, [like]
+
+    def _rows_of_names(self, names: list[int], scope: Scope, high: int) -> int:
+        """How many rows in the scope's id range up to `high` have one of the names `names`, counted
+        up to NAME_ROWS."""
+        rows = self.store.query("SELECT COUNT(*) FROM (SELECT 1 FROM catalog_entries WHERE name = ANY(?)"
+                                " AND id BETWEEN ? AND ? LIMIT ?) s", [names, scope.low, high, limits.NAME_ROWS])
+        return int(rows[0][0])
+
+    def _newest_of_names(self, names: list[int], checks: Checks, scope: Scope, limit: int, high: int) -> list[int]:
+        """The newest `limit` ids up to `high` whose name is one of `names` and that pass `checks`: all
+        of them through the index of rows by name (`catalog_entries_name`), then sorted. The OFFSET 0
+        fence makes the planner fetch every row of the names rather than walk ids hoping to stop early."""
+        where = scope.sql("f.name = ANY(?)", "f.id BETWEEN ? AND ?", *clauses_of(checks))
+        return self._ids(f"SELECT id FROM (SELECT f.id FROM catalog_entries f{where} OFFSET 0) s"
+                         " ORDER BY id DESC LIMIT ?",
+                         [names, scope.low, high, *values_of(checks), *scope.params, limit])
 
 
 def _take(spans: deque[tuple[int, int]], budget: int) -> list[tuple[int, int]]:

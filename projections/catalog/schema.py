@@ -18,12 +18,15 @@ COLUMNS = ("grp", "full_path", "root", "path", "name", "ext", "kind", "size", "m
 RESULT_COLUMNS = ("id", *COLUMNS)
 
 # Stored per entry (the group and tape position are the package's). `dir` is a catalog_dirs id, `base`
-# the last component of the full path; `cut` is where `path` starts in the full path (-1: the entry
-# is its root itself); `root` is NULL when it is the full path's prefix up to `cut`. `extra` is NULL
-# when member, total_chunks, chunk_offset, chunk_length, link_target and state are the usual ones
-# (`default_member` of the full path, 1, 0, size, none, "ok"); else those six as JSON.
-ENTRY_COLUMNS = ("id", "pkg", "dir", "base", "root", "cut", "ext", "kind", "size", "mtime_ns", "mode", "sha256",
-                 "chunk_index", "extra")
+# the last component of the full path and `name` its catalog_names id (stores that keep names; else
+# 0); `cut` is where `path` starts in the full path (-1: the entry is its root itself); `root` is NULL
+# when it is the full path's prefix up to `cut`. `extra` is NULL when member, total_chunks,
+# chunk_offset, chunk_length, link_target and state are the usual ones (`default_member` of the full
+# path, 1, 0, size, none, "ok"); else those six as JSON.
+ENTRY_COLUMNS = ("id", "pkg", "dir", "name", "base", "root", "cut", "ext", "kind", "size", "mtime_ns", "mode",
+                 "sha256", "chunk_index", "extra")
+# The entry columns that may hold NULL (the loader writes the store's `CatalogSearch.null` there).
+NULLABLE = ("root", "sha256", "extra")
 EXTRA_KEYS = ("member", "total_chunks", "chunk_offset", "chunk_length", "link_target", "state")
 # Names that are not valid Unicode keep their exact bytes (`backup.names`): `raw` is then the JSON
 # text of [root_raw, path_raw, link_target_raw], stored in `extra`; NULL for every other entry.
@@ -31,27 +34,25 @@ RAW_KEY = "raw"
 PACKAGE_COLUMNS = ("pkg", "package_id", "grp", "job_id", "cartridge_id", "cartridge", "tape_file",
                    "header_block", "payload_block", "payload_blocks", "package_bytes", "written_at",
                    "notification_id", "first_id", "last_id", "files")
-# A run: consecutive entries of one folder. `chars` (PostgreSQL and openGauss; NULL on SQLite): every
-# character of the run's last components, so a pattern too short for their text indexes reads only
-# the runs that hold all its characters.
-RUN_COLUMNS = ("first_id", "last_id", "dir", "chars")
+# A run: consecutive entries of one folder.
+RUN_COLUMNS = ("first_id", "last_id", "dir")
 DIR_COLUMNS = ("id", "key", "path")
 # The columns each table must have; other columns mean another version of this view made them.
-LAYOUT = {"catalog_entries": ENTRY_COLUMNS, "catalog_dirs": DIR_COLUMNS,
-          "catalog_packages": PACKAGE_COLUMNS, "catalog_runs": RUN_COLUMNS, "catalog_totals": TOTAL_COLUMNS}
+LAYOUT = {"catalog_entries": ENTRY_COLUMNS, "catalog_dirs": DIR_COLUMNS, "catalog_packages": PACKAGE_COLUMNS,
+          "catalog_runs": RUN_COLUMNS, "catalog_totals": TOTAL_COLUMNS}
 
 TABLE_NAMES = ("catalog_entries", "catalog_runs", "catalog_dirs", "catalog_packages", "catalog_cartridges",
                "catalog_totals")
-# {ID} is the store's integer primary key (`View.ddl`); {CHARS} the type of a run's characters.
+# {ID} is the store's integer primary key (`View.ddl`). The text indexes, and how rows are found by
+# their last component, are each store's (`CatalogSearch.ddl`).
 TABLES = (
     "CREATE TABLE IF NOT EXISTS catalog_dirs (id {ID}, key BIGINT NOT NULL, path TEXT NOT NULL UNIQUE)",
     "CREATE INDEX IF NOT EXISTS catalog_dirs_key ON catalog_dirs (key)",
     "CREATE TABLE IF NOT EXISTS catalog_entries ("
-    " id {ID}, pkg BIGINT NOT NULL, dir BIGINT NOT NULL, base TEXT NOT NULL, root TEXT, cut INTEGER NOT NULL,"
-    " ext VARCHAR(32) NOT NULL, kind VARCHAR(16) NOT NULL, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL,"
-    " mode BIGINT NOT NULL, sha256 VARCHAR(64), chunk_index INTEGER NOT NULL, extra TEXT)",
-    "CREATE TABLE IF NOT EXISTS catalog_runs (first_id {ID}, last_id BIGINT NOT NULL, dir BIGINT NOT NULL,"
-    " chars {CHARS})",
+    " id {ID}, pkg BIGINT NOT NULL, dir BIGINT NOT NULL, name BIGINT NOT NULL, base TEXT NOT NULL, root TEXT,"
+    " cut INTEGER NOT NULL, ext VARCHAR(32) NOT NULL, kind VARCHAR(16) NOT NULL, size BIGINT NOT NULL,"
+    " mtime_ns BIGINT NOT NULL, mode BIGINT NOT NULL, sha256 VARCHAR(64), chunk_index INTEGER NOT NULL, extra TEXT)",
+    "CREATE TABLE IF NOT EXISTS catalog_runs (first_id {ID}, last_id BIGINT NOT NULL, dir BIGINT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS catalog_runs_dir ON catalog_runs (dir)",
     "CREATE TABLE IF NOT EXISTS catalog_packages ("
     " pkg {ID}, package_id VARCHAR(200) NOT NULL, grp VARCHAR(16) NOT NULL, job_id VARCHAR(64) NOT NULL,"
@@ -66,6 +67,18 @@ TABLES = (
     *TOTALS_DDL,
 )
 
+# Every distinct last component once, for stores whose text index of last components is of these
+# rather than of every entry (`CatalogSearch.names`): a monthly full backup repeats nearly all of
+# last month's names, so there are several times fewer names than entries.
+NAME_COLUMNS = ("id", "key", "base")
+NAME_TABLES = (
+    "CREATE TABLE IF NOT EXISTS catalog_names (id BIGSERIAL PRIMARY KEY, key BIGINT NOT NULL, base TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS catalog_names_key ON catalog_names (key)",
+)
+# The columns of each table the loader writes, in the order of its rows.
+COLUMNS_OF = {"catalog_entries": ENTRY_COLUMNS, "catalog_dirs": DIR_COLUMNS, "catalog_names": NAME_COLUMNS,
+              "catalog_runs": RUN_COLUMNS, "catalog_packages": PACKAGE_COLUMNS}
+
 
 def full_path(root: str, path: str) -> str:
     root = root.replace("\\", "/").rstrip("/")
@@ -78,10 +91,11 @@ def extension(name: str) -> str:
 
 
 def dir_key(path: str) -> int:
-    """`catalog_dirs.key`: a 64-bit hash of the folder's path, the way folders are looked up by path.
+    """`catalog_dirs.key` and `catalog_names.key`: a 64-bit hash of a folder's path or of a last
+    component, the way both are looked up by their text.
 
-    On PostgreSQL a lookup by path itself could be planned on the trigram index (pg_trgm answers "="
-    too), which is slow for many paths sharing most trigrams.
+    On PostgreSQL a lookup by the text itself could be planned on the trigram index (pg_trgm answers
+    "=" too), which is slow for many texts sharing most trigrams.
     """
     return int.from_bytes(hashlib.blake2b(path.encode(), digest_size=8).digest(), "big", signed=True)
 

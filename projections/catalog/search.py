@@ -2,8 +2,8 @@
 
 Each store has a module with a subclass of `CatalogSearch`: `sqlite` (FTS5 trigram indexes),
 `postgres` (pg_trgm) and `opengauss` (PostgreSQL's plans with the built-in ngram parser, as openGauss
-has no pg_trgm). A subclass creates its text indexes, keeps them in step with the rows the loader
-writes, and plans each step of a search. What every store shares lives here: a search is the union
+has no pg_trgm). A subclass creates its text indexes, writes the loader's rows and keeps the indexes
+in step, and plans each step of a search. What every store shares lives here: a search is the union
 of the rows in matching folders, the rows where the pattern crosses its own last "/", and the rows
 whose last component holds it — each the newest `limit` ids, asked in that order so that a page
 already full leaves only newer ids to look for (docs/架构.md §5).
@@ -28,19 +28,20 @@ from projections.catalog.query import (
     values_of,
 )
 from projections.catalog.results import SELECT_STORED, decode, ordered
-from projections.catalog.schema import EXTRA_KEYS, RAW_KEY, files_view_select
+from projections.catalog.schema import COLUMNS_OF, EXTRA_KEYS, LAYOUT, RAW_KEY, files_view_select
 from projections.store import Cursor, ViewStore
 
 
 class CatalogSearch(ABC):
     """What the catalog asks of a store: its text indexes, kept in step with the rows, and search plans."""
 
-    # The SQL type of `catalog_runs.chars`; the SQL of `catalog_files.mtime` from `f.mtime_ns`.
-    chars_type: ClassVar[str]
+    # The SQL of `catalog_files.mtime` from `f.mtime_ns`.
     mtime_sql: ClassVar[str]
 
     def __init__(self, store: ViewStore) -> None:
         self.store = store
+        # What `write` reads as SQL NULL in the nullable entry columns (`schema.NULLABLE`).
+        self.null: Any = getattr(store, "null", None)
 
     # --- schema -----------------------------------------------------------------------------
     @abstractmethod
@@ -63,26 +64,48 @@ class CatalogSearch(ABC):
     def table_columns(self, cursor: Cursor, table: str) -> tuple[str, ...]:
         """The columns of `table` in order; empty when there is no such table."""
 
+    def layout(self) -> dict[str, tuple[str, ...]]:
+        """The columns of each catalog table this store keeps (`schema.LAYOUT`, and its own)."""
+        return dict(LAYOUT)
+
     @abstractmethod
     def drop_indexes(self, cursor: Cursor) -> None:
-        """Drop what the tables do not take with them (SQLite's FTS tables)."""
+        """Drop what the common tables do not take with them (SQLite's FTS tables, PostgreSQL's names)."""
 
     @abstractmethod
     def empty(self, cursor: Cursor, tables: Sequence[str]) -> None:
         """Every row of `tables` and of their text indexes gone, in the caller's transaction."""
 
-    # --- loading: the rows' text indexes kept in step ---------------------------------------
-    @abstractmethod
-    def run_chars(self, rows: list[list[Any]], start: int, stop: int) -> str | None:
-        """`catalog_runs.chars` for the entry rows `rows[start:stop]` of one run."""
+    # --- loading: rows written, the text indexes kept in step ------------------------------
+    # Whether this store keeps `catalog_names` (every distinct last component once, its text index
+    # there rather than on the rows) and fills `catalog_entries.name`; else `name` is 0.
+    names: ClassVar[bool] = False
+    # Whether `write` wants text values passed through `text` (the loader skips it if not).
+    escapes: ClassVar[bool] = False
 
-    @abstractmethod
-    def index_entries(self, cursor: Cursor, first: int, last: int) -> None:
-        """The entries with ids `first`..`last` were written: add their last components to the index."""
+    def write(self, cursor: Cursor, tables: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Write one round of the loader's rows, table by table in the order given (`schema.COLUMNS_OF`;
+        entry rows hold `null` for NULL and their text through `text`), and index them. A store may
+        write them in the background and return at once: `settle` waits for them."""
+        for table, rows in tables:
+            if rows:
+                self._write(cursor, table, rows)
 
-    @abstractmethod
-    def index_dirs(self, cursor: Cursor, rows: Sequence[tuple[int, int, str]]) -> None:
-        """The folders `rows` (id, key, path) were written: add them to the index."""
+    def _write(self, cursor: Cursor, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.store.bulk_insert(cursor, table, COLUMNS_OF[table], rows)
+
+    def round_rows(self) -> int:
+        """How many entry rows the loader writes at a time."""
+        return limits.FLUSH_ROWS
+
+    def settle(self, raising: bool = True) -> None:
+        """Wait until the rows `write` was given are written (it may write them in the
+        background); its error, if any, is raised here (unless not `raising`)."""
+        return
+
+    def text(self, value: str) -> str:
+        """`value` as `write` wants a text value of an entry row."""
+        return value
 
     @abstractmethod
     def unindex_entries(self, cursor: Cursor, first: int, last: int) -> None:

@@ -2,6 +2,11 @@
 
 Both indexes are `detail=none` and `columnsize=0`: they answer "which rows hold all these trigrams"
 and nothing more, which is all a search needs, since every candidate is checked again with LIKE.
+
+The index of last components is of every entry, not of `catalog_names` as on PostgreSQL: FTS5 adds
+a round's postings as one new segment and merges segments later, in bulk, for about a microsecond an
+entry — less than finding each entry's name id and keeping an index of rows by name id would cost
+here (measured: docs/性能.md, 规模（issue 18）).
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from projections.catalog.query import (
     clauses_of,
     values_of,
 )
+from projections.catalog.schema import ENTRY_COLUMNS, NULLABLE
 from projections.catalog.search import CatalogSearch
-from projections.store import Cursor
+from projections.store import Cursor, ViewStore
 
 # Appended to every indexed last component, so a one- or two-character pattern at its very end still
 # starts a trigram ("算" in "预算" → "算//"). A component never contains "/".
@@ -30,6 +36,9 @@ SENTINEL = "//"
 _FTS_TEXT = f"base || '{SENTINEL}'"
 # Tables of the FTS5 indexes, and of the first layout's index: none goes when its content table does.
 _FTS_TABLES = ("catalog_fts", "catalog_names_vocab", "catalog_names_fts", "catalog_dirs_fts")
+# Entry columns in their order, the nullable ones written as NULLIF(?, 0): binding None costs the
+# sqlite3 module a lookup of adapters that a number does not (a third of a microsecond each).
+_ENTRY_VALUES = ", ".join("NULLIF(?, 0)" if column in NULLABLE else "?" for column in ENTRY_COLUMNS)
 
 
 def _quoted(term: str) -> str:
@@ -52,9 +61,12 @@ def _fold_like_fts(text: str) -> str | None:
 class SqliteSearch(CatalogSearch):
     """FTS5 trigram indexes; one SQL statement per step, since SQLite keeps the join order it is given."""
 
-    chars_type = "TEXT"
     mtime_sql = ("strftime('%Y-%m-%dT%H:%M:%S+00:00', CASE WHEN f.mtime_ns >= 0 THEN f.mtime_ns / 1000000000"
                  " ELSE -((999999999 - f.mtime_ns) / 1000000000) END, 'unixepoch')")
+
+    def __init__(self, store: ViewStore) -> None:
+        super().__init__(store)
+        self.null = 0  # never a value of a text column; NULLIF(?, 0) makes it NULL
 
     # --- schema -----------------------------------------------------------------------------
     def ddl(self) -> list[str]:
@@ -96,16 +108,17 @@ class SqliteSearch(CatalogSearch):
         cursor.execute("INSERT INTO catalog_dirs_fts(catalog_dirs_fts) VALUES ('delete-all')")
 
     # --- loading ----------------------------------------------------------------------------
-    def run_chars(self, rows: list[list[Any]], start: int, stop: int) -> str | None:
-        return None
-
-    def index_entries(self, cursor: Cursor, first: int, last: int) -> None:
-        cursor.execute(f"INSERT INTO catalog_names_fts(rowid, base) SELECT id, {_FTS_TEXT}"
-                       " FROM catalog_entries WHERE id BETWEEN ? AND ?", (first, last))
-
-    def index_dirs(self, cursor: Cursor, rows: Sequence[tuple[int, int, str]]) -> None:
-        cursor.executemany("INSERT INTO catalog_dirs_fts(rowid, path) VALUES (?, ?)",
-                           [(id_, path) for id_, _, path in rows])
+    def _write(self, cursor: Cursor, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        if table == "catalog_entries":
+            cursor.executemany(f"INSERT INTO catalog_entries ({', '.join(ENTRY_COLUMNS)}) VALUES ({_ENTRY_VALUES})",
+                               rows)
+            cursor.execute(f"INSERT INTO catalog_names_fts(rowid, base) SELECT id, {_FTS_TEXT}"
+                           " FROM catalog_entries WHERE id BETWEEN ? AND ?", (rows[0][0], rows[-1][0]))
+            return
+        super()._write(cursor, table, rows)
+        if table == "catalog_dirs":
+            cursor.executemany("INSERT INTO catalog_dirs_fts(rowid, path) VALUES (?, ?)",
+                               [(id_, path) for id_, _, path in rows])
 
     def unindex_entries(self, cursor: Cursor, first: int, last: int) -> None:
         # Contentless: the index forgets a row only when told exactly what it indexed for it.

@@ -92,35 +92,33 @@ def folders_of(pending: Pending) -> set[str]:
 
 
 def write(cursor: Cursor, store: ViewStore, pending: Pending, ids: dict[str, int]) -> None:
-    """Merge the pending totals into `catalog_totals`: rows that exist are updated, new ones inserted."""
-    updates: list[tuple[Any, ...]] = []
-    inserts: list[tuple[Any, ...]] = []
+    """Merge the pending totals into `catalog_totals`: rows that exist are replaced by their sums with
+    the pending ones (a DELETE per few hundred, then one bulk insert: an UPDATE per row is a
+    statement per row on PostgreSQL), new ones inserted."""
+    rows: list[tuple[Any, ...]] = []
     for (group, cartridge_id, barcode), folders in pending.items():
         by_id = {ids[folder]: (folder, values) for folder, values in folders.items()}
         keys = sorted(by_id)
         existing: dict[int, tuple[int, int, int, int]] = {}
         for start in range(0, len(keys), _IDS_PER_QUERY):
             chunk = keys[start:start + _IDS_PER_QUERY]
-            cursor.execute("SELECT dir, files, bytes, newest, first_id FROM catalog_totals WHERE grp = ?"
-                           f" AND cartridge_id = ? AND dir IN ({', '.join('?' for _ in chunk)})",
+            where = f"grp = ? AND cartridge_id = ? AND dir IN ({', '.join('?' for _ in chunk)})"
+            cursor.execute(f"SELECT dir, files, bytes, newest, first_id FROM catalog_totals WHERE {where}",
                            [group, cartridge_id, *chunk])
-            existing.update((int(row[0]), (int(row[1]), int(row[2]), int(row[3]), int(row[4])))
-                            for row in cursor.fetchall())
+            found = cursor.fetchall()
+            if found:
+                existing.update((int(row[0]), (int(row[1]), int(row[2]), int(row[3]), int(row[4]))) for row in found)
+                cursor.execute(f"DELETE FROM catalog_totals WHERE {where}", [group, cartridge_id, *chunk])
         for folder_id in keys:
             folder, (files, size, newest, first) = by_id[folder_id]
             had = existing.get(folder_id)
-            if had is None:
-                parent = parent_of(folder)
-                inserts.append((group, folder_id, cartridge_id, ids[parent] if parent else TOP, barcode,
-                                files, size, newest, first))
-            else:
-                updates.append((had[0] + files, had[1] + size, max(had[2], newest), min(had[3], first),
-                                group, folder_id, cartridge_id))
-    if updates:
-        cursor.executemany("UPDATE catalog_totals SET files = ?, bytes = ?, newest = ?, first_id = ?"
-                           " WHERE grp = ? AND dir = ? AND cartridge_id = ?", updates)
-    if inserts:
-        store.bulk_insert(cursor, "catalog_totals", TOTAL_COLUMNS, inserts)
+            if had is not None:
+                files, size, newest, first = had[0] + files, had[1] + size, max(had[2], newest), min(had[3], first)
+            parent = parent_of(folder)
+            rows.append((group, folder_id, cartridge_id, ids[parent] if parent else TOP, barcode,
+                         files, size, newest, first))
+    if rows:
+        store.bulk_insert(cursor, "catalog_totals", TOTAL_COLUMNS, rows)
 
 
 def forget(cursor: Cursor, cartridge_id: str) -> None:

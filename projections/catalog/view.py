@@ -6,13 +6,14 @@ import gc
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from projections.catalog import totals
+from projections.catalog import limits, totals
+from projections.catalog.known import Known
 from projections.catalog.loader import BulkLoader
-from projections.catalog.manifests import with_manifest
+from projections.catalog.manifests import entries_of
 from projections.catalog.opengauss import OpenGaussSearch
 from projections.catalog.postgres import PostgresSearch
 from projections.catalog.query import SearchQuery
-from projections.catalog.schema import LAYOUT, TABLE_NAMES, TABLES
+from projections.catalog.schema import TABLE_NAMES, TABLES
 from projections.catalog.search import CatalogSearch
 from projections.catalog.sqlite import SqliteSearch
 from projections.catalog.tree import children
@@ -43,11 +44,13 @@ class CatalogView(View):
     def __init__(self, store: ViewStore) -> None:
         super().__init__(store)
         self.engine = search_for(store)
+        # Folder and name ids kept from one batch to the next (`known`).
+        self.dirs = Known("catalog_dirs", "path", limits.KNOWN_DIRS)
+        self.names = Known("catalog_names", "base", limits.KNOWN_NAMES)
 
     # --- schema -----------------------------------------------------------------------------
     def ddl(self) -> Sequence[str]:
-        tables = [sql.replace("{CHARS}", self.engine.chars_type) for sql in super().ddl()]
-        return [*tables, *self.engine.ddl()]
+        return [*super().ddl(), *self.engine.ddl()]
 
     def create(self) -> None:
         with self.store.transaction() as cursor:
@@ -57,12 +60,13 @@ class CatalogView(View):
 
     def _other_layout(self, cursor: Cursor) -> bool:
         """True when the catalog tables were made by another version of this view (the first one kept
-        a table `catalog_files` with a full path per row; one before issue 18 had no folder totals);
-        a view is rebuilt from the ledger, not migrated."""
+        a table `catalog_files` with a full path per row; one before issue 18 had no folder totals,
+        and one of issue 18 no table of names); a view is rebuilt from the ledger, not migrated."""
         if self.engine.files_kind(cursor) == "table":
             return True
-        found = {table: self.engine.table_columns(cursor, table) for table in LAYOUT}
-        return any(found.values()) and any(columns != LAYOUT[table] for table, columns in found.items())
+        layout = self.engine.layout()
+        found = {table: self.engine.table_columns(cursor, table) for table in layout}
+        return any(found.values()) and any(columns != layout[table] for table, columns in found.items())
 
     def _drop_all(self, cursor: Cursor) -> None:
         kind = self.engine.files_kind(cursor)
@@ -75,6 +79,8 @@ class CatalogView(View):
     def clear(self, cursor: Cursor) -> None:
         self.engine.empty(cursor, self.table_names)
         self.store.reset_tracking(cursor, self.name)
+        self.dirs.forget()
+        self.names.forget()
 
     # --- following the ledger ---------------------------------------------------------------
     def rows_of(self, domain_event: Any) -> int:
@@ -90,27 +96,34 @@ class CatalogView(View):
         gc.disable()
         try:
             self._apply(cursor, items)
+        except BaseException:
+            self.engine.settle(raising=False)  # nothing may still be writing when the transaction rolls back
+            # The transaction rolls back: ids it handed out must not be remembered (`known`).
+            self.dirs.forget()
+            self.names.forget()
+            raise
         finally:
             if collecting:
                 gc.enable()
 
     def _apply(self, cursor: Cursor, items: Iterable[tuple[Any, Any]]) -> None:
-        loader = BulkLoader(self.engine, cursor)
+        loader = BulkLoader(self.engine, cursor, self.dirs, self.names)
         for domain_event, notification in items:
             name = event_name(domain_event)
             if name == "Cartridge.PackageWritten":
-                loader.add(with_manifest(domain_event, self.ledger), notification.id)
+                loader.add(domain_event, entries_of(domain_event, self.ledger), notification.id)
             elif name == "Cartridge.Registered":
+                loader.settle()
                 cursor.execute("INSERT INTO catalog_cartridges (cartridge_id, barcode) VALUES (?, ?)",
                                (str(domain_event.originator_id), domain_event.barcode))
             elif name in {"Cartridge.Erased", "Cartridge.Labelled"}:
                 # An erased or relabelled tape no longer holds what it held; nothing can be restored from it.
-                loader.flush()
+                loader.finish()
                 self._forget_cartridge(cursor, str(domain_event.originator_id))
-        loader.flush()
+        loader.finish()
 
     def _forget_cartridge(self, cursor: Cursor, cartridge_id: str) -> None:
-        # Folder rows stay: a folder without rows changes no result.
+        # Folder and name rows stay: a folder or a name without rows changes no result.
         cursor.execute("SELECT first_id, last_id FROM catalog_packages WHERE cartridge_id = ?", (cartridge_id,))
         for first, last in cursor.fetchall():
             self.engine.unindex_entries(cursor, first, last)

@@ -8,14 +8,18 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+import msgspec
 import pytest
 from eventsourcing.persistence import IntegrityError
 
 from backup.closing import index_entry
 from ledger.application import SNAPSHOT_EVERY, Ledger
 from ledger.domain import Cartridge
-from ledger.domain.manifest import manifest_sha256
+from ledger.domain.manifest import ManifestEntry, manifest_entries, manifest_sha256
+from ledger.errors import UnreadableEvent
+from ledger.sqlite_guard import remove_immutability_triggers
 
 NS = 1_000_000_000
 
@@ -165,3 +169,36 @@ def test_the_digest_is_of_the_canonical_form(ledger: Ledger) -> None:
     assert manifest_sha256(reordered) == manifest_sha256(manifest(3, 5))
     assert manifest_sha256(manifest(3, 5)) != manifest_sha256(manifest(3, 6))
     assert Cartridge.PackageWritten.class_version == 2
+
+
+def test_the_catalog_reads_a_manifest_typed_and_gets_the_same_entries(ledger: Ledger) -> None:
+    """`manifest_entries`, the catalog's way: one stored record decoded straight into entries, equal
+    to what `manifest` gives — keys a manifest leaves out taking their usual values."""
+    ledger.register_cartridge("TAF004L9")
+    record(ledger, "TAF004L9", 1, 40)
+    [event] = ledger.packages_on("TAF004L9")
+    typed = ledger.manifest_entries(event)
+    assert [msgspec.structs.asdict(entry) for entry in typed] == [
+        {**msgspec.structs.asdict(ManifestEntry()), **entry} for entry in ledger.manifest(event)]
+    assert typed[0].member == "srv/共享/部门1/项目0001/文件00000.txt" and typed[0].link_target is None
+
+
+def test_a_manifest_of_an_earlier_release_in_its_event_is_read_typed_too() -> None:
+    held = [{"path": "a.txt", "root": "/srv", "size": 3, "mtime_ns": 7}, {"path": "b", "kind": "dir"}]
+    assert manifest_entries(held) == [ManifestEntry(path="a.txt", root="/srv", size=3, mtime_ns=7),
+                                      ManifestEntry(path="b", kind="dir")]
+
+
+def test_a_damaged_manifest_record_is_named_not_a_decoder_error(ledger: Ledger, tmp_path: Path) -> None:
+    ledger.register_cartridge("TAF005L9")
+    record(ledger, "TAF005L9", 1, 3)
+    [event] = ledger.packages_on("TAF005L9")
+    remove_immutability_triggers(tmp_path / "ledger.db")
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "ledger.db") as connection:
+        connection.execute("UPDATE stored_events SET state = x'0291' WHERE originator_id = ?",
+                           (UUID(event.manifest_id).hex,))
+    connection.close()
+    with pytest.raises(UnreadableEvent, match=f"数据包 {event.package_id} 的清单无法读取"):
+        ledger.manifest_entries(event)

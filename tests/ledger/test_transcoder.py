@@ -12,6 +12,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import pytest
 from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.persistence import (
@@ -163,3 +164,19 @@ def test_a_ledger_written_the_old_way_then_the_new_way_replays_and_verifies(serv
     assert catalog.rebuild().files == 600
     assert [(node.name, node.files, node.size) for node in catalog.tree("2026-05", "/srv/数据").children] == [
         ("新", 300, 3000), ("旧", 300, 3000)]
+
+
+def test_state_decoded_straight_into_a_type_is_the_state_decoded_whole() -> None:
+    """`decode_as`: what the catalog reads manifests with, whichever way the record was stored."""
+
+    class Part(msgspec.Struct):
+        manifest: list[dict[str, Any]]
+        when: Any  # a registered type's value comes as the transcoding gives it, into a field of any type
+
+    state = {"when": datetime(2026, 3, 1, 12, tzinfo=timezone.utc), "id": UUID(int=7),
+             "manifest": [{"path": f"报告/预算{n}.xlsx", "size": n} for n in range(100)]}
+    for stored in (NEW.encode(state), zlib.compress(OLD.encode(state)), OLD.encode(state)):
+        part = NEW.decode_as(stored, Part)
+        assert (part.manifest, part.when) == (state["manifest"], state["when"]), stored_format(stored)
+    assert stored_format(NEW.encode(state)) == "msgpack+zstd"
+    assert NEW.decode_as(NEW.encode({"manifest": [], "when": state["when"]}), Part).manifest == []

@@ -64,8 +64,15 @@ def expected(view: CatalogView, rows: list[dict[str, Any]], pattern: str) -> set
     return {r["id"] for r in rows if pattern in r["full_path"]}
 
 
-@pytest.fixture
-def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(params=["through-names", "newest-rows-first"])
+def small_thresholds(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small sizes; on PostgreSQL the rows of matching names are read through the index of rows by
+    name ("through-names"), or, the names being too many or holding too many rows, the newest rows
+    are checked first and only the rest comes through the names ("newest-rows-first")."""
+    many = request.param == "newest-rows-first"
+    monkeypatch.setattr(limits, "PROBE_ROWS", 2)
+    monkeypatch.setattr(limits, "NAMES_LISTED", 1 if many else 10**6)
+    monkeypatch.setattr(limits, "NAME_ROWS", 2 if many else 10**6)
     monkeypatch.setattr(limits, "SHORT_WINDOW", 7)
     monkeypatch.setattr(limits, "FLUSH_ROWS", 5)
     monkeypatch.setattr(limits, "RUN_PROBE", 3)

@@ -58,9 +58,13 @@ def test_opengauss_indexes_with_its_ngram_parser_where_postgresql_uses_pg_trgm()
     postgres = PostgresSearch(RecordingStore()).ddl()  # type: ignore[arg-type]
     opengauss = OpenGaussSearch(RecordingStore("opengauss")).ddl()  # type: ignore[arg-type]
     assert not any("trgm" in sql for sql in opengauss)
+    # Folders and names are indexed, never the rows themselves (one name for many rows).
     assert [sql for sql in opengauss if "ngram" in sql] == [
-        "CREATE INDEX IF NOT EXISTS catalog_entries_ngram ON catalog_entries USING gin (to_tsvector('ngram', base))",
+        "CREATE INDEX IF NOT EXISTS catalog_names_ngram ON catalog_names USING gin (to_tsvector('ngram', base))",
         "CREATE INDEX IF NOT EXISTS catalog_dirs_ngram ON catalog_dirs USING gin (to_tsvector('ngram', path))"]
+    assert [sql for sql in postgres if "gin_trgm_ops" in sql] == [
+        "CREATE INDEX IF NOT EXISTS catalog_names_trgm ON catalog_names USING gin (base gin_trgm_ops)",
+        "CREATE INDEX IF NOT EXISTS catalog_dirs_trgm ON catalog_dirs USING gin (path gin_trgm_ops)"]
     # openGauss plans serially unless query_dop is raised: no table options to keep workers away.
     assert not any("parallel_workers" in sql for sql in opengauss)
     assert [sql for sql in opengauss if "ngram" not in sql] == [
@@ -68,26 +72,33 @@ def test_opengauss_indexes_with_its_ngram_parser_where_postgresql_uses_pg_trgm()
 
 
 @pytest.mark.parametrize("pattern", ["预算", "年度总结"])
-def test_opengauss_asks_its_ngram_index_from_two_characters_on(monkeypatch: pytest.MonkeyPatch, pattern: str) -> None:
-    monkeypatch.setattr(limits, "SHORT_WINDOW", 3)
+def test_opengauss_asks_its_ngram_index_of_names_from_two_characters_on(monkeypatch: pytest.MonkeyPatch,
+                                                                        pattern: str) -> None:
+    monkeypatch.setattr(limits, "PROBE_ROWS", 3)  # the newest 3 of 10 rows hold nothing: the names are asked
     store = RecordingStore("opengauss")
     assert OpenGaussSearch(store).search(SearchQuery(pattern=pattern)) == []  # type: ignore[arg-type]
     [(folders, folder_params)] = store.statements_with("FROM catalog_dirs WHERE to_tsvector('ngram', path)")
     assert folder_params == [pattern, f"%{pattern}%"] and "path LIKE ?" in folders
-    # The windows of the newest rows are led by their id range, never by the text index.
-    windows = store.statements_with("f.id > ?")
-    assert windows and not any("to_tsvector" in sql for sql, _ in windows)
-    [(names, name_params)] = store.statements_with("to_tsvector('ngram', f.base) @@ plainto_tsquery('ngram', ?)")
-    assert "OFFSET 0" in names and name_params[:2] == [pattern, f"%{pattern}%"]
-    assert not store.statements_with("chars @>")
+    [(names, name_params)] = store.statements_with("FROM catalog_names WHERE")
+    assert "to_tsvector('ngram', base) @@ plainto_tsquery('ngram', ?) AND base LIKE ?" in names
+    assert name_params == [pattern, f"%{pattern}%"]
+    # No name holds it: no row is read but the newest few (and the catalog's highest id, its scope).
+    [scope, probe] = [(sql, params) for sql, params in store.statements_with("FROM catalog_entries")]
+    assert scope[0] == "SELECT MAX(id) FROM catalog_entries" and probe[1][-3:] == [7, 10, 100]
 
 
-def test_postgresql_reads_the_runs_characters_for_a_pattern_too_short_for_a_trigram(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(limits, "SHORT_WINDOW", 3)
-    store = RecordingStore("postgresql")
-    assert PostgresSearch(store).search(SearchQuery(pattern="预算")) == []  # type: ignore[arg-type]
-    # First how many rows those runs hold, then (few enough) the runs themselves.
-    runs = store.statements_with("chars @> ?")
-    assert len(runs) == 2 and all(params[0] == ["算", "预"] for _, params in runs)
-    assert not store.statements_with("ngram")
+@pytest.mark.parametrize(("flavour", "pattern", "indexed"), [
+    ("postgresql", "年度总结", True), ("postgresql", "预算", False), ("postgresql", "算", False),
+    ("opengauss", "预算", True), ("opengauss", "算", False),
+])
+def test_a_pattern_too_short_for_the_text_index_reads_the_names_without_it(
+        monkeypatch: pytest.MonkeyPatch, flavour: str, pattern: str, indexed: bool) -> None:
+    monkeypatch.setattr(limits, "PROBE_ROWS", 3)
+    store = RecordingStore(flavour)
+    search = OpenGaussSearch(store) if flavour == "opengauss" else PostgresSearch(store)  # type: ignore[arg-type]
+    assert search.search(SearchQuery(pattern=pattern)) == []
+    [(names, params)] = store.statements_with("FROM catalog_names WHERE")
+    # `base || ''` is not the indexed expression: a pattern with no trigram (or bigram) would make
+    # the index read every one of its entries.
+    assert ("(base || '') LIKE ?" in names) is not indexed
+    assert params[-1] == f"%{pattern}%" and names.endswith(f"LIMIT {limits.NAMES_LISTED + 1}")
