@@ -7,19 +7,13 @@ from typing import Any
 
 from projections.catalog import totals
 from projections.catalog.known import Known
-from projections.catalog.schema import dir_key
+from projections.catalog.schema import dir_key, extension
 from projections.catalog.search import CatalogSearch
 from projections.store import Cursor
 
 # Folder and name ids looked up per query.
 _KEYS_PER_LOOKUP = 500
 _NO_TIME = -(1 << 63)  # a newest time any real one beats
-
-
-def extension_of(base: str) -> str:
-    """`schema.extension` of a last component (inlined in `BulkLoader.add` where no name ids are kept)."""
-    dot = base.rfind(".")
-    return base[dot + 1:].lower() if 0 < dot < len(base) - 1 else ""
 
 
 class BulkLoader:
@@ -128,7 +122,7 @@ class BulkLoader:
                 if known is None:
                     fresh = new_names.get(base)
                     if fresh is None:
-                        fresh = new_names[base] = (text(extension_of(base)), text(base))
+                        fresh = new_names[base] = (text(extension(base)), text(base))
                     name: Any = base
                     ext, stored = fresh
                 else:
