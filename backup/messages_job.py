@@ -45,6 +45,7 @@ TEXTS = {
     "library_insert_blank": "请将一盘空白磁带{expired}放入磁带库的导入/导出口或空槽位",
     "still_waiting": "仍在等待换盘（已等待 {minutes} 分钟）：{instruction}",
     "tape_wait_logged": "任务 {job} 等待换盘：{reason}。{instruction}",
+    "tape_ready": "磁带 {barcode} 已就绪，等待写入下一个数据包",
     "tape_wait_over": "任务 {job} 换上了磁带 {barcode}（等待了 {minutes} 分钟）",
     "source_missing": "备份源不存在：{path}",
     "source_not_dir": "备份源不是目录：{path}",

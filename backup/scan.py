@@ -3,7 +3,8 @@
 One `lstat` per entry through `os.scandir`, no subprocesses, an explicit stack instead of
 recursion (trees can be deeper than Python's recursion limit), and entries yielded as they are
 found, so millions of files cost memory only for the listings of the directories on the current
-path (each listing is sorted whole: a folder of a million files is a million `DirEntry`s at once).
+path (a listing longer than `listing.IN_MEMORY` is sorted on disk, in runs, so even a folder of
+millions of files holds only a run of names).
 
 Order: roots sorted (a root that is a file where its entry sorts, under its parent), then
 depth-first with the names of each directory sorted; a directory comes before its contents. This
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from backup.entry import EntryKind, FileEntry
+from backup.listing import IN_MEMORY, sorted_listing
 from backup.messages import SPECIAL_KIND_NAMES, BackupWarning, os_error_detail
 from backup.names import display_path, long_path_form
 
@@ -106,6 +108,7 @@ class SourceScan:
         self._on_warning = on_warning
         self._scandir = scandir
         self._keep_warnings = keep_warnings
+        self.in_memory = IN_MEMORY  # a longer folder listing is sorted on disk (`backup.listing`)
         self.summary = ScanSummary()
         self.warnings: list[BackupWarning] = []
 
@@ -155,7 +158,7 @@ class SourceScan:
             if entry is not None:
                 yield entry
             return
-        stack: list[tuple[str, Iterator[os.DirEntry[str]]]] = [("", iter(self._list(root, "", io_root)))]
+        stack: list[tuple[str, Iterator[os.DirEntry[str]]]] = [("", self._list(root, "", io_root))]
         while stack:
             prefix, listing = stack[-1]
             dir_entry = next(listing, None)
@@ -173,15 +176,14 @@ class SourceScan:
                 continue
             yield entry
             if entry.kind is EntryKind.DIR:
-                stack.append((rel, iter(self._list(root, rel, dir_entry.path))))
+                stack.append((rel, self._list(root, rel, dir_entry.path)))
 
-    def _list(self, root: str, rel: str, path: str) -> list[os.DirEntry[str]]:
+    def _list(self, root: str, rel: str, path: str) -> Iterator[os.DirEntry[str]]:
         try:
-            with self._scandir(path) as it:
-                return sorted(it, key=lambda e: e.name)
+            return sorted_listing(self._scandir, path, self.in_memory)
         except OSError as error:
             self._warn("scan.dir_unreadable", display_path(root, rel), os_error_detail(error))
-            return []
+            return iter(())
 
     def _make_entry(self, root: str, rel: str, st: os.stat_result, path: str) -> FileEntry | None:
         mode = st.st_mode

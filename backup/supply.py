@@ -100,6 +100,9 @@ class TapeSupply:
     resumed: bool = False
     # Told (reason, what to insert) when the job starts waiting, and (reminder, what to insert) with each reminder.
     on_wait: Callable[[str, str], None] | None = None
+    # Told the barcode when a cartridge the operator put in is ready: the request is answered then,
+    # not when the next package is packed and written (which may take minutes).
+    on_found: Callable[[str], None] | None = None
     used: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     last_refused: str = ""  # the last cartridge turned down, named in the 换盘 message
@@ -331,6 +334,8 @@ class TapeSupply:
                     change_job(ledger, self.job_id, functools.partial(_satisfied, barcode=mounted.barcode))
                     log.info(text("tape_wait_over", job=self.job_id, barcode=mounted.barcode,
                                   minutes=f"{(time.monotonic() - started) / 60:.0f}"))
+                    if self.on_found is not None:
+                        self.on_found(mounted.barcode)
                     return mounted
                 now = time.monotonic()
                 if now - started >= self.policy.pause_after_seconds:

@@ -3,6 +3,7 @@
     python bench/scale_plan.py                    # 1 and 5 million files
     python bench/scale_plan.py --sizes 1 5 20     # … and 20 million (about ten minutes here)
     python bench/scale_plan.py --in-memory 1      # also the way before the change, at 1 million
+    python bench/scale_plan.py --sizes --one-folder 1   # only: the scan of one folder of a million files
 
 Each size runs in a fresh process: `backup.scanning.scan_and_plan` — what a job runs, with its
 defaults (MAX_FILE_SIZE 3 GiB, at most 50,000 members a package, the sampler, the split for the
@@ -15,6 +16,10 @@ plan store, as a job's would. Printed: the process's resident set before the sca
 `--in-memory` measures, at the sizes given, what a job did before the change with the same pure
 functions: the walk in a list, then the sampler's set, the split, `plan_packages` and one pickle of
 the whole plan (the old `plan.pickle`). Prints figures; asserts nothing.
+
+`--one-folder` makes that many (real, empty) files in one folder of a temporary directory and scans
+it in a fresh process — the listing sorted on disk in runs (`backup.listing`, now) and sorted whole
+in memory (before) — printing each peak (VmHWM) and time.
 """
 
 from __future__ import annotations
@@ -103,6 +108,34 @@ def plan_in_this_process(files: int, way: str) -> None:
         report({"before": before, "peak": peak_rss(), "seconds": seconds, "packages": packages, "stored": stored})
 
 
+def scan_in_this_process(folder: str, in_memory: int) -> None:
+    from backup.scan import SourceScan
+
+    before = rss()
+    started = time.perf_counter()
+    scanner = SourceScan([folder])
+    scanner.in_memory = in_memory
+    entries = sum(1 for _ in scanner)  # one at a time, as the job's spool takes them
+    report({"before": before, "peak": peak_rss(), "seconds": time.perf_counter() - started, "entries": entries})
+
+
+def measure_one_folder(millions: float) -> None:
+    from backup.listing import IN_MEMORY
+
+    files = int(millions * 1_000_000)
+    with tempfile.TemporaryDirectory(prefix="taf-bench-folder-") as parent:
+        folder = os.path.join(parent, "一个文件夹")
+        os.mkdir(folder)
+        started = time.perf_counter()
+        for number in range(files):
+            os.close(os.open(os.path.join(folder, f"文件{number * 7919 % files:08d}.txt"), os.O_CREAT | os.O_WRONLY))
+        print(f"  一个文件夹 {files:,} 个空文件（建立用了 {time.perf_counter() - started:.0f} 秒）", flush=True)
+        for name, in_memory in (("分段排序（现在）", IN_MEMORY), ("整个排序（改动前）", files + 1)):
+            found = measured_child(__file__, ["--scan-in-this-process", folder, str(in_memory)], {})
+            print(f"    {name}：进程峰值 {found['peak'] / MIB:,.0f} MiB（扫描前 {found['before'] / MIB:.0f} MiB），"
+                  f"{found['seconds']:.1f} 秒，{found['entries']:,} 项", flush=True)
+
+
 def measure(millions: Sequence[float], way: str) -> None:
     name = "边扫描边计划（现在）" if way == "stream" else "整个留在内存里（改动前的做法）"
     for size in millions:
@@ -115,18 +148,26 @@ def measure(millions: Sequence[float], way: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=float, nargs="+", default=[1, 5], help="millions of files")
+    parser.add_argument("--sizes", type=float, nargs="*", default=[1, 5], help="millions of files")
     parser.add_argument("--in-memory", type=float, nargs="*", default=[], metavar="MILLIONS",
                         help="also measure the way before the change at these sizes (about 1.1 GiB a million)")
+    parser.add_argument("--one-folder", type=float, nargs="*", default=[], metavar="MILLIONS",
+                        help="also scan one folder holding this many million files (made, then removed)")
     parser.add_argument("--plan-in-this-process", nargs=2, metavar=("FILES", "WAY"), help=argparse.SUPPRESS)
+    parser.add_argument("--scan-in-this-process", nargs=2, metavar=("FOLDER", "IN_MEMORY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.plan_in_this_process:
         plan_in_this_process(int(args.plan_in_this_process[0]), args.plan_in_this_process[1])
+        return
+    if args.scan_in_this_process:
+        scan_in_this_process(args.scan_in_this_process[0], int(args.scan_in_this_process[1]))
         return
     print(f"扫描与计划的内存（RSS）；机器负载 {load_average()}", flush=True)
     measure(sorted(args.sizes), "stream")
     if args.in_memory:
         measure(sorted(args.in_memory), "whole")
+    for millions in args.one_folder:
+        measure_one_folder(millions)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from eventsourcing.persistence import (
 
 from ledger.domain.base import TafAggregate
 from ledger.errors import ConcurrentChange, NotFound, UnreadableEvent
-from ledger.transcoder import LedgerTranscoder
+from ledger.transcoder import LedgerTranscoder, SkippingTranscoder
 
 A = TypeVar("A", bound=TafAggregate)
 R = TypeVar("R")
@@ -34,6 +34,17 @@ class CheckedMapper(Mapper[UUID]):
             return super().to_domain_event(stored_event)
         except MapperDeserialisationError:
             raise UnreadableEvent(event=_which(stored_event)) from None
+
+    def without(self, keys: frozenset[str]) -> CheckedMapper:
+        """A mapper that reads events as this one does but leaves the values of `keys` out (for a view
+        that never looks at them, such as a manifest's entries); one per set of keys."""
+        readers: dict[frozenset[str], CheckedMapper] = self.__dict__.setdefault("_readers", {})
+        reader = readers.get(keys)
+        if reader is None:
+            assert isinstance(self.transcoder, LedgerTranscoder)
+            reader = readers[keys] = CheckedMapper(transcoder=SkippingTranscoder(self.transcoder, keys),
+                                                   cipher=self.cipher)
+        return reader
 
 
 def _which(stored: StoredEvent) -> str:

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 import msgspec
 import zstandard
-from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
+from eventsourcing.persistence import JSONTranscoder, Transcoder, TranscodingNotRegisteredError
 
 MSGPACK = b"\x01"
 ZSTD_MSGPACK = b"\x02"
@@ -126,6 +126,21 @@ class LedgerTranscoder(JSONTranscoder):
             return self._typed(kind).decode(memoryview(data)[1:])
         return msgspec.convert(self.decode(data), kind, strict=False)
 
+    def decode_without(self, data: bytes, keys: frozenset[str]) -> Any:
+        """`decode` of an event's state, leaving out the values of `keys` unread (the operation log
+        has no use for a manifest's entries: skipping them keeps its memory to the events' count).
+        State stored as JSON (older releases) is decoded whole: their upcasters may need every key."""
+        tag = bytes(data[:1])
+        if tag == ZSTD_MSGPACK:
+            body: Any = self._zstd()[1].decompress(memoryview(data)[1:])
+        elif tag == MSGPACK:
+            body = memoryview(data)[1:]
+        else:
+            return self.decode(data)
+        raw = self._typed(dict[str, msgspec.Raw]).decode(body)
+        decoder = self._decoder()
+        return {key: decoder.decode(value) for key, value in raw.items() if key not in keys}
+
     def _typed(self, kind: type[T]) -> msgspec.msgpack.Decoder[T]:
         decoders: dict[type[Any], Any] | None = getattr(self._local, "typed", None)
         if decoders is None:
@@ -158,6 +173,21 @@ class LedgerTranscoder(JSONTranscoder):
         if pair is None:
             pair = self._local.zstd = (zstandard.ZstdCompressor(level=_ZSTD_LEVEL), zstandard.ZstdDecompressor())
         return pair
+
+
+class SkippingTranscoder(Transcoder):
+    """Reads through `base`, leaving out the values of `keys` (`LedgerTranscoder.decode_without`);
+    for a mapper that only reads."""
+
+    def __init__(self, base: LedgerTranscoder, keys: frozenset[str]) -> None:
+        self.base = base
+        self.keys = keys
+
+    def encode(self, obj: Any) -> bytes:
+        raise TypeError("a transcoder that leaves values out cannot write events")
+
+    def decode(self, data: bytes) -> Any:
+        return self.base.decode_without(data, self.keys)
 
 
 def _key(key: Any) -> str:

@@ -97,6 +97,8 @@ def event_attributes(domain_event: Any) -> dict[str, Any]:
 class AuditLogView(View):
     name = "audit_log"
     table_names = ("audit_log",)
+    # It follows every event, each package's manifest included, but only counts what a manifest holds.
+    skipped_fields = frozenset({"manifest"})
     tables = (
         "CREATE TABLE IF NOT EXISTS audit_log ("
         " notification_id BIGINT PRIMARY KEY,"

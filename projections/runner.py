@@ -123,6 +123,8 @@ class _Batches:
     def __iter__(self) -> Iterator[list[tuple[Any, Any]]]:
         projector, view = self.projector, self.view
         mapper, until, budget = projector.ledger.mapper, projector.until, projector.rows
+        if view.skipped_fields:
+            mapper = mapper.without(view.skipped_fields)
         items: list[tuple[Any, Any]] = []
         rows = 0
         for notification in self.notifications:

@@ -61,6 +61,8 @@ class View:
     # Views that only need the stored record (the hash chain) skip decoding events.
     needs_events: ClassVar[bool] = True
     rebuild_with_all: ClassVar[bool] = True
+    # Keys of events' state this view never reads: left undecoded (the ledger's mapper `without`).
+    skipped_fields: ClassVar[frozenset[str]] = frozenset()
 
     def rows_of(self, domain_event: Any) -> int:
         """About how many rows applying `domain_event` writes: what the Projector's batches are bounded by.

@@ -44,8 +44,11 @@ class Notes:
     def __init__(self) -> None:
         self.seen: list[tuple[str, str]] = []
         self.changed = threading.Condition()
+        self.phases: list[tuple[str, str, str]] = []  # (phase, request, message) as they changed
 
     def __call__(self, state: Progress) -> None:
+        if not self.phases or self.phases[-1] != (state.phase, state.request, state.message):
+            self.phases.append((state.phase, state.request, state.message))
         if state.phase == "wait_tape" and (state.message, state.request) not in self.seen:
             with self.changed:
                 self.seen.append((state.message, state.request))
@@ -82,6 +85,11 @@ def test_the_wait_says_what_to_insert_at_once_and_with_each_reminder_and_is_logg
 
     assert cli("vtl", "insert", "TAF001L9").code == 0
     assert running.result()["status"] == "succeeded"
+    # The request is answered as soon as the cartridge is ready, before the first package is written.
+    after = [phase for phase in notes.phases[notes.phases.index(("wait_tape", BLANK, reminders[-1][0])):]
+             if phase[0] != "wait_tape"]
+    assert after[0] == ("load", "", "磁带 TAF001L9 已就绪，等待写入下一个数据包"), notes.phases
+    assert all(request == "" for _, request, _ in after) and "write" in [phase for phase, _, _ in after]
     [asked] = [e for e in services.ledger.events.get(job.id) if type(e).__name__ == "TapeChangeRequested"]
     assert asked.reason == "没有可写入的磁带" and asked.instruction == BLANK
     assert len(lines_with(logs / "application.log", "WARNING taf.backup", f"任务 {job_id} 等待换盘：没有可写入的磁带")) == 1
