@@ -261,11 +261,12 @@ class BulkLoader:
         wanted = set(texts)
         keys = sorted({dir_key(text) for text in wanted})
         found: dict[str, Any] = {}
-        for start in range(0, len(keys), _KEYS_PER_LOOKUP):
-            chunk = keys[start:start + _KEYS_PER_LOOKUP]
-            self.cursor.execute(f"SELECT {column}, id FROM {table} WHERE key IN ({', '.join('?' for _ in chunk)})",
-                                chunk)
-            found.update((text, int(id_)) for text, id_ in self.cursor.fetchall() if text in wanted)
+        with self.engine.index_lookups(self.cursor):
+            for start in range(0, len(keys), _KEYS_PER_LOOKUP):
+                chunk = keys[start:start + _KEYS_PER_LOOKUP]
+                self.cursor.execute(f"SELECT {column}, id FROM {table} WHERE key IN ({', '.join('?' for _ in chunk)})",
+                                    chunk)
+                found.update((text, int(id_)) for text, id_ in self.cursor.fetchall() if text in wanted)
         return found
 
 

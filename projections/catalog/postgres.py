@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, cast
 
@@ -135,6 +136,18 @@ class PostgresSearch(CatalogSearch):
 
     def round_rows(self) -> int:
         return min(limits.FLUSH_ROWS, limits.COPY_ROWS)
+
+    @contextmanager
+    def index_lookups(self, cursor: Cursor) -> Iterator[None]:
+        """No sequential scans while ids are looked up by key. A table that grew by millions of rows in
+        this load has no statistics yet (autovacuum analyzes later, or is off), and the planner then
+        guesses that 500 keys match most of it: it scanned all 3.3 million names for each look-up,
+        150 ms each, until a load of new names ran at 7,000 files a second (docs/性能.md, 规模（issue 18））."""
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        try:
+            yield
+        finally:
+            cursor.execute("SET LOCAL enable_seqscan = on")
 
     def _write(self, cursor: Cursor, table: str, rows: Any) -> None:
         if table == "catalog_entries":

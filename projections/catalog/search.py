@@ -12,7 +12,8 @@ already full leaves only newer ids to look for (docs/架构.md §5).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from projections.catalog import limits
@@ -93,6 +94,12 @@ class CatalogSearch(ABC):
 
     def _write(self, cursor: Cursor, table: str, rows: Sequence[Sequence[Any]]) -> None:
         self.store.bulk_insert(cursor, table, COLUMNS_OF[table], rows)
+
+    @contextmanager
+    def index_lookups(self, cursor: Cursor) -> Iterator[None]:
+        """Around the loader's look-ups of folder and name ids by their hash key: each must read the
+        key's index, whatever the planner believes of the table (SQLite: it always does)."""
+        yield
 
     def round_rows(self) -> int:
         """How many entry rows the loader writes at a time."""
