@@ -105,12 +105,10 @@ class LedgerTranscoder(JSONTranscoder):
 
     # --- reading ----------------------------------------------------------------------------
     def decode(self, data: bytes) -> Any:
-        tag = bytes(data[:1])
-        if tag == ZSTD_MSGPACK:
-            return self._decoder().decode(self._zstd()[1].decompress(memoryview(data)[1:]))
-        if tag == MSGPACK:
-            return self._decoder().decode(memoryview(data)[1:])
-        if tag == b"{":
+        body = self._msgpack_body(data)
+        if body is not None:
+            return self._decoder().decode(body)
+        if bytes(data[:1]) == b"{":
             return super().decode(bytes(data))
         return super().decode(zlib.decompress(data))  # releases before issue 18
 
@@ -119,27 +117,30 @@ class LedgerTranscoder(JSONTranscoder):
         not name are skipped unread, and values come back typed, without a dict per object (a value
         of a registered type — UUID, datetime — only into a field typed Any). State stored as JSON
         (older releases) is decoded as before, then converted."""
-        tag = bytes(data[:1])
-        if tag == ZSTD_MSGPACK:
-            return self._typed(kind).decode(self._zstd()[1].decompress(memoryview(data)[1:]))
-        if tag == MSGPACK:
-            return self._typed(kind).decode(memoryview(data)[1:])
+        body = self._msgpack_body(data)
+        if body is not None:
+            return self._typed(kind).decode(body)
         return msgspec.convert(self.decode(data), kind, strict=False)
 
     def decode_without(self, data: bytes, keys: frozenset[str]) -> Any:
         """`decode` of an event's state, leaving out the values of `keys` unread (the operation log
         has no use for a manifest's entries: skipping them keeps its memory to the events' count).
         State stored as JSON (older releases) is decoded whole: their upcasters may need every key."""
-        tag = bytes(data[:1])
-        if tag == ZSTD_MSGPACK:
-            body: Any = self._zstd()[1].decompress(memoryview(data)[1:])
-        elif tag == MSGPACK:
-            body = memoryview(data)[1:]
-        else:
+        body = self._msgpack_body(data)
+        if body is None:
             return self.decode(data)
         raw = self._typed(dict[str, msgspec.Raw]).decode(body)
         decoder = self._decoder()
         return {key: decoder.decode(value) for key, value in raw.items() if key not in keys}
+
+    def _msgpack_body(self, data: bytes) -> Any:
+        """The MessagePack of state this transcoder wrote (decompressed), or None for older JSON."""
+        tag = bytes(data[:1])
+        if tag == ZSTD_MSGPACK:
+            return self._zstd()[1].decompress(memoryview(data)[1:])
+        if tag == MSGPACK:
+            return memoryview(data)[1:]
+        return None
 
     def _typed(self, kind: type[T]) -> msgspec.msgpack.Decoder[T]:
         decoders: dict[type[Any], Any] | None = getattr(self._local, "typed", None)

@@ -57,7 +57,7 @@ def test_sorted_listing_orders_by_name_and_keeps_entries_in_memory_when_short(tm
         e.stat(follow_symlinks=False).st_ino for e in short]
 
 
-def test_a_listing_that_fails_midway_leaves_no_run_open(tmp_path: Path) -> None:
+def test_a_listing_that_fails_midway_leaves_no_run_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[object] = []
 
     class Failing:
@@ -79,12 +79,9 @@ def test_a_listing_that_fails_midway_leaves_no_run_open(tmp_path: Path) -> None:
         opened.append(run)
         return run
 
-    listing_spill, listing._spill = listing._spill, spill  # type: ignore[assignment]
-    try:
-        with pytest.raises(OSError):
-            listing.sorted_listing(lambda _: Failing(), str(tmp_path), in_memory=2)
-    finally:
-        listing._spill = listing_spill  # type: ignore[assignment]
+    monkeypatch.setattr(listing, "_spill", spill)
+    with pytest.raises(OSError):
+        listing.sorted_listing(lambda _: Failing(), str(tmp_path), in_memory=2)
     assert len(opened) == 2 and all(run.closed for run in opened)  # type: ignore[attr-defined]
 
 
