@@ -5,6 +5,8 @@ of the projector and of `catalog rebuild`.
     python bench/scale_catalog.py --files 5000000 --memory-at 1000000
     python bench/scale_catalog.py --full                   # 20 million; memory at 1, 5 and 20 million
     python bench/scale_catalog.py --skip-postgres          # or --skip-sqlite
+    python bench/scale_catalog.py --full --keep /var/tmp/scale   # keep what it made ...
+    python bench/scale_catalog.py --reuse /var/tmp/scale         # ... and search it again
 
 A synthetic installation — six monthly full backups of bench/catalog.py's file server (Chinese and
 English names, every manifest key a backup writes, 5,000 entries per package), --files entries in
@@ -24,6 +26,10 @@ At the last size: --queries substring searches (bench/catalog.py's plan, limit 1
 a load), then the same plan again — the faster of each query's two runs shows what is the query
 and what was the machine — and the tree of each group's top folder, --tree-rounds times (goal
 p95 < 50 ms). Prints figures; asserts nothing.
+
+--keep FOLDER keeps each store's installation (SQLite in FOLDER/sqlite; PostgreSQL's database
+stays on the server); --reuse FOLDER measures only the searches and trees again on what --keep
+left (for a change to the search, without recording 20 million files again).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -142,11 +149,31 @@ def rebuild_in_this_process() -> None:
 
 
 # --- one store ----------------------------------------------------------------------------------
+@contextmanager
+def store_folder(store: str, args: argparse.Namespace) -> Iterator[Path]:
+    """Where the installation on `store` lives: a temporary folder, or the one --keep / --reuse names."""
+    kept = args.keep or args.reuse
+    if kept is None:
+        with tempfile.TemporaryDirectory(prefix="taf-bench-scale-catalog-") as folder:
+            yield Path(folder)
+        return
+    folder = Path(kept) / store
+    if args.keep and folder.exists() and any(folder.iterdir()):
+        raise SystemExit(f"{folder} 不是空的：--keep 需要一个新的文件夹")
+    if args.reuse and not folder.exists():
+        raise SystemExit(f"{folder} 不存在：先用 --keep 建一次")
+    folder.mkdir(parents=True, exist_ok=True)
+    yield folder
+
+
 def run_store(store: str, sizes: list[int], args: argparse.Namespace) -> dict[str, Any]:
     name = NAMES[store]
     found: dict[str, Any] = {"loads": [], "rebuilds": []}
-    with tempfile.TemporaryDirectory(prefix="taf-bench-scale-catalog-") as folder, \
-            installation(store, Path(folder), DBNAME) as env:
+    with store_folder(store, args) as folder, \
+            installation(store, folder, DBNAME, fresh=not args.reuse, keep=bool(args.keep or args.reuse)) as env:
+        if args.reuse:
+            found.update(searches(store, env, args))
+            return found
         site = Site(sizes[-1], args.seed)
         for size in sizes:
             with services_in(env) as services:
@@ -167,16 +194,25 @@ def run_store(store: str, sizes: list[int], args: argparse.Namespace) -> dict[st
                   f"（开始时 {rebuild['before'] / MIB:.0f} MiB）", flush=True)
             found["loads"].append((filled, rate, load["peak"], load["all_peak"]))
             found["rebuilds"].append((filled, rebuild["peak"]))
-        with services_in(env) as services:
-            view = services.catalog
-            if store == "postgresql":
-                with services.store.transaction() as cursor:
-                    cursor.execute("ANALYZE")
-            plan = queries(view, args.queries, args.seed)
-            found["search"] = measure_search(name, view, plan)
-            again = measure_search(f"{name} 同样的查询再跑一遍", view, plan, detail=False)
-            found["search_best"] = [min(a, b) for a, b in zip(found["search"], again, strict=True)]
-            found["tree"] = measure_tree(name, view, rounds=args.tree_rounds, paths=("",))
+        found.update(searches(store, env, args))
+    return found
+
+
+def searches(store: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    """The search plan twice and the trees of each group's top folder."""
+    name = NAMES[store]
+    found: dict[str, Any] = {}
+    with services_in(env) as services:
+        view = services.catalog
+        if store == "postgresql":
+            with services.store.transaction() as cursor:
+                cursor.execute("ANALYZE")
+        print(f"  {name}：目录中 {view.count():,} 个文件", flush=True)
+        plan = queries(view, args.queries, args.seed)
+        found["search"] = measure_search(name, view, plan)
+        again = measure_search(f"{name} 同样的查询再跑一遍", view, plan, detail=False)
+        found["search_best"] = [min(a, b) for a, b in zip(found["search"], again, strict=True)]
+        found["tree"] = measure_tree(name, view, rounds=args.tree_rounds, paths=("",))
     return found
 
 
@@ -186,8 +222,9 @@ def verdicts(store: str, found: dict[str, Any]) -> None:
     def met(ok: bool) -> str:
         return "达标" if ok else "未达标"
 
-    files, rate, _, _ = found["loads"][-1]
-    print(f"  {name} 载入：{rate:,.0f} 文件/秒（{files:,} 个文件时；目标 ≥ {LOAD_GOAL[store]:,}）：{met(rate >= LOAD_GOAL[store])}")
+    if found["loads"]:
+        files, rate, _, _ = found["loads"][-1]
+        print(f"  {name} 载入：{rate:,.0f} 文件/秒（{files:,} 个文件时；目标 ≥ {LOAD_GOAL[store]:,}）：{met(rate >= LOAD_GOAL[store])}")
     search, best, tree = found["search"], found["search_best"], found["tree"]
     p95 = percentile(search, 95)
     print(f"  {name} 子串搜索：中位数 {statistics.median(search):.1f} ms，p95 {p95:.1f} ms"
@@ -199,6 +236,8 @@ def verdicts(store: str, found: dict[str, Any]) -> None:
     for what, peaks in (("投影进程（目录载入）的", [(f, p) for f, _, p, _ in found["loads"]]),
                         ("投影进程（全部视图）的", [(f, p) for f, _, _, p in found["loads"]]),
                         ("catalog rebuild 的", found["rebuilds"])):
+        if not peaks:
+            continue
         shown = "、".join(f"{f / 1e6:g} 百万个文件 {p / MIB:.0f} MiB" for f, p in peaks)
         growth = peaks[-1][1] / peaks[0][1]
         flat = f"，不随规模增长（最大 ÷ 最小规模 {growth:.2f}，≤ {FLAT:g} 算持平）：{met(growth <= FLAT)}" if len(peaks) > 1 else ""
@@ -217,6 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument("--keep", metavar="FOLDER", help="keep the installations in FOLDER (a new folder)")
+    kept.add_argument("--reuse", metavar="FOLDER", help="only search what --keep left in FOLDER")
     parser.add_argument("--load-in-this-process", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rebuild-in-this-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

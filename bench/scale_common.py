@@ -40,18 +40,21 @@ def peak_rss() -> int:
 
 
 @contextmanager
-def installation(store: str, folder: Path, dbname: str) -> Iterator[dict[str, str]]:
-    """The environment of a fresh installation on `store` (PostgreSQL: database `dbname`, made anew
-    and dropped at the end, so nothing is left on the shared server)."""
+def installation(store: str, folder: Path, dbname: str, fresh: bool = True,
+                 keep: bool = False) -> Iterator[dict[str, str]]:
+    """The environment of an installation on `store` in `folder` (PostgreSQL: database `dbname`, made
+    anew unless not `fresh`, and dropped at the end unless `keep`, so nothing is left on the shared
+    server by accident)."""
     env = {"DATA_DIR": str(folder / "data"), "TAF_ENV_FILE": str(folder / "absent.env"),
            "LOG_FILE": str(folder / "logs" / "bench.log"), "TAF_USER": "bench"}
     if store == "postgresql":
-        fresh_postgres(dbname)
+        if fresh:
+            fresh_postgres(dbname)
         env["DATABASE_URL"] = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{dbname}"
     try:
         yield env
     finally:
-        if store == "postgresql":
+        if store == "postgresql" and not keep:
             drop_postgres(dbname)
 
 

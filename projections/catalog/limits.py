@@ -12,20 +12,20 @@ COPY_ROWS = 25_000
 
 # A pattern crossing a "/" whose head's folders hold fewer rows than this (SQLite; PostgreSQL and
 # openGauss: ACROSS_RUN_ROWS) is looked up through those folders' runs, else led by its tail; the
-# folders' runs are counted up to RUN_PROBE of them (four times that on PostgreSQL and openGauss).
+# folders' runs are counted up to RUN_PROBE of them (four times that on PostgreSQL and openGauss),
+# and more than MANY_DIRS folders count as many rows without counting.
 DIR_COLLECT_ROWS = 20_000
 ACROSS_RUN_ROWS = 250_000
 RUN_PROBE = 5_000
 
-# The newest rows are checked in windows of this many ids: SQLite once, for patterns of one or two
-# characters (shorter than a trigram) before the trigram vocabulary is asked for the rest;
-# PostgreSQL and openGauss up to WINDOWS times, while the matches seen so far say the page fills
-# there, before the names take over.
+# PostgreSQL and openGauss check the newest rows in windows of this many ids, up to WINDOWS times,
+# while the matches seen so far say the page fills there, before the names take over.
 SHORT_WINDOW = 150_000
 WINDOWS = 4
 
-# PostgreSQL and openGauss, a pattern in last components: the newest PROBE_ROWS rows are checked
-# first (a common pattern fills the page there); then the names holding it are listed when there are
+# A pattern in last components: the newest PROBE_ROWS rows are checked first (a common pattern
+# fills the page there). SQLite, for one or two characters (shorter than a trigram), then asks the
+# trigram vocabulary; PostgreSQL and openGauss list the names holding it when there are
 # at most NAMES_LISTED, and their rows read through the index of rows by name, all at once, when
 # fewer than NAME_ROWS rows hold them; otherwise the windows come first.
 PROBE_ROWS = 20_000
@@ -36,8 +36,12 @@ NAME_ROWS = 5_000
 KNOWN_DIRS = 200_000
 KNOWN_NAMES = 500_000
 
-# PostgreSQL and openGauss walking runs: runs read per query, ids checked in the first round
-# (fourfold each round after), and the folder count above which the newest rows are tried first.
+# Walking runs: runs read per query, ids checked in the first round (fourfold each round after), and
+# the folder count above which the folders are too many to list (SQLite: each run's folder is tested
+# as the runs are walked newest first; PostgreSQL and openGauss try the newest rows first).
 SPAN_PAGE = 8_192
 RUN_PAGE_IDS = 8_192
 MANY_DIRS = 2_000
+# SQLite: the folder count up to which a folder set's runs are read through the index of runs by
+# folder rather than walked newest first.
+INDEXED_DIRS = 200

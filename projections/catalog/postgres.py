@@ -11,7 +11,6 @@ fetched by primary key, and a name's rows through the index of rows by name.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -54,8 +53,6 @@ class PostgresSearch(CatalogSearch):
 
     mtime_sql = ("to_char(to_timestamp(floor(f.mtime_ns / 1000000000.0)) AT TIME ZONE 'UTC',"
                  " 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00'")
-    # The shortest pattern the last-component index can look up (pg_trgm: a trigram).
-    indexed_length = 3
 
     names = True
     escapes = True
@@ -203,14 +200,6 @@ class PostgresSearch(CatalogSearch):
     def _run_probe(self) -> int:
         return 4 * limits.RUN_PROBE
 
-    def _rows_in_dirs(self, dirs: Dirs, scope: Scope) -> int:
-        """A folder set of more than MANY_DIRS is large without counting: counting reads their runs by
-        folder (or, as the planner misjudges a long folder list, every run in the id range — 2 s
-        for "月/" at 2 million files), while the pattern's tail leads well through the names."""
-        if dirs.size > limits.MANY_DIRS:
-            return limits.ACROSS_RUN_ROWS
-        return super()._rows_in_dirs(dirs, scope)
-
     def _runs_table(self, scope: Scope) -> str:
         return "catalog_runs r"
 
@@ -231,32 +220,6 @@ class PostgresSearch(CatalogSearch):
             return found
         return found + self._ranges_in_pages(f"SELECT first_id, last_id FROM catalog_runs WHERE {dirs.on('dir')}",
                                              dirs.params, checks, scope, limit - len(found), edge)
-
-    def _ranges_in_pages(self, ranges: str, params: list[Any], checks: Checks, scope: Scope, limit: int,
-                         below: int) -> list[int]:
-        """The newest `limit` ids at or below `below` that lie in the id ranges `ranges` selects (runs)
-        and pass `checks`. The ranges are read newest first, SPAN_PAGE at a time (one bitmap scan);
-        their rows are checked in growing rounds through the primary key."""
-        found: list[int] = []
-        budget = limits.RUN_PAGE_IDS
-        spans: deque[tuple[int, int]] = deque()
-        more = True
-        while len(found) < limit:
-            if not spans and more and below >= scope.low:
-                page = self.store.query(f"{ranges} AND first_id BETWEEN ? AND ? AND last_id >= ?"
-                                        " ORDER BY first_id DESC LIMIT ?",
-                                        [*params, scope.runs_from, below, scope.low, limits.SPAN_PAGE])
-                more = len(page) == limits.SPAN_PAGE
-                spans.extend((max(int(first), scope.low), min(int(last), below)) for first, last in page)
-                below = int(page[-1][0]) - 1 if page else scope.low - 1
-            if not spans:
-                break
-            inside, inside_params = _within(_take(spans, budget))
-            where = scope.sql(inside, *clauses_of(checks))
-            found += self._ids(f"SELECT f.id FROM catalog_entries f{where} ORDER BY f.id DESC LIMIT ?",
-                               [*inside_params, *values_of(checks), *scope.params, limit - len(found)])
-            budget = min(budget * 4, 16 * limits.RUN_PAGE_IDS)
-        return found
 
     def _across_run_rows(self, limit: int) -> int:
         # Runs read by id cost about a microsecond a row, still far cheaper than the text index on a
@@ -339,25 +302,3 @@ class PostgresSearch(CatalogSearch):
         return self._ids(f"SELECT id FROM (SELECT f.id FROM catalog_entries f{where} OFFSET 0) s"
                          " ORDER BY id DESC LIMIT ?",
                          [names, scope.low, high, *values_of(checks), *scope.params, limit])
-
-
-def _take(spans: deque[tuple[int, int]], budget: int) -> list[tuple[int, int]]:
-    """The newest id ranges from `spans` holding `budget` ids in all, the last one cut to fit (its
-    older part is put back)."""
-    chosen: list[tuple[int, int]] = []
-    size = 0
-    while spans and size < budget:
-        bottom, top = spans.popleft()
-        cut = max(bottom, top - (budget - size) + 1)
-        if cut > bottom:
-            spans.appendleft((bottom, cut - 1))
-        chosen.append((cut, top))
-        size += top - cut + 1
-    return chosen
-
-
-def _within(chosen: list[tuple[int, int]]) -> tuple[str, list[Any]]:
-    """A condition on `f.id` for the ranges `chosen`: a few as BETWEENs, many as one id array."""
-    if len(chosen) <= 32:
-        return "(" + " OR ".join("f.id BETWEEN ? AND ?" for _ in chosen) + ")", [bound for span in chosen for bound in span]
-    return "f.id = ANY(?)", [[i for bottom, top in chosen for i in range(top, bottom - 1, -1)]]

@@ -50,7 +50,7 @@ class Dirs:
 
     template: str
     params: list[Any]
-    size: int = 0  # how many folders, when listed (PostgreSQL and openGauss)
+    size: int = 0  # how many folders (listed up to just over MANY_DIRS)
 
     def on(self, column: str) -> str:
         return self.template.format(column)

@@ -106,3 +106,54 @@ def test_ids_are_looked_up_by_key_through_the_index_on_a_table_without_statistic
         with engine.index_lookups(cursor):
             assert '"Seq Scan"' not in plan(cursor) and "catalog_names_key" in plan(cursor)
         assert '"Seq Scan"' in plan(cursor)  # and only there
+
+
+def sqlite_plans(services: Any, monkeypatch: pytest.MonkeyPatch, act: Any) -> list[str]:
+    """SQLite's plan steps (EXPLAIN QUERY PLAN) of every SELECT of the catalog's tables sent while `act()` runs."""
+    store = services.store
+    query = store.query
+    found: list[str] = []
+
+    def planned(sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        if sql.lstrip().upper().startswith("SELECT") and "catalog_" in sql:
+            found.extend(str(row[-1]) for row in query(f"EXPLAIN QUERY PLAN {sql}", params))
+        return query(sql, params)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "query", planned)
+        act()
+    return found
+
+
+def walks_runs(step: str) -> bool:
+    """A plan step that reads the runs one after another (all, or every one in an id range)."""
+    return step.startswith(("SCAN r", "SEARCH r USING INTEGER PRIMARY KEY (rowid>"))
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+def test_a_few_folders_runs_come_through_their_index_and_no_folder_means_no_runs(
+        services: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walking every run newest first and testing its folder grows with the catalog: a pattern that
+    is in no folder walked all of them. The folders are listed first; a few are read through the index
+    of runs by folder (`SqliteSearch._dirs_with`)."""
+    from projections.catalog import limits
+
+    record(services, "2026-01", "TAF001L9", 3_000)
+    catalog = services.catalog
+    make_app(services).catalog.groups()  # caught up
+
+    def search(pattern: str) -> Any:
+        return lambda: catalog.search(SearchQuery(pattern=pattern))
+
+    in_no_folder = sqlite_plans(services, monkeypatch, search("报告0123"))
+    assert not any("catalog_runs" in step or " r " in f"{step} " for step in in_no_folder), in_no_folder
+    few = sqlite_plans(services, monkeypatch, search("项目12"))
+    assert any("catalog_runs_dir" in step for step in few), few
+    assert not any(walks_runs(step) or step.startswith("SCAN f") for step in few), few
+    in_project_12 = sum(1 for n in range(3_000, 9_000) if n % 13 == 12)
+    assert len(catalog.search(SearchQuery(pattern="项目12", limit=10_000))) == in_project_12
+    # The control: more folders are walked run by run, listed (INDEXED_DIRS) or not (MANY_DIRS).
+    for many in ("INDEXED_DIRS", "MANY_DIRS"):
+        monkeypatch.setattr(limits, many, 0)
+        assert any(walks_runs(step) for step in sqlite_plans(services, monkeypatch, search("项目12")))
+        assert len(catalog.search(SearchQuery(pattern="项目12", limit=10_000))) == in_project_12

@@ -31,7 +31,7 @@ PATTERNS = [
     "README", "ReadMe", "main", "MAIN", "ab", "a_b", "_", "%", "100%", "100%完", '"hi"', '"', "\\", "back\\slash", "%目录/",
     "第19层目录（很长的名字）/超长", "名字）/第1", LONG_NAME[100:140], "超长文件名超长", "x", "b", ".", "/", "//", "深/一/二",
     "五/文件", "/文件", "srv/数据/深", "无扩展名", "空 格", "格/名", "不存在", "zz", "hidden", "e", "IMG_04", "jpg", "JPG",
-    "AB", "E", "Ma", "Ä", "{", "{a,", "}",
+    "AB", "E", "Ma", "Ä", "{", "{a,", "}", "照片", "片", "/一", "一/", "rc", "SR", "Rc", "务/", "srv", "据/",
 ]
 
 
@@ -79,6 +79,7 @@ def small_thresholds(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(limits, "RUN_PAGE_IDS", 2)
     monkeypatch.setattr(limits, "SPAN_PAGE", 3)
     monkeypatch.setattr(limits, "MANY_DIRS", 4)
+    monkeypatch.setattr(limits, "INDEXED_DIRS", 2)
 
 
 @pytest.fixture
