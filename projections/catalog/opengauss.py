@@ -30,11 +30,11 @@ class OpenGaussSearch(PostgresSearch):
         options."""
         return []
 
-    def _dir_ids_like(self, text: str, like: str) -> list[int]:
+    def _dir_ids_like(self, text: str, like: str, most: int) -> list[int]:
         if len(text) < self.indexed_length:
-            return super()._dir_ids_like(text, like)
-        return self._ids(f"SELECT id FROM catalog_dirs WHERE {_MATCH.format('path')} AND path LIKE ?" + ESCAPE,
-                         [text, like])
+            return super()._dir_ids_like(text, like, most)
+        return self._ids(f"SELECT id FROM catalog_dirs WHERE {_MATCH.format('path')} AND path LIKE ?{ESCAPE}"
+                         f" LIMIT {int(most)}", [text, like])
 
     def _name_match(self, pattern: str, like: str) -> tuple[str, list[Any]]:
         return f"{_MATCH.format('base')} AND base LIKE ?" + ESCAPE, [pattern, like]

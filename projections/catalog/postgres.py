@@ -190,12 +190,20 @@ class PostgresSearch(CatalogSearch):
         return found
 
     def _dirs_with(self, text: str, like: str) -> Dirs | None:
-        # As an array of ids, so the planner sees how many folders there are.
-        found = self._dir_ids_like(text, like)
-        return Dirs("{} = ANY(?)", [found], len(found)) if found else None
+        """As an array of ids, so the planner sees how many folders there are — up to MANY_DIRS of
+        them. More are tested row by row: an array of the 228,000 folders holding "年/" at 20
+        million files took the server 0.6–1 s to read and check, for a page the newest rows fill."""
+        found = self._dir_ids_like(text, like, limits.MANY_DIRS + 1)
+        if not found:
+            return None
+        if len(found) > limits.MANY_DIRS:
+            return Dirs("EXISTS (SELECT 1 FROM catalog_dirs dl WHERE dl.id = {} AND dl.path LIKE ?" + ESCAPE + ")",
+                        [like], len(found))
+        return Dirs("{} = ANY(?)", [found], len(found))
 
-    def _dir_ids_like(self, text: str, like: str) -> list[int]:
-        return self._ids("SELECT id FROM catalog_dirs WHERE path LIKE ?" + ESCAPE, [like])
+    def _dir_ids_like(self, text: str, like: str, most: int) -> list[int]:
+        """The ids of up to `most` folders whose path is LIKE `like`."""
+        return self._ids(f"SELECT id FROM catalog_dirs WHERE path LIKE ?{ESCAPE} LIMIT {int(most)}", [like])
 
     def _run_probe(self) -> int:
         return 4 * limits.RUN_PROBE
