@@ -274,7 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = sorted({size for size in [*smaller, args.files] if 0 < size <= args.files})
     stores = [store for store, skip in (("sqlite", args.skip_sqlite), ("postgresql", args.skip_postgres)) if not skip]
     begun = time.perf_counter()
-    print(f"目录的规模：{' → '.join(f'{size:,}' for size in sizes)} 个文件，6 个备份组，每个数据包 {PER_PACKAGE:,} 项；"
+    shape = (f"再次搜索 {args.reuse} 里留下的目录" if args.reuse else
+             f"目录的规模：{' → '.join(f'{size:,}' for size in sizes)} 个文件，6 个备份组，每个数据包 {PER_PACKAGE:,} 项")
+    print(f"{shape}；"
           f"机器负载 {load_average()}", flush=True)
     found = {}
     for store in stores:

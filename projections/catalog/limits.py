@@ -31,6 +31,9 @@ WINDOWS = 4
 PROBE_ROWS = 20_000
 NAMES_LISTED = 5_000
 NAME_ROWS = 5_000
+# ...and what the windows leave of many rows, read NAME_SPAN ids at a time from the newest (each
+# next span four times wider).
+NAME_SPAN = 1_000_000
 
 # Folder and name ids the loader keeps in memory between batches (`known`), at most.
 KNOWN_DIRS = 200_000

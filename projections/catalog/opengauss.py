@@ -36,5 +36,9 @@ class OpenGaussSearch(PostgresSearch):
         return self._ids(f"SELECT id FROM catalog_dirs WHERE {_MATCH.format('path')} AND path LIKE ?{ESCAPE}"
                          f" LIMIT {int(most)}", [text, like])
 
+    def _short_match(self, column: str, text: str, like: str) -> tuple[str, list[Any]]:
+        """One character: the rows are read (no index of characters here; ngram serves two on)."""
+        return f"({column} || '') LIKE ?" + ESCAPE, [like]
+
     def _name_match(self, pattern: str, like: str) -> tuple[str, list[Any]]:
         return f"{_MATCH.format('base')} AND base LIKE ?" + ESCAPE, [pattern, like]

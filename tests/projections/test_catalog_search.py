@@ -73,6 +73,7 @@ def small_thresholds(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(limits, "PROBE_ROWS", 2)
     monkeypatch.setattr(limits, "NAMES_LISTED", 1 if many else 10**6)
     monkeypatch.setattr(limits, "NAME_ROWS", 2 if many else 10**6)
+    monkeypatch.setattr(limits, "NAME_SPAN", 3)
     monkeypatch.setattr(limits, "SHORT_WINDOW", 7)
     monkeypatch.setattr(limits, "FLUSH_ROWS", 5)
     monkeypatch.setattr(limits, "RUN_PROBE", 3)
