@@ -76,7 +76,8 @@ class PostgresSearch(CatalogSearch):
         """pg_trgm's indexes, and for patterns shorter than a trigram the characters of each name and
         folder: a GIN index of `string_to_array(text, NULL)`. Without it a one- or two-character
         pattern read all 1.5 million names and 228,000 folders of 20 million files (300 and 60 ms);
-        with it 2–25 ms. It costs about 6 µs a name to build (docs/性能.md, 规模（issue 18）)."""
+        with it 2–25 ms. It costs about 6 µs a name to build at once, more as names arrive: a first
+        load of half a million files of new names is about a quarter slower (docs/性能.md, 规模（issue 18）)."""
         return ["CREATE EXTENSION IF NOT EXISTS pg_trgm",
                 "CREATE INDEX IF NOT EXISTS catalog_names_trgm ON catalog_names USING gin (base gin_trgm_ops)",
                 "CREATE INDEX IF NOT EXISTS catalog_dirs_trgm ON catalog_dirs USING gin (path gin_trgm_ops)",
