@@ -209,8 +209,9 @@ def vtl_insert(ctx: Context) -> int:
     a = ctx.args
     inserted = _tapes(ctx).vtl_insert(a.barcode, actor=ctx.actor, slot=a.slot, drive=a.drive, media=a.media,
                                       write_protect=a.write_protect, device=a.device)
-    made = "（新磁带）" if inserted.created else ""
-    return _done(ctx, _ok(inserted), f"磁带 {inserted.barcode}{made} 已放入{inserted.where}")
+    # A space parts the barcode from the words after it, not a full-width bracket.
+    made = "（新磁带）" if inserted.created else " "
+    return _done(ctx, _ok(inserted), f"磁带 {inserted.barcode}{made}已放入{inserted.where}")
 
 
 def vtl_eject(ctx: Context) -> int:
