@@ -267,6 +267,10 @@ class Audit:
     def view_names(self) -> list[str]:
         return [view.name for view in self._projector.views]
 
+    def view_titles(self) -> list[tuple[str, str]]:
+        """(name, title) of every read model: the title for people, the name for commands."""
+        return [(view.name, view.title) for view in self._projector.views]
+
     def rebuild_views(self, name: str = "") -> Rebuilt:
         """Drop and rebuild one read model, or every one that a blanket rebuild covers."""
         known = self.view_names()

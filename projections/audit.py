@@ -96,6 +96,7 @@ def event_attributes(domain_event: Any) -> dict[str, Any]:
 
 class AuditLogView(View):
     name = "audit_log"
+    title = "操作日志"
     table_names = ("audit_log",)
     # It follows every event, each package's manifest included, but only counts what a manifest holds.
     skipped_fields = frozenset({"manifest"})

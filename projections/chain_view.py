@@ -12,6 +12,7 @@ from projections.view import View
 
 class ChainView(View):
     name = "chain"
+    title = "哈希链"
     needs_events = False
     rebuild_with_all = False
     table_names = ("ledger_chain",)

@@ -20,6 +20,7 @@ _CARTRIDGE_EVENTS = ("Registered", "PackageWritten", "Erased", "Labelled")
 
 class GroupsView(View):
     name = "groups"
+    title = "备份组"
     table_names = ("backup_groups", "backup_group_members", "backup_group_barcodes")
     topics = (*(f"ledger.domain.group:BackupGroup.{event}" for event in _GROUP_EVENTS),
               *(f"ledger.domain.cartridge:Cartridge.{event}" for event in _CARTRIDGE_EVENTS))

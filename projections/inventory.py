@@ -17,6 +17,7 @@ _COLUMNS = ("barcode", "media_type", "status", "pool", "location", "worm", "volu
 
 class InventoryView(View):
     name = "inventory"
+    title = "磁带清单"
     table_names = ("inventory",)
     topics = tuple(f"ledger.domain.cartridge:Cartridge.{event}" for event in _EVENTS)
     tables = (

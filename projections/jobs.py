@@ -19,6 +19,7 @@ _VERIFICATION = "verification"
 
 class JobsView(View):
     name = "jobs"
+    title = "任务历史"
     table_names = ("jobs",)
     topics = (*(f"ledger.domain.job:BackupJob.{e}" for e in _BACKUP),
               "ledger.domain.job:RestoreJob.Requested", "ledger.domain.job:RestoreJob.PackageRestored",

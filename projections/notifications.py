@@ -20,6 +20,7 @@ _COLUMNS = ("id", "dedupe_key", "kind", "phone", "title", "content", "cause", "s
 
 class NotificationLogView(View):
     name = "notifications"
+    title = "通知记录"
     table_names = ("notification_log",)
     topics = tuple(f"ledger.domain.notification:Notification.{event}" for event in _EVENTS)
     tables = (

@@ -18,6 +18,7 @@ _COLUMNS = ("id", "name", "phone", "events_json", "removed", "added_at", "update
 
 class RecipientsView(View):
     name = "recipients"
+    title = "通知接收人"
     table_names = ("recipients",)
     topics = tuple(f"ledger.domain.people:Recipient.{event}" for event in _EVENTS)
     tables = (

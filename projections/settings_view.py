@@ -11,6 +11,7 @@ from projections.view import View
 
 class SettingsView(View):
     name = "settings"
+    title = "设置"
     table_names = ("settings_current",)
     topics = ("ledger.domain.settings:Settings.SettingChanged",)
     tables = (

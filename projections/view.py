@@ -20,6 +20,8 @@ class View:
     """Subclasses set `name`, `tables` (DDL per dialect) and `handle_<Aggregate>_<Event>` methods."""
 
     name: ClassVar[str] = "view"
+    # What a user reads for it (the name is what commands take).
+    title: ClassVar[str] = "读模型"
     tables: ClassVar[Sequence[str]] = ()
     table_names: ClassVar[Sequence[str]] = ()
     # Limit which event topics are read for this view; empty means all.

@@ -34,6 +34,7 @@ class CatalogView(View):
     """The catalog the Projector keeps: every file version on tape, by cartridge, package and group."""
 
     name = "catalog"
+    title = "文件目录"
     table_names = TABLE_NAMES
     topics = ("ledger.domain.cartridge:Cartridge.Registered",
               "ledger.domain.cartridge:Cartridge.PackageWritten",

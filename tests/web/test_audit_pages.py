@@ -38,6 +38,10 @@ def test_verification_shows_the_head_and_names_the_first_altered_event(client, w
     assert "哈希链完整" in shown and intact["chain"]["head"] in shown
     page = client.get("/audit").text
     assert 'hx-get="/audit/verify"' in page and "重新校验" in page
+    # The read models by their Chinese titles; the names commands take only as a tooltip.
+    models = page.split("<dt>读模型</dt>", 1)[1].split("</dd>", 1)[0]
+    assert '<span title="catalog">文件目录</span>' in models and "操作日志" in models
+    assert ">catalog<" not in models and "audit_log、" not in models
 
     registered = next(line["id"] for line in client.get("/api/v1/events", params={"subject": "TAF021L9"}).json()["events"])
     alter_event(web_services, registered)

@@ -71,7 +71,7 @@ class AuditPages(PageController):
             return fragment("partials/audit_events.html", **shown)
         parts = Parts()
         return page(request, "audit.html", title="审计", **shown, head=browsed.head,
-                    views=parts.get("events_browser", taf.audit.view_names, []),
+                    views=parts.get("events_browser", taf.audit.view_titles, []),
                     reports=report_links(parts.get("reports", taf.audit.months, [])),
                     formats=REPORT_FORMATS, problems=parts.problems)
 
