@@ -53,6 +53,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.set_defaults(handler=user_add)
     listing = user.add_parser("list", parents=[common], help="列出用户")
     listing.set_defaults(handler=user_list)
+    role = user.add_parser("role", parents=[common], help="给用户换一个角色（记入台账）")
+    role.add_argument("name")
+    role.add_argument("--role", required=True, help="管理员|操作员|审计员（或 admin/operator/auditor）")
+    role.set_defaults(handler=user_role)
+    disable = user.add_parser("disable", parents=[common],
+                              help="停用用户：不能再登录，会话和 API 令牌立即失效（记入台账，不能撤销）")
+    disable.add_argument("name")
+    disable.add_argument("--yes", action="store_true", help="确认停用")
+    disable.set_defaults(handler=user_disable)
     token = user.add_parser("token", parents=[common],
                             help="签发 API 令牌（供脚本用 Authorization: Bearer 调用 /api/v1），或列出、吊销")
     token.add_argument("name")
@@ -153,6 +162,26 @@ def user_add(ctx: Context) -> int:
         print(f"已添加用户 {user.name}（{user.role_label}）")
         if user.generated_password:
             print(f"初始密码（只显示这一次，请妥善保存）：{user.generated_password}")
+    return 0
+
+
+def user_role(ctx: Context) -> int:
+    entry = ctx.app.users.change_role(ctx.args.name, ctx.args.role, actor=ctx.actor)
+    if ctx.json:
+        emit_json({"ok": True, **asdict(entry)})
+    else:
+        print(f"用户 {entry.name} 现在是{entry.role_label}（已记入台账）")
+    return 0
+
+
+def user_disable(ctx: Context) -> int:
+    if not ctx.args.yes:
+        raise CliError(f"停用后用户 {ctx.args.name} 不能再登录，也不能重新启用，请加 --yes 确认", EXIT_USAGE)
+    entry = ctx.app.users.disable(ctx.args.name, actor=ctx.actor)
+    if ctx.json:
+        emit_json({"ok": True, **asdict(entry)})
+    else:
+        print(f"已停用用户 {entry.name}：不能再登录，会话和 API 令牌已失效（已记入台账）")
     return 0
 
 

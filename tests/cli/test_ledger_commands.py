@@ -112,3 +112,26 @@ def test_main_py_runs_as_a_script(taf_env) -> None:  # noqa: ANN001
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "settings" in json.loads(result.stdout)
+
+
+def test_user_role_and_disable_from_the_command_line(cli, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("TAF_USER", "alice")
+    assert cli("user", "add", "alice", "--role", "管理员").code == 0
+    assert cli("user", "add", "bob", "--role", "operator", stdin="long-enough-pw\n").code == 0
+    changed = cli("user", "role", "bob", "--role", "审计员")
+    assert changed.code == 0 and "用户 bob 现在是审计员" in changed.out, changed.err
+    same = cli("user", "role", "bob", "--role", "auditor")
+    assert same.code != 0 and "已经是审计员" in same.err
+    last_admin = cli("user", "role", "alice", "--role", "operator")
+    assert last_admin.code != 0 and "唯一一位启用的管理员" in last_admin.err
+
+    unconfirmed = cli("user", "disable", "bob")
+    assert unconfirmed.code == 2 and "--yes" in unconfirmed.err
+    assert {u["name"]: u["enabled"] for u in cli("user", "list", "--json").json()["users"]}["bob"] is True
+    disabled = cli("user", "disable", "bob", "--yes", "--json")
+    assert disabled.code == 0 and disabled.json()["enabled"] is False
+    assert cli("user", "disable", "bob", "--yes").code != 0
+    own = cli("user", "disable", "alice", "--yes")
+    assert own.code != 0 and "不能停用自己" in own.err
+    users = {u["name"]: u for u in cli("user", "list", "--json").json()["users"]}
+    assert users["bob"]["enabled"] is False and users["bob"]["role"] == "审计员" and users["alice"]["enabled"] is True
