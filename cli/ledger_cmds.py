@@ -167,21 +167,22 @@ def user_add(ctx: Context) -> int:
 
 def user_role(ctx: Context) -> int:
     entry = ctx.app.users.change_role(ctx.args.name, ctx.args.role, actor=ctx.actor)
-    if ctx.json:
-        emit_json({"ok": True, **asdict(entry)})
-    else:
-        print(f"用户 {entry.name} 现在是{entry.role_label}（已记入台账）")
-    return 0
+    return _user_changed(ctx, entry, f"用户 {entry.name} 现在是{entry.role_label}（已记入台账）")
 
 
 def user_disable(ctx: Context) -> int:
     if not ctx.args.yes:
         raise CliError(f"停用后用户 {ctx.args.name} 不能再登录，也不能重新启用，请加 --yes 确认", EXIT_USAGE)
     entry = ctx.app.users.disable(ctx.args.name, actor=ctx.actor)
+    return _user_changed(ctx, entry, f"已停用用户 {entry.name}：不能再登录，会话和 API 令牌已失效（已记入台账）")
+
+
+def _user_changed(ctx: Context, entry: Any, text: str) -> int:
+    """The account as it now is (--json), or `text`."""
     if ctx.json:
         emit_json({"ok": True, **asdict(entry)})
     else:
-        print(f"已停用用户 {entry.name}：不能再登录，会话和 API 令牌已失效（已记入台账）")
+        print(text)
     return 0
 
 
