@@ -29,6 +29,9 @@ WINDOWS = 4
 # at most NAMES_LISTED, and their rows read through the index of rows by name, all at once, when
 # fewer than NAME_ROWS rows hold them; otherwise the windows come first.
 PROBE_ROWS = 20_000
+# A search whose scope holds fewer ids than this — the few newer ids a page filled by folders leaves,
+# or a small catalog — reads those rows rather than asking any index.
+READ_ROWS = 4_096
 NAMES_LISTED = 5_000
 NAME_ROWS = 5_000
 # ...and what the windows leave of many rows, read NAME_SPAN ids at a time from the newest (each

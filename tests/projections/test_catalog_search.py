@@ -71,6 +71,7 @@ def small_thresholds(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     are checked first and only the rest comes through the names ("newest-rows-first")."""
     many = request.param == "newest-rows-first"
     monkeypatch.setattr(limits, "PROBE_ROWS", 2)
+    monkeypatch.setattr(limits, "READ_ROWS", 2)
     monkeypatch.setattr(limits, "NAMES_LISTED", 1 if many else 10**6)
     monkeypatch.setattr(limits, "NAME_ROWS", 2 if many else 10**6)
     monkeypatch.setattr(limits, "NAME_SPAN", 3)

@@ -80,6 +80,7 @@ def test_opengauss_indexes_with_its_ngram_parser_where_postgresql_uses_pg_trgm()
 def test_opengauss_asks_its_ngram_index_of_names_from_two_characters_on(monkeypatch: pytest.MonkeyPatch,
                                                                         pattern: str) -> None:
     monkeypatch.setattr(limits, "PROBE_ROWS", 3)  # the newest 3 of 10 rows hold nothing: the names are asked
+    monkeypatch.setattr(limits, "READ_ROWS", 3)  # ten rows: searched through the indexes, not read
     store = RecordingStore("opengauss")
     assert OpenGaussSearch(store).search(SearchQuery(pattern=pattern)) == []  # type: ignore[arg-type]
     [(folders, folder_params)] = store.statements_with("FROM catalog_dirs WHERE to_tsvector('ngram', path)")
@@ -99,6 +100,7 @@ def test_opengauss_asks_its_ngram_index_of_names_from_two_characters_on(monkeypa
 def test_a_pattern_too_short_for_the_text_index_reads_the_names_without_it(
         monkeypatch: pytest.MonkeyPatch, flavour: str, pattern: str, indexed: bool) -> None:
     monkeypatch.setattr(limits, "PROBE_ROWS", 3)
+    monkeypatch.setattr(limits, "READ_ROWS", 3)  # ten rows: searched through the indexes, not read
     store = RecordingStore(flavour)
     search = OpenGaussSearch(store) if flavour == "opengauss" else PostgresSearch(store)  # type: ignore[arg-type]
     assert search.search(SearchQuery(pattern=pattern)) == []
