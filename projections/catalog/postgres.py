@@ -171,8 +171,8 @@ class PostgresSearch(CatalogSearch):
         """Nothing: the index of rows by name follows the table."""
 
     # --- search -----------------------------------------------------------------------------
-    def _id_list(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
-        return "f.id = ANY(?)", [list(ids)]
+    def _id_list(self, ids: Sequence[int], column: str = "f.id") -> tuple[str, list[Any]]:
+        return f"{column} = ANY(?)", [list(ids)]
 
     def _under_ids(self, text: str, cut: int, scope: Scope) -> list[int]:
         below = self._ids("SELECT id FROM catalog_dirs WHERE path >= ? AND path < ?", [text + "/", text + "/\U0010ffff"])
@@ -195,18 +195,6 @@ class PostgresSearch(CatalogSearch):
             found += self._ids(f"SELECT f.id FROM catalog_entries f{where}",
                                [wanted[start:start + _ID_CHUNK], *values_of(checks), *scope.params])
         return found
-
-    def _dirs_with(self, text: str, like: str) -> Dirs | None:
-        """As an array of ids, so the planner sees how many folders there are — up to MANY_DIRS of
-        them. More are tested row by row: an array of the 228,000 folders holding "年/" at 20
-        million files took the server 0.6–1 s to read and check, for a page the newest rows fill."""
-        found = self._dir_ids_like(text, like, limits.MANY_DIRS + 1)
-        if not found:
-            return None
-        if len(found) > limits.MANY_DIRS:
-            return Dirs("EXISTS (SELECT 1 FROM catalog_dirs dl WHERE dl.id = {} AND dl.path LIKE ?" + ESCAPE + ")",
-                        [like], len(found))
-        return Dirs("{} = ANY(?)", [found], len(found))
 
     def _dir_ids_like(self, text: str, like: str, most: int) -> list[int]:
         """The ids of up to `most` folders whose path is LIKE `like` (`text` is its literal part)."""

@@ -128,8 +128,8 @@ class SqliteSearch(CatalogSearch):
                        (first, last))
 
     # --- search -----------------------------------------------------------------------------
-    def _id_list(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
-        return "f.id IN (SELECT value FROM json_each(?))", [json.dumps(list(ids))]
+    def _id_list(self, ids: Sequence[int], column: str = "f.id") -> tuple[str, list[Any]]:
+        return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(list(ids))]
 
     def _under_ids(self, text: str, cut: int, scope: Scope) -> list[int]:
         bounds, bound_params = scope.ids("r.first_id")
@@ -139,29 +139,15 @@ class SqliteSearch(CatalogSearch):
         return ids + self._ids(joined + scope.sql(DIR_RUN_ENTRY_ON, "d.path = ?", "f.base = ?", *bounds),
                                [text[:cut], text[cut:], *bound_params, *scope.params])
 
-    def _dirs_with(self, text: str, like: str) -> Dirs | None:
-        """Listed first, up to MANY_DIRS of them: none means no run to walk at all, and a few are read
-        through the index of runs by folder. Walking every run newest first to test its folder
-        grew with the catalog (a pattern in no folder walked all 1.8 million runs of 20 million
-        files); with more folders than that, their runs are common enough that the walk stops early."""
+    def _dir_ids_like(self, text: str, like: str, most: int) -> list[int]:
+        """Through the folders' trigram index, from three characters on (two: see `_dir_terms`)."""
         match = _trigrams(text) if len(text) >= 3 else self._dir_terms(text)
         if match == "":
-            return None
-        if match is not None:
-            listed = ("SELECT x.rowid FROM catalog_dirs_fts x JOIN catalog_dirs d ON d.id = x.rowid"
-                      " WHERE x.catalog_dirs_fts MATCH ? AND d.path LIKE ?" + ESCAPE)
-            params: list[Any] = [match, like]
-        else:
-            listed, params = "SELECT id FROM catalog_dirs WHERE path LIKE ?" + ESCAPE, [like]
-        found = self._ids(f"{listed} LIMIT {limits.MANY_DIRS + 1}", params)
-        if not found:
-            return None
-        if len(found) > limits.MANY_DIRS:
-            # Checked run by run, never listed whole: listing "年/"'s folders took 200 ms at 20 million
-            # files, while the walk that checks them stops after a few hundred runs.
-            return Dirs("EXISTS (SELECT 1 FROM catalog_dirs dl WHERE dl.id = {} AND dl.path LIKE ?" + ESCAPE + ")",
-                        [like], len(found))
-        return Dirs("{} IN (SELECT value FROM json_each(?))", [json.dumps(found)], len(found))
+            return []
+        if match is None:
+            return self._ids(f"SELECT id FROM catalog_dirs WHERE path LIKE ?{ESCAPE} LIMIT {int(most)}", [like])
+        return self._ids("SELECT x.rowid FROM catalog_dirs_fts x JOIN catalog_dirs d ON d.id = x.rowid"
+                         f" WHERE x.catalog_dirs_fts MATCH ? AND d.path LIKE ?{ESCAPE} LIMIT {int(most)}", [match, like])
 
     def _dir_terms(self, text: str) -> str | None:
         """Two characters not ending in "/": an FTS5 query of every folder trigram that starts with
