@@ -122,6 +122,10 @@ def _settle_heap() -> None:
 
 def _run_projector(services: Services) -> int:
     thread = ProjectionThread(services.projector)
+    # Stopped by Ctrl+C or `kill`, also where it was started with SIGINT ignored (a non-interactive
+    # shell's background job): the thread then ends between two transactions.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.default_int_handler)
     thread.start()
     print("TAF 读模型进程已启动", flush=True)
     try:

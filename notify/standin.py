@@ -20,6 +20,7 @@ import argparse
 import hmac
 import ipaddress
 import json
+import signal
 import threading
 import time
 from datetime import timedelta
@@ -371,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         standin = start_standin(args.token, args.port, args.host)
     except (ValueError, OSError) as error:
         parser.exit(2, f"无法启动网关替身：{error}\n")
+    # Ctrl+C and `kill` stop it cleanly even where it was started with SIGINT ignored (the background
+    # job of a non-interactive shell inherits SIG_IGN, and Python then installs no handler of its own).
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.default_int_handler)
     print(f"钉钉网关替身已启动：{standin.url}（令牌 {mask_token(args.token)}），按 Ctrl+C 停止", flush=True)
     try:
         while True:

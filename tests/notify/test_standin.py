@@ -239,12 +239,18 @@ def test_the_command_line_refuses_a_non_loopback_host(capsys: pytest.CaptureFixt
     assert "只能监听本机回环地址" in capsys.readouterr().err
 
 
+def _as_a_background_job() -> None:
+    """What a non-interactive shell does to `cmd &`: SIGINT ignored, inherited by the program."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT cannot be sent to a child process on Windows")
-def test_python_dash_m_notify_standin_serves_until_interrupted() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_python_dash_m_notify_standin_serves_until_interrupted(stop: signal.Signals) -> None:
     with subprocess.Popen(
         [sys.executable, "-m", "notify.standin", "--port", "0", "--token", "demo"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_as_a_background_job,
     ) as process:
         try:
             assert process.stdout is not None
@@ -254,8 +260,9 @@ def test_python_dash_m_notify_standin_serves_until_interrupted() -> None:
             url = banner.split("：", 1)[1].split("（", 1)[0]
             with GatewayClient(url, "demo", timeout=5) as client:
                 assert client.health().healthy
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
             assert process.wait(timeout=10) == 0
+            assert "正在停止网关替身" in process.stdout.read()
         finally:
             if process.poll() is None:
                 process.kill()

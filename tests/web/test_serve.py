@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
@@ -174,3 +176,25 @@ def test_several_processes_are_refused_for_anything_but_the_web_tier(cli) -> Non
                  ["serve", "--role", "web", "--workers", "0"]):
         result = cli(*args)
         assert result.code == 2 and "--workers 必须是正整数" in result.err + result.out, (args, result)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_the_read_model_process_stops_on_ctrl_c_or_kill_even_started_as_a_background_job(taf_env, stop) -> None:  # noqa: ANN001
+    def as_a_background_job() -> None:  # a non-interactive shell's `cmd &`: SIGINT ignored, and inherited
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    env = {**os.environ, "DATA_DIR": str(taf_env / "data"), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "main.py", "serve", "--role", "projector"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=as_a_background_job)
+    try:
+        lines = console_lines(process)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while "TAF 读模型进程已启动" not in lines.get(timeout=max(0.1, deadline - time.monotonic())):
+            pass
+        process.send_signal(stop)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
