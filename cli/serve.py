@@ -126,15 +126,16 @@ def _run_projector(services: Services) -> int:
     # shell's background job): the thread then ends between two transactions.
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.default_int_handler)
-    thread.start()
-    print("TAF 读模型进程已启动", flush=True)
     try:
+        thread.start()
+        print("TAF 读模型进程已启动", flush=True)
         while thread.is_alive():
             time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
-        thread.stop()
+        if thread.ident is not None:  # started (a signal may come before)
+            thread.stop()
     return 0
 
 

@@ -376,8 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     # job of a non-interactive shell inherits SIG_IGN, and Python then installs no handler of its own).
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.default_int_handler)
-    print(f"钉钉网关替身已启动：{standin.url}（令牌 {mask_token(args.token)}），按 Ctrl+C 停止", flush=True)
     try:
+        print(f"钉钉网关替身已启动：{standin.url}（令牌 {mask_token(args.token)}），按 Ctrl+C 停止", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
