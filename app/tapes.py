@@ -43,7 +43,8 @@ from media.results import DeviceEntry, DriveReport, Erased, Labelled, Loaded, Ra
 from tape.drive_health import HealthSnapshot
 
 Ask = Callable[[str], str]  # asks the person at the face a question and returns the answer
-MAX_LOCATION = 200  # a location as recorded: a code and the operator's note
+MAX_LOCATION = 200
+LOOK_WAIT_SECONDS = 1.0  # how long a status read waits for a drive another session holds  # a location as recorded: a code and the operator's note
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,9 @@ class Tapes:
     def _spec(self, device: str | None) -> str:
         return device_spec(self._deps.settings, device)
 
-    def _session(self, device: str | None, changer: str | None, actor: str) -> DeviceSession:
-        return open_session(self._deps, self._spec(device), actor, changer_spec=changer)
+    def _session(self, device: str | None, changer: str | None, actor: str, *,
+                 busy_wait: float | None = None) -> DeviceSession:
+        return open_session(self._deps, self._spec(device), actor, changer_spec=changer, busy_wait=busy_wait)
 
     @property
     def acts(self) -> TapeActs:
@@ -155,8 +157,9 @@ class Tapes:
                            entry.serial, used, emulated, entry.barcode, state, said, minutes, advice, held, problem)
 
     def drive_status(self, *, actor: str, device: str | None = None, changer: str | None = None) -> DriveReport:
-        """What the drive is and does, without moving the tape."""
-        with self._session(device, changer, actor) as session:
+        """What the drive is and does, without moving the tape (a drive in use is not waited for long:
+        the console and the web ask again soon)."""
+        with self._session(device, changer, actor, busy_wait=LOOK_WAIT_SECONDS) as session:
             return operations.status(session)
 
     def load(self, barcode: str, *, actor: str, device: str | None = None, changer: str | None = None,

@@ -10,11 +10,19 @@ r"""Which tape device to use, opening it, and keeping the ledger informed of wha
 - `open_session(services, spec, actor)`: the drive (and its library's changer, if any) opened
   through the command log, the drive registered in the ledger, and every SCSI failure recorded as
   `Drive.CommandFailed` the moment it happens.
+
+A drive is opened exclusively (O_EXCL on /dev/sgN, the same for an emulated one), so two uses of
+one drive never interleave their commands. A look at the drive (a console's status poll) holds it
+for a moment: an open finding it in use tries again for `busy_wait` seconds before it gives up, and
+then says who holds it if the ledger knows (a job's booking) — `DriveBusy` — rather than only that
+"another program" does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +31,7 @@ from typing import Any
 from config import Settings
 from ledger.application import Ledger
 from ledger.domain import Drive as DriveAggregate
+from ledger.errors import DriveBusy
 from ledger.errors import NotFound as LedgerNotFound
 from media.ports import SessionServices
 from media.results import DeviceEntry
@@ -37,6 +46,7 @@ from tape.emulator import Library, LibraryError
 from tape.emulator.library_state import LIBRARY_FILE
 from tape.scsi.errors import BlankCheck, IllegalRequest, LoadRequired, NoMedium, TapeError
 from tape.tapelog import CommandRecord
+from tape.transport import DeviceInUse
 
 DEFAULT_SPEC = "emulated:0"
 # The emulator answers in microseconds: poll it often, so commands and tests do not idle.
@@ -187,13 +197,21 @@ class DeviceSession:
         self.close()
 
 
-def open_session(services: SessionServices, spec: str, actor: str, *,
-                 changer_spec: str | None = None) -> DeviceSession:
+# How long an open waits for a drive another session holds: a status poll lasts well under this;
+# anything holding it longer (a job, an erase) is a refusal the person or the job hears about.
+BUSY_WAIT_SECONDS = 5.0
+_BUSY_POLL = 0.1
+log = logging.getLogger("taf.media")
+_OLD_VERIFY_HOLDER = "verify:"  # how verifications booked a drive until 2026-12
+
+
+def open_session(services: SessionServices, spec: str, actor: str, *, changer_spec: str | None = None,
+                 busy_wait: float | None = None) -> DeviceSession:
     settings = services.settings
     ledger = services.ledger
     root = ensure_emulated_library(settings, spec)
     recorder = FailureRecorder(ledger, settings.host_name, spec)
-    transport = open_device(spec, settings.vtl_dir, on_failure=recorder)
+    transport = _open_when_free(services, spec, recorder, busy_wait)
     transports: list[Any] = [transport]
     try:
         policy = EMULATED_POLICY if root is not None else None
@@ -201,6 +219,7 @@ def open_session(services: SessionServices, spec: str, actor: str, *,
         identity = drive.identify()
         ledger.register_drive(settings.host_name, spec, vendor=identity.vendor, product=identity.product,
                               serial=identity.serial or "", by=actor)
+        _forget_dead_verification(ledger, settings.host_name, spec)
         recorder.flush()
         changer = None
         if changer_spec or root is not None:
@@ -215,6 +234,32 @@ def open_session(services: SessionServices, spec: str, actor: str, *,
         raise
     return DeviceSession(ledger, settings.host_name, spec, actor, drive, changer, recorder, root, transports,
                          services)
+
+
+def _forget_dead_verification(ledger: Ledger, host: str, spec: str) -> None:
+    """Let go of a booking a read-back verification made before verifications stopped booking the
+    drive (they hold it by the exclusive open alone): holding the drive now, this session proves no
+    verification runs on it, and a left-over booking — its process killed — would refuse every job."""
+    drive = ledger.find_drive(host, spec)
+    holder = drive.reserved_by if drive is not None else None
+    if holder and holder.startswith(_OLD_VERIFY_HOLDER):
+        log.warning("驱动器 %s:%s 仍被一次已经结束的校验（%s）预订，现予释放", host, spec, holder)
+        ledger.release_drive(host, spec, holder)
+
+
+def _open_when_free(services: SessionServices, spec: str, recorder: FailureRecorder, busy_wait: float | None) -> Any:
+    deadline = time.monotonic() + (BUSY_WAIT_SECONDS if busy_wait is None else busy_wait)
+    while True:
+        try:
+            return open_device(spec, services.settings.vtl_dir, on_failure=recorder)
+        except DeviceInUse as in_use:
+            if time.monotonic() < deadline:
+                time.sleep(_BUSY_POLL)
+                continue
+            drive = services.ledger.find_drive(services.settings.host_name, spec)
+            if drive is not None and drive.reserved_by:
+                raise DriveBusy(drive=drive.name, job=drive.reserved_by) from in_use
+            raise
 
 
 def list_devices(settings: Settings, spec: str) -> list[DeviceEntry]:

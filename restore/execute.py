@@ -46,6 +46,7 @@ from restore.reading import CountingDrive, read_header, read_payload
 from restore.selection import file_rows, resolve
 from restore.unpack import unpack_package
 from restore.whereabouts import whereabouts
+from tape.transport import DeviceInUse
 from tape.volume import FormatError
 from tape.volume_errors import VolumeError
 
@@ -280,7 +281,7 @@ def execute(services: RestoreServices, job_id: str, open_session: SessionFactory
         run.end("paused", messages.text("interrupted"))
         raise
     except Exception as error:
-        if isinstance(error, DriveBusy) and not run.started:
+        if isinstance(error, (DriveBusy, DeviceInUse)) and not run.started:
             raise  # it never started: the job stays as it was, to be resumed once the drive is free
         reason = _reason(error)
         with suppress(Exception):

@@ -267,27 +267,27 @@ def _verify(services: VerifyServices, work: dict[str, list[tuple[str, Any]]], re
 def _read(services: VerifyServices, work: dict[str, list[tuple[str, Any]]], results: dict[str, JobVerification],
           *, device: str | None, actor: str, job_id: str | None, attendance: Attendance) -> None:
     spec = device_spec(services.settings, device)
-    holder = f"verify:{job_id or 'all'}"
     board = ProgressBoard(services.progress, progress_id(job_id), VERIFY, observer=attendance.observer)
     with (board.running(cartridges_total=len(work), packages_total=sum(len(p) for p in work.values())),
           open_session(services, spec, actor) as session,
           tempfile.TemporaryDirectory(dir=services.settings.data_dir) as scratch):
-        session.ledger.book_drive(session.host, session.spec, holder)  # DriveBusy while a job holds it
-        try:
-            reader = _Reader(session, Path(scratch), board, attendance.wait, attendance.poll_seconds)
-            for barcode, packages in work.items():
-                board.update(phase="load", current_cartridge=barcode, current_package="")
-                problem = reader.bring(barcode)
-                if problem:
-                    board.update(message=problem)
-                    _unreadable(results, barcode, packages, problem)
-                else:
-                    for job_id, event in sorted(packages, key=lambda pair: pair[1].payload_block):
-                        reader.check(event, results[job_id], barcode)
-                        board.update(packages_read=board.state.packages_read + 1)
-                board.update(cartridges_done=board.state.cartridges_done + 1)
-        finally:
-            session.ledger.release_drive(session.host, session.spec, holder)
+        # The session holds the drive alone; a job whose process died still holds it in the ledger,
+        # with its tape as it left it: that is not ours to move.
+        drive = session.drive_aggregate()
+        if drive.reserved_by:
+            raise DriveBusy(drive=drive.name, job=drive.reserved_by)
+        reader = _Reader(session, Path(scratch), board, attendance.wait, attendance.poll_seconds)
+        for barcode, packages in work.items():
+            board.update(phase="load", current_cartridge=barcode, current_package="")
+            problem = reader.bring(barcode)
+            if problem:
+                board.update(message=problem)
+                _unreadable(results, barcode, packages, problem)
+            else:
+                for job_id, event in sorted(packages, key=lambda pair: pair[1].payload_block):
+                    reader.check(event, results[job_id], barcode)
+                    board.update(packages_read=board.state.packages_read + 1)
+            board.update(cartridges_done=board.state.cartridges_done + 1)
 
 
 def _record(services: VerifyServices, result: JobVerification, actor: str) -> None:

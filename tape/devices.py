@@ -38,7 +38,9 @@ def _raw_transport(spec: DeviceSpec, vtl_root: Path | str | None, *, changer: bo
         if vtl_root is None:
             raise InvalidDeviceSpec("spec_invalid", spec.path)
         root = library_root(spec, vtl_root)
-        return EmulatedTransport(root, changer=True) if changer else EmulatedTransport(root, spec.index or 0)
+        if changer:
+            return EmulatedTransport(root, changer=True)
+        return EmulatedTransport(root, spec.index or 0, exclusive=True)  # as a real drive is opened: O_EXCL
     if spec.kind == "linux_sg":
         from tape.transports.linux_sg import SgTransport
 

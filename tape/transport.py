@@ -14,7 +14,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from kernel.errors import EXIT_DEVICE, TafError
+from kernel.errors import EXIT_BUSY, EXIT_DEVICE, TafError
 
 # SCSI status bytes (SAM-5).
 GOOD = 0x00
@@ -92,9 +92,11 @@ class PermissionDenied(TransportError):
 
 
 class DeviceInUse(TransportError):
-    """Another program holds the device open exclusively (EBUSY, ERROR_SHARING_VIOLATION)."""
+    """Another program holds the device open exclusively (EBUSY, ERROR_SHARING_VIOLATION) — or
+    another use of TAF's own: the drive is busy, not broken."""
 
     http_status = 423
+    exit_code = EXIT_BUSY
 
 
 class TransportTimeout(TransportError):

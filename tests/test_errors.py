@@ -90,7 +90,7 @@ SAMPLES = [
     (NothingFound("没有符合条件的文件"), "没有符合条件的文件", 4, 404),
     (NoMedium(), "驱动器中没有磁带（请装入磁带（或通过带库把磁带移入驱动器））", 7, 502),
     (DeviceBusy(), None, 7, 423),
-    (DeviceInUse("设备被占用", "请关闭其他程序"), "设备被占用（请关闭其他程序）", 7, 423),
+    (DeviceInUse("设备被占用", "请关闭其他程序"), "设备被占用（请关闭其他程序）", 5, 423),
     (InquiryError("standard INQUIRY data needs 36 bytes, got 3"),
      "设备返回的数据无法解析：standard INQUIRY data needs 36 bytes, got 3", 7, 502),
     (ForeignTape(), None, 3, 409),

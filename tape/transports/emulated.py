@@ -9,6 +9,9 @@ to the allocation length and `residue` says how much was not transferred; only f
 deliver the command at all raise `TransportError` — the injected adapter limit raises
 `TransferTooLarge` exactly as an HBA's EINVAL does. Several processes may hold transports to the
 same library directory; each command runs under the library lock (see tape.emulator.runtime).
+`exclusive=True` opens a drive as TAF opens a real one (O_EXCL, as LTFS does with /dev/sgN): while
+that transport is open, another exclusive open of the drive — from any process — is refused with
+`DeviceInUse`. The emulator's own tools and tests share a drive freely.
 Commands a real drive would block on (LOAD of a cartridge being optimised, long ERASE without
 IMMED) wait outside the lock, so other processes keep access meanwhile.
 """
@@ -24,10 +27,12 @@ from tape.emulator.changer import Changer
 from tape.emulator.commands import DataPhaseError, Reply
 from tape.emulator.drive import Drive
 from tape.emulator.library_state import LIBRARY_FILE
+from tape.emulator.locking import OpenLock
 from tape.emulator.runtime import Runtime
 from tape.transport import (
     CHECK_CONDITION,
     GOOD,
+    DeviceInUse,
     DeviceNotFound,
     Direction,
     ScsiResult,
@@ -36,6 +41,7 @@ from tape.transport import (
     TransportTimeout,
     transfer_length,
 )
+from tape.transports.messages import make_error
 
 CHANGER = -1
 
@@ -43,13 +49,14 @@ CHANGER = -1
 class EmulatedTransport:
     """A path to one drive (by index) or to the changer of an emulated library directory."""
 
-    def __init__(self, root: Path | str, drive: int = 0, *, changer: bool = False) -> None:
+    def __init__(self, root: Path | str, drive: int = 0, *, changer: bool = False, exclusive: bool = False) -> None:
         path = Path(root)
         if not (path / LIBRARY_FILE).exists():
             raise DeviceNotFound(messages.LIBRARY_MISSING.format(root=path))
         self.root = path
         self.index = CHANGER if changer else drive
         self.name = f"emulated:{path}:{'changer' if changer else drive}"
+        self._open: OpenLock | None = None
         self._runtime: Runtime | None = Runtime.attach(path)
         with self._runtime.session() as rt:
             library = rt.library
@@ -60,6 +67,12 @@ class EmulatedTransport:
             self.close()
             what = messages.NO_CHANGER if changer else messages.NO_SUCH_DRIVE.format(drive=drive)
             raise DeviceNotFound(what)
+        if exclusive and not changer:
+            self._open = OpenLock(path / f"drive{drive}.open")
+            if not self._open.acquire():
+                self._open = None
+                self.close()
+                raise make_error(DeviceInUse, "in_use", device=self.name)
 
     @classmethod
     def for_drive(cls, root: Path | str, index: int = 0) -> EmulatedTransport:
@@ -131,6 +144,9 @@ class EmulatedTransport:
         return ScsiResult(CHECK_CONDITION, reply.sense.to_bytes(), allocation - len(data), data, duration)
 
     def close(self) -> None:
+        if self._open is not None:
+            self._open.release()
+            self._open = None
         if self._runtime is not None:
             self._runtime.detach()
             self._runtime = None

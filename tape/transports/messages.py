@@ -33,7 +33,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "in_use": (
         "磁带设备 {device} 正被其它程序占用",
-        "请关闭其它使用这台驱动器的软件（LTFS、ITDT、mt、其它备份软件）后重试",
+        "请等本系统在这台驱动器上正在进行的操作（备份、恢复、校验、装带、擦除等）结束，"
+        "或关闭其它使用它的软件（LTFS、ITDT、mt、其它备份软件）后重试",
     ),
     "timeout": (
         "磁带设备 {device} 执行 {command} 超时（{seconds:.0f} 秒）",

@@ -358,3 +358,22 @@ def test_a_retention_change_records_old_new_and_who_and_refuses_a_retired_cartri
         tapes.change_retention("NOPE01L9", 12, actor="王工")
     refused_with(unknown.value, EXIT_NOT_FOUND, "NOPE01L9")
     assert ledger.head_id() == head
+
+
+def test_every_act_is_refused_while_another_session_holds_the_drive_and_nothing_changes(
+        tapes: Tapes, library: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from media import devices
+    from media.devices import open_session
+
+    monkeypatch.setattr(devices, "BUSY_WAIT_SECONDS", 0.2)  # how long an act waits for a glance to end
+    tapes.load("TAF001L9", actor="王工")
+    head = library.ledger.head_id()
+    with open_session(library, "emulated:0", "任务"):  # what a running job (or an act elsewhere) holds
+        for act in (lambda: tapes.unload(actor="王工"), lambda: tapes.rewind(actor="王工"),
+                    lambda: tapes.load("TAF002L9", actor="王工"), lambda: tapes.drive_status(actor="王工"),
+                    lambda: tapes.erase(actor="王工", acknowledged=True, confirm="TAF001L9")):
+            with pytest.raises(TafError) as raised:
+                act()
+            assert "正被其它程序占用" in describe(raised.value).message
+    assert library.ledger.head_id() == head
+    assert tapes.unload(actor="王工").barcode == "TAF001L9"

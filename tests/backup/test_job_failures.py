@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from backup import service
 from kernel.errors import EXIT_FAILURE
 from tape.emulator import Library
@@ -91,3 +93,28 @@ def test_a_write_protected_cartridge_is_skipped_and_the_request_says_why(
     notice = [n for n in services.notification_log.recent() if n["kind"] == "tape_change_needed"]
     assert len(notice) == 1 and "当前磁带：TAF001L9（磁带 TAF001L9 处于写保护状态，已跳过）" in notice[0]["content"]
     assert services.ledger.cartridge("TAF001L9").label_sequence == 0  # never labelled, never written
+
+
+def test_a_drive_a_tape_act_holds_open_fails_the_job_untouched_and_the_next_one_runs(
+        job_services: Any, taf_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from media import devices
+    from media.devices import open_session
+
+    monkeypatch.setattr(devices, "BUSY_WAIT_SECONDS", 0.2)
+
+    source = make_tree(taf_env / "源数据", 5, big=False)
+    job, _ = service.request_backup(job_services, [str(source)], group="2026-05")
+    head = job_services.ledger.head_id()
+    # An operator's erase in another process has the drive open (O_EXCL on a real drive).
+    with open_session(job_services, "emulated:0", "王工") as erasing:
+        summary = service.run(job_services, str(job.id))
+        assert erasing.drive.medium is None  # the act's session still works: nobody moved its tape
+
+    assert summary["status"] == "failed" and "正被其它程序占用" in summary["reason"]
+    assert summary["packages"] == 0 and summary["cartridges"] == []
+    assert job_services.ledger.drive(job_services.settings.host_name, "emulated:0").reserved_by is None
+    later = [n.topic for n in job_services.ledger.notifications(head + 1)]
+    assert later and not any("Cartridge" in topic for topic in later)  # the job failed; no tape was touched
+    retry, _ = service.request_backup(job_services, [str(source)], group="2026-05", key="驱动器空闲后再备份")
+    again = service.run(job_services, str(retry.id))
+    assert again["status"] == "succeeded" and again["files"] == 5 and again["cartridges"] == ["TAF001L9"]

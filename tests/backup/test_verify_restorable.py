@@ -130,3 +130,20 @@ def test_verify_needs_a_job_or_all(cli: Callable[..., Any]) -> None:
     assert since.code == 2 and "日期“上个月”无效" in since.err
     nothing = cli("backup", "verify", "--all")
     assert nothing.code == 0 and "没有需要校验的已完成备份" in nothing.out
+
+
+def test_a_drive_a_job_still_books_is_not_verified_on_and_a_dead_verifications_booking_is_let_go(
+        job_services: Any, taf_env: Path) -> None:
+    job_id, _ = _backed_up(job_services, taf_env / "源")
+    ledger, host = job_services.ledger, job_services.settings.host_name
+    ledger.book_drive(host, "emulated:0", "另一个任务")  # a job whose process died: its tape stays put
+    held = scheduled_handlers()["verify"](job_services, datetime(2026, 6, 7, 4, 0))
+    assert held["outcome"] == "skipped" and "正被任务 另一个任务 使用" in held["unreadable"][0]
+    assert ledger.drive(host, "emulated:0").reserved_by == "另一个任务"
+    ledger.release_drive(host, "emulated:0", "另一个任务")
+
+    ledger.book_drive(host, "emulated:0", "verify:all")  # left by a verification killed before 2026-12
+    again = scheduled_handlers()["verify"](job_services, datetime(2026, 6, 8, 4, 0))
+    assert again["ok"] and again["outcome"] != "skipped" and again["mismatches"] == []
+    assert ledger.drive(host, "emulated:0").reserved_by is None
+    assert ledger.backup_job(job_id).last_verification["outcome"] == "verified"

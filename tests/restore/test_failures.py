@@ -69,3 +69,19 @@ def test_a_package_that_is_not_where_the_catalog_says_costs_only_its_files(lib_s
     summary = _run(lib_services, str(job.id))
     assert summary.status == "partial" and summary.files == 1 and summary.failed == len(moved)
     assert any("目录记录的是 phantom-1" in w for w in summary.warnings)
+
+
+def test_a_drive_another_session_has_open_leaves_the_job_waiting_too(lib_services: Any, backed_up: list[Written],
+                                                                     source: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from media import devices
+    from media.devices import open_session
+    from tape.transport import DeviceInUse
+
+    monkeypatch.setattr(devices, "BUSY_WAIT_SECONDS", 0.2)
+    job, _, _ = service.request(lib_services, [str(source / "readme.md")], tmp_path / "t", by="测试员")
+    with open_session(lib_services, "emulated:0", "王工"), pytest.raises(DeviceInUse):  # an erase elsewhere
+        _run(lib_services, str(job.id))
+    assert lib_services.ledger.restore_job(job.id).status == "requested"
+    assert _run(lib_services, str(job.id)).status == "succeeded"
+    assert (tmp_path / "t").exists()

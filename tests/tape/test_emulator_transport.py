@@ -82,3 +82,41 @@ def test_threads_of_one_process_share_the_drive_safely(library: Library) -> None
     for transport in others:
         transport.close()
     tape.t.close()
+
+
+OPEN_ELSEWHERE = """
+import sys
+from tape.transport import DeviceInUse
+from tape.transports.emulated import EmulatedTransport
+try:
+    EmulatedTransport(sys.argv[1], 0, exclusive=True).close()
+    print("opened")
+except DeviceInUse as refused:
+    print(refused)
+"""
+
+
+def test_an_exclusive_open_is_refused_while_the_drive_is_open_so_anywhere(library: Library) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tape.transport import DeviceInUse
+
+    def open_from_another_process() -> str:
+        done = subprocess.run([sys.executable, "-c", OPEN_ELSEWHERE, str(library.root)], capture_output=True,
+                              text=True, timeout=60, cwd=Path(__file__).resolve().parents[2], check=True)
+        return done.stdout.strip()
+
+    held = EmulatedTransport(library.root, 0, exclusive=True)
+    with pytest.raises(DeviceInUse) as refused:  # as O_EXCL on /dev/sgN: the same process too
+        EmulatedTransport(library.root, 0, exclusive=True)
+    assert "正被其它程序占用" in str(refused.value) and "备份、恢复、校验" in refused.value.advice
+    assert "正被其它程序占用" in open_from_another_process()
+    shared = EmulatedTransport(library.root, 0)  # the emulator's own tools still look in
+    assert shared.execute(cdbs.tur()).status in (0, 2)
+    shared.close()
+    held.close()
+    assert open_from_another_process() == "opened"
+    again = EmulatedTransport(library.root, 0, exclusive=True)
+    again.close()
