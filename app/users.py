@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import hmac
 import secrets as pysecrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -57,6 +57,8 @@ class SignedIn:
     name: str
     role: str
     role_label: str
+    # The browser sessions this user signed out of, still refused until their tokens expire.
+    ended_sessions: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,14 @@ class Users:
             raise SignInRefused()
         self._ledger.logged_in(name, source=source)
         return _signed_in(user)
+
+    def sign_out(self, name: str, session_id: str, *, until: datetime, source: str) -> None:
+        """End one browser session of `name` (`until`: when its newest token expires): a token of it
+        is refused from now on, wherever it was copied to. An unknown user has nothing to end."""
+        if self._ledger.find_user(name) is None:
+            return
+        self._ledger.signed_out(name, session_id=session_id, at=int(clock.now().timestamp()),
+                                until=int(until.timestamp()), source=source)
 
     def who(self, name: str) -> SignedIn | None:
         """The user as they are now (role and all), or None if unknown or disabled: a face checks
@@ -213,7 +223,7 @@ class Users:
 
 
 def _signed_in(user: User) -> SignedIn:
-    return SignedIn(user.name, user.role, ROLES[user.role])
+    return SignedIn(user.name, user.role, ROLES[user.role], frozenset(user.ended_sessions()))
 
 
 def _token_hash(token: str) -> str:

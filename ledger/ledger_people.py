@@ -96,6 +96,9 @@ class PeopleLedger(LedgerBase):
     def logged_in(self, name: str, *, source: str) -> User:
         return self._change_user(name, lambda user: user.logged_in(source=source))
 
+    def signed_out(self, name: str, *, session_id: str, at: int, until: int, source: str) -> User:
+        return self._change_user(name, lambda user: user.sign_out(session_id, at, until, source))
+
     def login_failed(self, name: str, *, source: str, reason: str) -> User:
         return self._change_user(name, lambda user: user.login_failed(source=source, reason=reason))
 

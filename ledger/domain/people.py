@@ -93,6 +93,24 @@ class User(TafAggregate):
     def disable(self, by: str) -> None:
         self.enabled = False
 
+    def ended_sessions(self) -> dict[str, int]:
+        """Browser sessions their user signed out of, by session id → when their last token expires
+        (Unix seconds). Users created before sessions could be ended have none."""
+        return getattr(self, "signed_out", {})
+
+    def sign_out(self, session_id: str, at: int, until: int, source: str) -> None:
+        """End one browser session: its tokens are refused from now on, though they have not expired.
+        `at` is now and `until` when the session's last token expires (Unix seconds)."""
+        if session_id not in self.ended_sessions():
+            self._signed_out(session_id=session_id, at=at, until=until, source=source, by=self.name)
+
+    @event("SignedOut")
+    def _signed_out(self, session_id: str, at: int, until: int, source: str, by: str = "") -> None:
+        # Sessions whose tokens have all expired need no refusing: they are dropped here, so the list
+        # stays as long as the sessions that could still be used.
+        kept = {sid: end for sid, end in self.ended_sessions().items() if end > at}
+        self.signed_out = {**kept, session_id: until}
+
     @event("TokenIssued")
     def issue_token(self, token_id: str, token_hash: str, label: str, issued_at: str, expires_at: str | None,
                     by: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -15,7 +16,7 @@ from web import messages
 from web.areas.base import API, ApiController, PageController
 from web.areas.deps import Sessions, Taf, Throttle
 from web.auth.guards import READ
-from web.auth.sessions import BearerToken
+from web.auth.sessions import BearerToken, Session
 from web.auth.throttle import TooManyAttempts
 from web.pages import page
 
@@ -78,8 +79,15 @@ class LogoutController(PageController):
     path = "/logout"
     opt = {"roles": READ}
 
-    @post("/", status_code=303)
-    async def sign_out(self, sessions: Sessions) -> Redirect:
+    @post("/", status_code=303, sync_to_thread=True)
+    def sign_out(self, request: Request[SignedIn, Any, Any], taf: Taf, sessions: Sessions) -> Redirect:
+        """End the browser's session in the ledger (its cookie, wherever copied, is refused from now
+        on: in this process at once, in the others within their few seconds of cache) and clear it."""
+        session = request.auth
+        if isinstance(session, Session):
+            taf.users.sign_out(request.user.name, session.session_id, until=datetime.now(tz=UTC) + sessions.lifetime,
+                               source=f"网页 {client_address(request)}")
+            request.app.state["identities"].forget()
         return Redirect("/login", status_code=303, cookies=[sessions.cleared_cookie()])
 
 

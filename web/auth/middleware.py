@@ -42,4 +42,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         if not cookie:
             raise NotAuthorizedException("请先登录")
         session = self.sessions.read(cookie)
-        return AuthenticationResult(user=await self.identities.by_name(session.name), auth=session)
+        user = await self.identities.by_name(session.name)
+        if session.session_id in user.ended_sessions:
+            raise NotAuthorizedException("已退出登录，请重新登录")
+        return AuthenticationResult(user=user, auth=session)

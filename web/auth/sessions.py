@@ -5,6 +5,10 @@ request checks the user again (`Identities`), so a disabled user or a changed ro
 seconds, not at the token's expiry. A session past half its life is renewed on the next request
 (`renew_cookie`), so an operator who keeps working is not signed out mid-shift; one left idle for
 ACCESS_TOKEN_EXPIRE_MINUTES is.
+
+Each sign-in starts a session (`sid`, kept when a token is renewed). Signing out ends it in the
+ledger (`User.SignedOut`): a copy of its cookie taken before — from a shared PC, a proxy log — is
+refused from then on, not only at its expiry.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class Session:
     name: str
     issued_at: datetime
     renew: bool  # past half its life: the response carries a fresh cookie
+    session_id: str  # the same for every token of one sign-in, renewals included
 
 
 @dataclass(frozen=True)
@@ -60,10 +65,11 @@ class SessionTokens:
         self.lifetime = timedelta(minutes=minutes)
         self._secure = secure
 
-    def issue(self, user: SignedIn) -> str:
+    def issue(self, user: SignedIn, session_id: str | None = None) -> str:
+        """A token for a new session, or for `session_id` (a renewal)."""
         now = datetime.now(tz=UTC)
         token = Token(sub=user.name, exp=now + self.lifetime, iat=now, jti=uuid.uuid4().hex,
-                      extras={"role": user.role})
+                      extras={"role": user.role, "sid": session_id or uuid.uuid4().hex})
         return token.encode(self._secret, self._algorithm)
 
     def read(self, encoded: str) -> Session:
@@ -73,7 +79,8 @@ class SessionTokens:
         except (NotAuthorizedException, ImproperlyConfiguredException):
             raise NotAuthorizedException("登录已失效，请重新登录") from None
         issued = token.iat if token.iat.tzinfo else token.iat.replace(tzinfo=UTC)
-        return Session(token.sub, issued, datetime.now(tz=UTC) - issued > self.lifetime / 2)
+        session_id = str(token.extras.get("sid") or token.jti)  # a token issued before sessions had ids
+        return Session(token.sub, issued, datetime.now(tz=UTC) - issued > self.lifetime / 2, session_id)
 
     def cookie(self, encoded: str) -> Cookie:
         return Cookie(key=SESSION_COOKIE, value=encoded, path="/", httponly=True, samesite="lax",
@@ -89,7 +96,7 @@ class SessionTokens:
             return
         headers = MutableScopeHeaders.from_message(message)
         if not any(value.startswith(SESSION_COOKIE + "=") for value in headers.getall("set-cookie", [])):
-            headers.add("set-cookie", self.cookie(self.issue(user)).to_header(header=""))
+            headers.add("set-cookie", self.cookie(self.issue(user, session.session_id)).to_header(header=""))
 
     def cleared_cookie(self) -> Cookie:
         return Cookie(key=SESSION_COOKIE, value="", path="/", httponly=True, samesite="lax", secure=self._secure,
