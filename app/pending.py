@@ -148,7 +148,9 @@ class PendingRequests:
             if progress is None:
                 continue
             after = progress.updated_at
-            if not progress.request:
+            if not progress.request or progress.phase == "load" and progress.current_cartridge:
+                # Its request cleared, or it found a cartridge and is checking it (labelling a new
+                # one takes a while; one that will not do is asked for again, as a new request).
                 where = f"：{progress.current_cartridge}" if progress.current_cartridge else ""
                 return Answer(job_id, "continued", f"任务已继续（{progress.phase_label}{where}）")
             if asked and progress.request != asked:

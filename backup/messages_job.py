@@ -46,6 +46,7 @@ TEXTS = {
     "still_waiting": "仍在等待换盘（已等待 {minutes} 分钟）：{instruction}",
     "tape_wait_logged": "任务 {job} 等待换盘：{reason}。{instruction}",
     "tape_ready": "磁带 {barcode} 已就绪，等待写入下一个数据包",
+    "tape_checking": "发现装入的磁带 {barcode}，正在检查能否使用",
     "tape_wait_over": "任务 {job} 换上了磁带 {barcode}（等待了 {minutes} 分钟）",
     "source_missing": "备份源不存在：{path}",
     "source_not_dir": "备份源不是目录：{path}",

@@ -153,7 +153,8 @@ class BackupRunner:
             erase_expired(self.services, session, block_size=self.settings.default_block_size)
         supply = self._supply = TapeSupply(
             self.services, session, self.job_id, self._supply_policy(group), self._check_control, self._notify,
-            resumed=bool(done) or getattr(job, "attempts", 1) > 1, on_wait=self._waiting, on_found=self._found)
+            resumed=bool(done) or getattr(job, "attempts", 1) > 1, on_wait=self._waiting, on_found=self._found,
+            on_checking=self._checking)
         closing: str | None = None
         try:
             for result in pool:
@@ -332,6 +333,11 @@ class BackupRunner:
     def _waiting(self, note: str, instruction: str) -> None:
         # `note`: why no cartridge at hand will do (or a reminder); the request says what to insert.
         self.board.update(force=True, phase="wait_tape", message=note, request=instruction)
+
+    def _checking(self, barcode: str) -> None:
+        # Not answered yet (the cartridge may not do), but no longer only waiting: the request stays.
+        self.board.update(force=True, phase="load", current_cartridge=barcode,
+                          message=text("tape_checking", barcode=barcode))
 
     def _found(self, barcode: str) -> None:
         self.board.update(force=True, phase="load", current_cartridge=barcode,

@@ -103,6 +103,10 @@ class TapeSupply:
     # Told the barcode when a cartridge the operator put in is ready: the request is answered then,
     # not when the next package is packed and written (which may take minutes).
     on_found: Callable[[str], None] | None = None
+    # Told the barcode when the job, waiting for the operator, has found a cartridge in the drive and
+    # starts checking it (labelling a new one takes a while): an operator's answer hears it went on.
+    on_checking: Callable[[str], None] | None = None
+    checking: str = ""  # the cartridge being checked meanwhile ("" when none)
     used: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     last_refused: str = ""  # the last cartridge turned down, named in the 换盘 message
@@ -221,7 +225,7 @@ class TapeSupply:
             self.release(barcode)
         return None
 
-    def _loaded_if_usable(self) -> Mounted | None:
+    def _loaded_if_usable(self, seen: Callable[[str], None] | None = None) -> Mounted | None:
         try:
             medium = self.session.drive.mount(prevent_removal=True)
         except (NoMedium, LoadRequired):
@@ -229,6 +233,8 @@ class TapeSupply:
         barcode = self.session.barcode(medium)
         if not barcode or barcode in self.used:
             return None
+        if seen is not None:
+            seen(barcode)
         row = self._inventory().get(barcode)
         if choice.rank(row, self.policy.group, auto_erase=self.policy.auto_erase) is None:
             self._warn("tape_not_eligible", barcode=barcode, group=self.policy.group,
@@ -330,6 +336,12 @@ class TapeSupply:
             while True:
                 self.check_control()
                 mounted = self._try_inserted()
+                if self.checking and mounted is None:  # it would not do: out it goes, and the job says why
+                    self.checking = ""
+                    with contextlib.suppress(MediaError, TapeError, DriveApiError):
+                        operations.unload(session)  # else its removal stays prevented: nobody could swap it
+                    if self.on_wait is not None:
+                        self.on_wait(self.warnings[-1] if self.warnings else reason, instruction)
                 if mounted is not None:
                     change_job(ledger, self.job_id, functools.partial(_satisfied, barcode=mounted.barcode))
                     log.info(text("tape_wait_over", job=self.job_id, barcode=mounted.barcode,
@@ -384,7 +396,12 @@ class TapeSupply:
             return None
         except TapeError:
             return None
-        return self._loaded_if_usable()
+        return self._loaded_if_usable(seen=self._checking)
+
+    def _checking(self, barcode: str) -> None:
+        self.checking = barcode
+        if self.on_checking is not None:
+            self.on_checking(barcode)
 
     def _warn(self, key: str, **values: Any) -> None:
         self.last_refused = str(values.get("barcode", ""))

@@ -88,8 +88,11 @@ def test_the_wait_says_what_to_insert_at_once_and_with_each_reminder_and_is_logg
     # The request is answered as soon as the cartridge is ready, before the first package is written.
     after = [phase for phase in notes.phases[notes.phases.index(("wait_tape", BLANK, reminders[-1][0])):]
              if phase[0] != "wait_tape"]
-    assert after[0] == ("load", "", "磁带 TAF001L9 已就绪，等待写入下一个数据包"), notes.phases
-    assert all(request == "" for _, request, _ in after) and "write" in [phase for phase, _, _ in after]
+    # First the job says it found the cartridge and is checking it (the request not answered yet: it
+    # may not do), then that it is ready.
+    assert after[0] == ("load", BLANK, "发现装入的磁带 TAF001L9，正在检查能否使用"), notes.phases
+    assert after[1] == ("load", "", "磁带 TAF001L9 已就绪，等待写入下一个数据包"), notes.phases
+    assert all(request == "" for _, request, _ in after[1:]) and "write" in [phase for phase, _, _ in after]
     [asked] = [e for e in services.ledger.events.get(job.id) if type(e).__name__ == "TapeChangeRequested"]
     assert asked.reason == "没有可写入的磁带" and asked.instruction == BLANK
     assert len(lines_with(logs / "application.log", "WARNING taf.backup", f"任务 {job_id} 等待换盘：没有可写入的磁带")) == 1
