@@ -12,7 +12,6 @@ from one that runs: `process_gone`.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,34 +22,7 @@ from typing import Any
 from backup.messages_job import text
 from ledger.domain.job import STATUS_NAMES
 from ledger.errors import JobStateError
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        # flock, not fcntl locks: two opens in one process (a test, a thread) exclude each other too.
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+from tape.file_locks import try_lock, unlock
 
 
 def lock_path(folder: Path, job_id: str) -> Path:
@@ -68,7 +40,7 @@ class JobRunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + wait
-        while not _try_lock(fd):
+        while not try_lock(fd):
             if time.monotonic() >= deadline:
                 os.close(fd)
                 return False
@@ -80,7 +52,7 @@ class JobRunLock:
         if self._fd is None:
             return
         try:
-            _unlock(self._fd)
+            unlock(self._fd)
         finally:
             os.close(self._fd)
             self._fd = None

@@ -1,59 +1,17 @@
 """The library lock: one exclusive lock file taken around every command and management call.
 
-POSIX uses fcntl.flock on a file that stays open for the life of the process; Windows locks the
-first byte of the same file with msvcrt.locking. flock and byte locks are per open file, so two
-runtimes in one process also exclude each other; threads of one runtime are serialised by the
-runtime's own RLock before they get here.
+The file stays open for the life of the process and is locked with `tape.file_locks` (flock on
+POSIX, a byte lock on Windows). Both are per open file, so two runtimes in one process also exclude
+each other; threads of one runtime are serialised by the runtime's own RLock before they get here.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import time
 from pathlib import Path
 
 from tape.emulator import fileio
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock(fd: int) -> None:
-        while True:
-            os.lseek(fd, 0, os.SEEK_SET)
-            try:
-                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-                return
-            except OSError:
-                time.sleep(0.05)  # LK_LOCK gives up after ~10 s; a long command may hold it longer
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-    def _try_lock(fd: int) -> bool:
-        os.lseek(fd, 0, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-else:
-    import fcntl
-
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        return True
+from tape.file_locks import lock, try_lock, unlock
 
 
 class LibraryLock:
@@ -66,11 +24,11 @@ class LibraryLock:
     def acquire(self) -> None:
         if self._fd is None:
             self._fd = fileio.open_rw(self.path)
-        _lock(self._fd)
+        lock(self._fd)
 
     def release(self) -> None:
         if self._fd is not None:
-            _unlock(self._fd)
+            unlock(self._fd)
 
     def stamp(self) -> bytes:
         """The change stamp kept in the lock file (bytes 16-31), read under the lock.
@@ -104,7 +62,7 @@ class OpenLock:
 
     def acquire(self) -> bool:
         fd = fileio.open_rw(self.path)
-        if not _try_lock(fd):
+        if not try_lock(fd):
             os.close(fd)
             return False
         self._fd = fd
@@ -113,7 +71,7 @@ class OpenLock:
     def release(self) -> None:
         if self._fd is not None:
             try:
-                _unlock(self._fd)
+                unlock(self._fd)
             finally:
                 os.close(self._fd)
                 self._fd = None
