@@ -18,6 +18,7 @@ This module imports nothing from TAF; `redis` is imported only when a Redis stor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -59,6 +60,7 @@ PHASES: dict[str, str] = {
 FINISHED = frozenset({"done", "failed", "paused", "cancelled"})
 # Changes that are published at once: what the job is doing, what it says, what it asks for.
 _NOTEWORTHY = ("phase", "message", "request")
+KEEP_SECONDS = 7 * 24 * 3600  # how long a job's last progress is kept after its last update
 _UNSAFE_IN_NAMES = re.compile(r"[^\w.-]")
 
 
@@ -184,11 +186,21 @@ class ProgressStore(ABC):
 
 
 class FileProgress(ProgressStore):
-    """DATA_DIR/progress/<job>.json, replaced atomically so a reader always sees a whole snapshot."""
+    """DATA_DIR/progress/<job>.json, replaced atomically so a reader always sees a whole snapshot.
 
-    def __init__(self, data_dir: Path, poll_seconds: float = 0.1) -> None:
+    Like Redis's copy (`RedisProgress.keep_seconds`), a file not written for `keep_seconds` is
+    removed: every job and every tape act leaves one, and the folder would otherwise grow for ever.
+    What is kept longer lives in the ledger. The folder is swept at most once every `sweep_seconds`
+    per process, by whoever publishes then.
+    """
+
+    def __init__(self, data_dir: Path, poll_seconds: float = 0.1, keep_seconds: int = KEEP_SECONDS,
+                 sweep_seconds: float = 3600.0) -> None:
         self.folder = Path(data_dir) / "progress"
         self.poll_seconds = poll_seconds
+        self.keep_seconds = keep_seconds
+        self.sweep_seconds = sweep_seconds
+        self._next_sweep = 0.0  # the first publication sweeps
 
     def path(self, job_id: str) -> Path:
         """The job's file: its id with anything a file name may not hold (`:` on Windows) as `_`."""
@@ -200,6 +212,22 @@ class FileProgress(ProgressStore):
         temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         temporary.write_text(json.dumps(progress.to_dict(), ensure_ascii=False), encoding="utf-8")
         os.replace(temporary, path)
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self.sweep_seconds
+            self.sweep()
+
+    def sweep(self) -> int:
+        """Remove the files (and any half-written ones a killed writer left) not written for
+        `keep_seconds`; how many went."""
+        oldest = time.time() - self.keep_seconds
+        removed = 0
+        with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):  # another process may sweep the same file
+                    if entry.is_file() and entry.stat().st_mtime < oldest:
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed
 
     def latest(self, job_id: str) -> Progress | None:
         try:
@@ -226,7 +254,7 @@ class RedisProgress(ProgressStore):
     """The latest value of each job under `<prefix>:progress:<job>` (kept `keep_seconds`), and every
     update published on the channel `<prefix>:progress-updates:<job>`."""
 
-    def __init__(self, url: str, prefix: str = "taf", keep_seconds: int = 7 * 24 * 3600) -> None:
+    def __init__(self, url: str, prefix: str = "taf", keep_seconds: int = KEEP_SECONDS) -> None:
         import redis
 
         self.prefix = prefix

@@ -193,3 +193,27 @@ def test_the_composition_root_publishes_to_files_unless_redis_is_configured(taf_
     monkeypatch.setenv("REDIS_KEY_PREFIX", "有 空格")
     with pytest.raises(ConfigError, match="REDIS_KEY_PREFIX"):
         load_settings()
+
+
+def test_progress_files_not_written_for_a_week_are_swept_as_redis_forgets_them(tmp_path: Path) -> None:
+    import os
+    import time
+
+    store = FileProgress(tmp_path, keep_seconds=3600, sweep_seconds=3600)
+    store.publish(Progress("old-job", BACKUP, phase="done"))
+    store.publish(Progress("recent-job", BACKUP, phase="done"))
+    week_ago = time.time() - 7 * 24 * 3600
+    os.utime(store.path("old-job"), (week_ago, week_ago))
+    left_over = store.folder / "old-job.123.456.tmp"  # what a writer killed mid-write leaves
+    left_over.write_text("{")
+    os.utime(left_over, (week_ago, week_ago))
+
+    store.publish(Progress("tape-load-1", "load", phase="load"))  # within the hour: no sweep yet
+    assert store.latest("old-job") is not None
+
+    fresh = FileProgress(tmp_path, keep_seconds=3600)  # another process: its first publication sweeps
+    fresh.publish(Progress("running-job", BACKUP, phase="write"))
+    assert store.latest("old-job") is None and not left_over.exists()
+    assert {p.stem for p in store.folder.iterdir()} == {"recent-job", "tape-load-1", "running-job"}
+    assert fresh.sweep() == 0
+    assert FileProgress(tmp_path / "nowhere").sweep() == 0  # no folder yet: nothing to do
