@@ -27,6 +27,8 @@ TEXTS = {
     "tape_wait_timeout": "等待换盘超时，任务已暂停（装入磁带后执行 backup resume 继续）",
     "already_running": "再次运行：它正在另一个进程中运行",
     "device_unavailable": "无法打开磁带设备 {device}：{reason}",
+    "drive_wait": "等待驱动器空闲：{reason}（空闲后自动开始）",
+    "drive_wait_timeout": "驱动器 {device} 一直被占用，任务已暂停（驱动器空闲后执行 backup resume 继续）：{reason}",
     "plan_lost": "任务的数据包计划文件已丢失，而重新扫描得到的计划与台账记录的不同（备份源已变化）："
                  "继续运行会把已在磁带上的文件再写一遍，任务停止。请重新提交一个备份任务",
     "tape_wait_library": "带库中没有可写入的磁带：请把空白或可用的磁带放入带库（导入口或空槽位）",

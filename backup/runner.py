@@ -35,13 +35,16 @@ from backup.run_options import RunOptions, Totals
 from backup.scanning import job_plan
 from backup.summary import job_summary
 from backup.supply import Mounted, SupplyPolicy, TapeSupply, supply_policy
+from kernel.errors import describe
 from kernel.progress import BACKUP, Heartbeat, ProgressBoard
 from ledger import clock
 from ledger.domain import BackupJob, Cartridge
 from ledger.domain.job import WORKER
+from ledger.errors import DriveBusy
 from media.devices import DeviceSession, device_spec, open_session
 from media.reuse import erase_expired
 from notify.outbox import deliver_now, notify_event
+from tape.transport import DeviceInUse
 from tape.volume_errors import PackageOverflow
 from tape.volume_packages import write_package
 
@@ -89,7 +92,10 @@ class BackupRunner:
         spec = device_spec(self.settings, self.options.device or job.drive or None)
         self._spec = spec
         try:
-            session = open_session(self.services, spec, self.options.actor)
+            session = self._session_when_free(spec, job.group)
+        except JobStopped as stop:  # paused or cancelled while it waited for the drive
+            self.board.update(force=True, phase=stop.status, message=stop.message, request="")
+            return self.summary()
         except Exception as error:  # no drive, no job: it still ends failed, with the reason (R15)
             log.exception("备份任务 %s 无法打开设备 %s", self.job_id, spec)
             self._fail(text("device_unavailable", device=spec, reason=failure_reason(error)))
@@ -117,6 +123,35 @@ class BackupRunner:
             session.close()
             self._tidy()
         return self.summary()
+
+    def _session_when_free(self, spec: str, group: str) -> DeviceSession:
+        """The drive, once nobody else uses it: another job, a tape act or a verification holding it
+        makes the job wait — saying so, as a tape wait does — not fail; a stop request or the tape
+        wait's time limit (tape_change_pause_minutes) pauses it instead."""
+        waited_since: float | None = None
+        while True:
+            try:
+                session = open_session(self.services, spec, self.options.actor)
+            except (DriveBusy, DeviceInUse) as busy:
+                reason = describe(busy).message
+            else:
+                drive = self.ledger.find_drive(session.host, session.spec)
+                holder = drive.reserved_by if drive is not None else None
+                if not holder or holder == self.job_id:
+                    return session
+                session.close()
+                reason = describe(DriveBusy(drive=session.host + ":" + session.spec, job=holder)).message
+            now = time.monotonic()
+            if waited_since is None:
+                waited_since = now
+                log.warning("备份任务 %s 等待驱动器 %s：%s", self.job_id, spec, reason)
+                self.board.update(force=True, phase="wait_drive", message=text("drive_wait", reason=reason))
+            self._check_control()
+            if now - waited_since >= supply_policy(self.services, group, self.options).pause_after_seconds:
+                said = text("drive_wait_timeout", device=spec, reason=reason)
+                self.ledger.pause_running_backup(self.job_id, by="system", reason=said)
+                raise JobStopped(said, status="paused")
+            time.sleep(self.options.poll_seconds)
 
     def _start(self, session: DeviceSession) -> None:
         """Book the drive and mark the job started, in one save (R15: one job per drive); DriveBusy

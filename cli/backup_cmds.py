@@ -103,14 +103,15 @@ def _verification_line(verification: dict[str, Any]) -> str:
 
 def _notes(ctx: Context) -> Callable[[Progress], None]:
     """Prints what a job or a verification asks of the operator (which cartridge to insert), the
-    moment it asks and with each reminder; on stderr under --json, so stdout stays one document."""
+    moment it asks and with each reminder, and what it waits for (a drive in use); on stderr under
+    --json, so stdout stays one document."""
     stream = sys.stderr if ctx.json else sys.stdout
     shown = {"message": "", "request": ""}
     lock = threading.Lock()  # the job's thread and its heartbeat both report
 
     def show(state: Progress) -> None:
         with lock:
-            if state.phase != "wait_tape":
+            if state.phase not in {"wait_tape", "wait_drive"}:
                 shown["message"] = shown["request"] = ""
                 return
             for key in ("message", "request"):

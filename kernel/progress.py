@@ -46,6 +46,7 @@ PHASES: dict[str, str] = {
     "pack": "打包",
     "write": "写入磁带",
     "wait_tape": "等待换盘",
+    "wait_drive": "等待驱动器",
     "load": "装入磁带",
     "read": "读取磁带",
     "unpack": "解出文件",

@@ -16,8 +16,8 @@ from web.formatting import duration, percent, size
 
 # Phases a backup has gone past scanning in (its scan bar is full).
 _SCANNED = frozenset({"plan", "pack", "write", "wait_tape", "load", "catalog", "done"})
-# Phases in which no estimate means anything: the job waits for a person, or has ended.
-_NO_ETA = frozenset({"wait_tape", "prepare", "scan", "done", "failed", "paused", "cancelled"})
+# Phases in which no estimate means anything: the job waits for a person or a drive, or has ended.
+_NO_ETA = frozenset({"wait_tape", "wait_drive", "prepare", "scan", "done", "failed", "paused", "cancelled"})
 
 
 @dataclass(frozen=True)

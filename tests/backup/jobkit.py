@@ -13,8 +13,9 @@ import os
 import random
 import subprocess
 import sys
+import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,15 @@ JOB_SETTINGS = {
     "MAX_FILE_SIZE": "1M",
     "COMPRESSION_LEVEL": "1",
 }
+
+
+def until(what: Callable[[], Any], timeout: float = 60.0) -> Any:
+    """What `what()` gives once it is truthy, asked every 50 ms (fails after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not (found := what()):
+        assert time.monotonic() < deadline, "没有等到"
+        time.sleep(0.05)
+    return found
 
 
 def set_job_settings(monkeypatch: Any, **overrides: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from app.facade import make_app
 from backup import service, supply
 from media import operations
 from tape.emulator import Library
-from tests.backup.jobkit import make_tree
+from tests.backup.jobkit import make_tree, until
 
 LABEL_SECONDS = 3.0  # how long the slow label takes: longer than the answer waits
 
@@ -26,14 +26,6 @@ def _run_in_thread(services: Any, job_id: str, results: list[Any]) -> threading.
         service.run(services, job_id, poll_seconds=0.1, tape_pause_seconds=60)), daemon=True)
     thread.start()
     return thread
-
-
-def _until(what: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := what()):
-        assert time.monotonic() < deadline, "没有等到"
-        time.sleep(0.05)
-    return found
 
 
 def test_an_answer_during_a_slow_check_hears_the_job_went_on(
@@ -51,7 +43,7 @@ def test_an_answer_during_a_slow_check_hears_the_job_went_on(
     job, _ = service.request_backup(services, [str(make_tree(taf_env / "源数据", 5, big=False))], group="2026-05")
     results: list[Any] = []
     thread = _run_in_thread(services, str(job.id), results)
-    _until(lambda: app.pending.requests())
+    until(lambda: app.pending.requests())
 
     app.tapes.vtl_insert("TAF001L9", actor="王工")
     answer = app.pending.answer(str(job.id), actor="王工", wait=LABEL_SECONDS - 1)
@@ -69,12 +61,12 @@ def test_a_cartridge_that_will_not_do_puts_the_job_back_to_waiting_with_why(
     job, _ = service.request_backup(services, [str(make_tree(taf_env / "源数据", 5, big=False))], group="2026-05")
     results: list[Any] = []
     thread = _run_in_thread(services, str(job.id), results)
-    _until(lambda: app.pending.requests())
+    until(lambda: app.pending.requests())
 
     with Library.open(services.settings.vtl_dir) as library:
         library.insert("TAF001L9")
         library.set_write_protect("TAF001L9")
-    waiting = _until(lambda: (p := services.progress.latest(str(job.id))) and "写保护" in p.message and p)
+    waiting = until(lambda: (p := services.progress.latest(str(job.id))) and "写保护" in p.message and p)
     assert waiting.phase == "wait_tape" and waiting.request  # asked again, saying why
 
     app.tapes.vtl_eject("TAF001L9", actor="王工")

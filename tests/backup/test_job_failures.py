@@ -13,7 +13,7 @@ import pytest
 from backup import service
 from kernel.errors import EXIT_FAILURE
 from tape.emulator import Library
-from tests.backup.jobkit import make_tree, shelf
+from tests.backup.jobkit import make_tree, shelf, until
 
 PHONE = "13800000000"
 
@@ -95,26 +95,45 @@ def test_a_write_protected_cartridge_is_skipped_and_the_request_says_why(
     assert services.ledger.cartridge("TAF001L9").label_sequence == 0  # never labelled, never written
 
 
-def test_a_drive_a_tape_act_holds_open_fails_the_job_untouched_and_the_next_one_runs(
+def test_a_job_waits_for_a_drive_a_tape_act_holds_says_so_and_runs_once_it_is_free(
         job_services: Any, taf_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
     from media import devices
     from media.devices import open_session
 
     monkeypatch.setattr(devices, "BUSY_WAIT_SECONDS", 0.2)
-
     source = make_tree(taf_env / "源数据", 5, big=False)
     job, _ = service.request_backup(job_services, [str(source)], group="2026-05")
-    head = job_services.ledger.head_id()
+    results: list[Any] = []
     # An operator's erase in another process has the drive open (O_EXCL on a real drive).
     with open_session(job_services, "emulated:0", "王工") as erasing:
-        summary = service.run(job_services, str(job.id))
-        assert erasing.drive.medium is None  # the act's session still works: nobody moved its tape
+        worker = threading.Thread(target=lambda: results.append(
+            service.run(job_services, str(job.id), poll_seconds=0.1)), daemon=True)
+        worker.start()
+        waiting = until(lambda: (p := job_services.progress.latest(str(job.id))) and p.phase == "wait_drive" and p)
+        assert "等待驱动器空闲" in waiting.message and "正被其它程序占用" in waiting.message
+        assert job_services.ledger.backup_job(job.id).status == "requested"  # not failed
+        assert erasing.drive.medium is None  # nobody moved the act's tape meanwhile
+    worker.join(120)
+    assert results and results[0]["status"] == "succeeded" and results[0]["files"] == 5
 
-    assert summary["status"] == "failed" and "正被其它程序占用" in summary["reason"]
-    assert summary["packages"] == 0 and summary["cartridges"] == []
-    assert job_services.ledger.drive(job_services.settings.host_name, "emulated:0").reserved_by is None
-    later = [n.topic for n in job_services.ledger.notifications(head + 1)]
-    assert later and not any("Cartridge" in topic for topic in later)  # the job failed; no tape was touched
-    retry, _ = service.request_backup(job_services, [str(source)], group="2026-05", key="驱动器空闲后再备份")
-    again = service.run(job_services, str(retry.id))
-    assert again["status"] == "succeeded" and again["files"] == 5 and again["cartridges"] == ["TAF001L9"]
+
+def test_a_drive_held_past_the_tape_wait_limit_pauses_the_job_and_it_resumes(
+        job_services: Any, taf_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from media import devices
+
+    monkeypatch.setattr(devices, "BUSY_WAIT_SECONDS", 0.1)
+    source = make_tree(taf_env / "源数据", 5, big=False)
+    job, _ = service.request_backup(job_services, [str(source)], group="2026-05")
+    host = job_services.settings.host_name
+    job_services.ledger.register_drive(host, "emulated:0")
+    job_services.ledger.book_drive(host, "emulated:0", "另一个任务")  # a job whose process died keeps it
+
+    summary = service.run(job_services, str(job.id), poll_seconds=0.1, tape_pause_seconds=0.5)
+
+    assert summary["status"] == "paused" and "一直被占用" in summary["reason"]
+    assert "正被任务 另一个任务 使用" in summary["reason"] and summary["packages"] == 0
+    job_services.ledger.release_drive(host, "emulated:0", "另一个任务")
+    service.resume(job_services, str(job.id), by="王工")
+    assert service.run(job_services, str(job.id))["status"] == "succeeded"

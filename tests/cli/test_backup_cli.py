@@ -90,3 +90,37 @@ def test_bad_input_changes_nothing(backup_cli: Callable[..., Any], taf_env: Path
 def test_status_of_an_unknown_job_is_not_found(backup_cli: Callable[..., Any]) -> None:
     result = backup_cli("backup", "status", "00000000-0000-0000-0000-000000000000")
     assert result.code == 4 and "找不到" in result.err
+
+
+def test_run_wait_says_whom_the_drive_is_busy_with_and_runs_once_it_is_free(
+        backup_cli: Callable[..., Any], taf_env: Path) -> None:
+    import json
+    import threading
+    import time
+
+    from bootstrap import build
+
+    source = make_tree(taf_env / "源数据", 3, big=False)
+    assert backup_cli("drive", "status").code == 0  # the drive, registered
+    services = build()
+    host = services.settings.host_name
+    services.ledger.book_drive(host, "emulated:0", "另一个任务")  # a job whose process died keeps it
+    progress = Path(services.settings.data_dir) / "progress"
+
+    def free_the_drive_once_the_job_waits() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for path in progress.glob("*.json"):
+                if json.loads(path.read_text(encoding="utf-8") or "{}").get("phase") == "wait_drive":
+                    services.ledger.release_drive(host, "emulated:0", "另一个任务")
+                    return
+            time.sleep(0.05)
+
+    helper = threading.Thread(target=free_the_drive_once_the_job_waits, daemon=True)
+    helper.start()
+    done = backup_cli("backup", "run", "--source", str(source), "--wait")
+    helper.join(60)
+    services.close()
+    assert done.code == 0, done.err
+    assert "等待驱动器空闲：驱动器" in done.out and "正被任务 另一个任务 使用" in done.out
+    assert "成功" in done.out
