@@ -332,12 +332,13 @@ class TapeSupply:
         self.notify("tape_change_needed", context, cause)
         started = last_reminder = time.monotonic()
         reminders = 0
+        self.checking = ""  # a cartridge found in an earlier wait is no concern of this one
         with quiet_polls():
             while True:
                 self.check_control()
                 mounted = self._try_inserted()
-                if self.checking and mounted is None:  # it would not do: out it goes, and the job says why
-                    self.checking = ""
+                checked, self.checking = self.checking, ""
+                if checked and mounted is None:  # it would not do: out it goes, and the job says why
                     with contextlib.suppress(MediaError, TapeError, DriveApiError):
                         operations.unload(session)  # else its removal stays prevented: nobody could swap it
                     if self.on_wait is not None:

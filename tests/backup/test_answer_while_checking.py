@@ -73,3 +73,33 @@ def test_a_cartridge_that_will_not_do_puts_the_job_back_to_waiting_with_why(
     app.tapes.vtl_insert("TAF002L9", actor="王工")
     thread.join(120)
     assert results and results[0]["status"] == "succeeded" and results[0]["cartridges"] == ["TAF002L9"]
+
+
+def test_the_next_wait_does_not_take_the_last_found_cartridge_for_one_it_turned_down(
+        job_services_with: Callable[..., Any], taf_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    services = job_services_with(VTL_SLOTS="0")  # small cartridges: the job fills one and asks again
+    app = make_app(services)
+    app.tapes.vtl_list()
+    unloads: list[float] = []
+    real_unload = operations.unload
+
+    def counted_unload(*args: Any, **kwargs: Any) -> Any:
+        unloads.append(time.time())
+        return real_unload(*args, **kwargs)
+
+    monkeypatch.setattr(supply.operations, "unload", counted_unload)
+    job, _ = service.request_backup(services, [str(make_tree(taf_env / "源数据", 60))], group="2026-05")
+    results: list[Any] = []
+    thread = _run_in_thread(services, str(job.id), results)
+    until(lambda: app.pending.requests())
+    app.tapes.vtl_insert("TAF001L9", actor="王工")  # found in the first wait
+    until(lambda: (p := services.progress.latest(str(job.id))) and "写满" in p.message)
+    time.sleep(1.0)  # ten looks at the empty drive
+    [found] = [e for e in services.ledger.events.get(job.id) if type(e).__name__ == "TapeChangeSatisfied"]
+    # Since then only the full cartridge was taken out; no look "turned down" the one found before.
+    assert len([at for at in unloads if at > found.timestamp.timestamp()]) == 1
+
+    app.tapes.vtl_eject("TAF001L9", actor="王工")
+    app.tapes.vtl_insert("TAF002L9", actor="王工")
+    thread.join(120)
+    assert results and results[0]["status"] == "succeeded" and results[0]["cartridges"] == ["TAF001L9", "TAF002L9"]
