@@ -141,13 +141,15 @@ class PendingRequests:
         """What the job's next look at the drive found, within `wait` seconds."""
         store, job_id = self._deps.progress, request.job_id
         deadline = time.monotonic() + wait
+        answered = time.time()
+        looked = request.progress.looked_at if request.progress else 0.0
         after = request.progress.updated_at if request.progress else 0.0
         asked = request.progress.request if request.progress else ""  # the progress's words may differ from the ledger's
         while (left := deadline - time.monotonic()) > 0:
             progress = store.next_update(job_id, after, timeout=min(left, 1.0))
             if progress is None:
                 continue
-            after = progress.updated_at
+            after, looked = progress.updated_at, progress.looked_at
             if not progress.request or progress.phase == "load" and progress.current_cartridge:
                 # Its request cleared, or it found a cartridge and is checking it (labelling a new
                 # one takes a while; one that will not do is asked for again, as a new request).
@@ -155,4 +157,6 @@ class PendingRequests:
                 return Answer(job_id, "continued", f"任务已继续（{progress.phase_label}{where}）")
             if asked and progress.request != asked:
                 return Answer(job_id, "still_waiting", f"任务仍在等待：{progress.request}")
+        if 0 < looked < answered:  # busy elsewhere meanwhile: it has not looked again, so it has not found nothing
+            return Answer(job_id, "checking", "任务这段时间还没有再查看驱动器，它每隔几秒检查一次，会自动发现装入的磁带")
         return Answer(job_id, "still_waiting", "任务还没有发现可用的磁带，请确认磁带已装入驱动器并已就绪")

@@ -189,7 +189,7 @@ class BackupRunner:
         supply = self._supply = TapeSupply(
             self.services, session, self.job_id, self._supply_policy(group), self._check_control, self._notify,
             resumed=bool(done) or getattr(job, "attempts", 1) > 1, on_wait=self._waiting, on_found=self._found,
-            on_checking=self._checking)
+            on_checking=self._checking, on_look=self._looked)
         closing: str | None = None
         try:
             for result in pool:
@@ -368,6 +368,9 @@ class BackupRunner:
     def _waiting(self, note: str, instruction: str) -> None:
         # `note`: why no cartridge at hand will do (or a reminder); the request says what to insert.
         self.board.update(force=True, phase="wait_tape", message=note, request=instruction)
+
+    def _looked(self) -> None:
+        self.board.update(looked_at=time.time())  # published with the next heartbeat at the latest
 
     def _checking(self, barcode: str) -> None:
         # Not answered yet (the cartridge may not do), but no longer only waiting: the request stays.

@@ -107,6 +107,9 @@ class TapeSupply:
     # starts checking it (labelling a new one takes a while): an operator's answer hears it went on.
     on_checking: Callable[[str], None] | None = None
     checking: str = ""  # the cartridge being checked meanwhile ("" when none)
+    # Told each time the waiting job has looked in the drive and found nothing to take: an answer
+    # tells "not found" from "not looked yet".
+    on_look: Callable[[], None] | None = None
     used: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     last_refused: str = ""  # the last cartridge turned down, named in the 换盘 message
@@ -343,6 +346,8 @@ class TapeSupply:
                         operations.unload(session)  # else its removal stays prevented: nobody could swap it
                     if self.on_wait is not None:
                         self.on_wait(self.warnings[-1] if self.warnings else reason, instruction)
+                if mounted is None and self.on_look is not None:
+                    self.on_look()
                 if mounted is not None:
                     change_job(ledger, self.job_id, functools.partial(_satisfied, barcode=mounted.barcode))
                     log.info(text("tape_wait_over", job=self.job_id, barcode=mounted.barcode,

@@ -97,6 +97,7 @@ class Progress:
     read_rate: float = 0.0  # bytes from tape per second
     eta_seconds: float | None = None  # None: not known yet
     device_fraction: float | None = None  # what a device reports of an act it times itself (an erase)
+    looked_at: float = 0.0  # when a job waiting for a cartridge last looked in the drive (Unix time; 0: never)
     request: str = ""  # what the operator must do now (换盘: "请将磁带 X 装入驱动器"), "" when nothing
     message: str = ""  # the last thing the job said
     started_at: float = field(default_factory=time.time)

@@ -103,3 +103,35 @@ def test_the_next_wait_does_not_take_the_last_found_cartridge_for_one_it_turned_
     app.tapes.vtl_insert("TAF002L9", actor="王工")
     thread.join(120)
     assert results and results[0]["status"] == "succeeded" and results[0]["cartridges"] == ["TAF001L9", "TAF002L9"]
+
+
+def test_an_answer_tells_a_job_that_has_not_looked_again_from_one_that_looked_and_found_nothing(
+        job_services_with: Callable[..., Any], taf_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    services = job_services_with(VTL_SLOTS="0")
+    app = make_app(services)
+    app.tapes.vtl_list()
+    stall = threading.Event()
+    real_look = supply.TapeSupply._try_inserted
+
+    def look(self: Any) -> Any:
+        if stall.is_set():  # busy elsewhere (a slow ledger write, a loaded host)
+            stall.clear()
+            time.sleep(3.0)
+        return real_look(self)
+
+    monkeypatch.setattr(supply.TapeSupply, "_try_inserted", look)
+    job, _ = service.request_backup(services, [str(make_tree(taf_env / "源数据", 5, big=False))], group="2026-05")
+    results: list[Any] = []
+    thread = _run_in_thread(services, str(job.id), results)
+    until(lambda: app.pending.requests())
+
+    nothing = app.pending.answer(str(job.id), actor="王工", wait=1.0)  # it looks every 0.1 s: nothing there
+    assert nothing.outcome == "still_waiting" and "还没有发现可用的磁带" in nothing.text, nothing
+
+    stall.set()
+    time.sleep(0.3)  # the look under way ends; the next one is held up
+    app.tapes.vtl_insert("TAF001L9", actor="王工")
+    busy = app.pending.answer(str(job.id), actor="王工", wait=1.5)
+    assert busy.outcome == "checking" and "还没有再查看驱动器" in busy.text and "会自动发现" in busy.text, busy
+    thread.join(120)
+    assert results and results[0]["status"] == "succeeded" and results[0]["cartridges"] == ["TAF001L9"]

@@ -22,7 +22,9 @@ from tests.tui.kit import (
 )
 from tui.widgets import RequestBar
 
-GOES_ON = re.compile("任务已继续（.+）|任务已不在等待操作员，无需应答")
+# What an answer may hear while the job goes on by itself: it went on, it no longer waited, or (on a
+# loaded host) it has not looked again yet and will find the cartridge at its next look.
+GOES_ON = re.compile("任务已继续（.+）|任务已不在等待操作员，无需应答|任务这段时间还没有再查看驱动器.*会自动发现装入的磁带")
 
 
 async def flashes(pilot: Any, what: str) -> None:
