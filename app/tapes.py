@@ -43,8 +43,8 @@ from media.results import DeviceEntry, DriveReport, Erased, Labelled, Loaded, Ra
 from tape.drive_health import HealthSnapshot
 
 Ask = Callable[[str], str]  # asks the person at the face a question and returns the answer
-MAX_LOCATION = 200
-LOOK_WAIT_SECONDS = 1.0  # how long a status read waits for a drive another session holds  # a location as recorded: a code and the operator's note
+MAX_LOCATION = 200  # a location as recorded: a code and the operator's note
+LOOK_WAIT_SECONDS = 1.0  # how long a status read waits for a drive another session holds
 
 
 @dataclass(frozen=True)

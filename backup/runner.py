@@ -129,6 +129,7 @@ class BackupRunner:
         makes the job wait — saying so, as a tape wait does — not fail; a stop request or the tape
         wait's time limit (tape_change_pause_minutes) pauses it instead."""
         waited_since: float | None = None
+        give_up_after = supply_policy(self.services, group, self.options).pause_after_seconds
         while True:
             try:
                 session = open_session(self.services, spec, self.options.actor)
@@ -137,17 +138,17 @@ class BackupRunner:
             else:
                 drive = self.ledger.find_drive(session.host, session.spec)
                 holder = drive.reserved_by if drive is not None else None
-                if not holder or holder == self.job_id:
+                if drive is None or not holder or holder == self.job_id:
                     return session
                 session.close()
-                reason = describe(DriveBusy(drive=session.host + ":" + session.spec, job=holder)).message
+                reason = describe(DriveBusy(drive=drive.name, job=holder)).message
             now = time.monotonic()
             if waited_since is None:
                 waited_since = now
                 log.warning("备份任务 %s 等待驱动器 %s：%s", self.job_id, spec, reason)
                 self.board.update(force=True, phase="wait_drive", message=text("drive_wait", reason=reason))
             self._check_control()
-            if now - waited_since >= supply_policy(self.services, group, self.options).pause_after_seconds:
+            if now - waited_since >= give_up_after:
                 said = text("drive_wait_timeout", device=spec, reason=reason)
                 self.ledger.pause_running_backup(self.job_id, by="system", reason=said)
                 raise JobStopped(said, status="paused")

@@ -48,6 +48,8 @@ from tape.scsi.errors import BlankCheck, IllegalRequest, LoadRequired, NoMedium,
 from tape.tapelog import CommandRecord
 from tape.transport import DeviceInUse
 
+log = logging.getLogger("taf.media")
+
 DEFAULT_SPEC = "emulated:0"
 # The emulator answers in microseconds: poll it often, so commands and tests do not idle.
 EMULATED_POLICY = DrivePolicy(retry_max=0.5, ready_poll_max=0.5, erase_poll=0.2)
@@ -201,7 +203,6 @@ class DeviceSession:
 # anything holding it longer (a job, an erase) is a refusal the person or the job hears about.
 BUSY_WAIT_SECONDS = 5.0
 _BUSY_POLL = 0.1
-log = logging.getLogger("taf.media")
 _OLD_VERIFY_HOLDER = "verify:"  # how verifications booked a drive until 2026-12
 
 
@@ -217,9 +218,9 @@ def open_session(services: SessionServices, spec: str, actor: str, *, changer_sp
         policy = EMULATED_POLICY if root is not None else None
         drive = Drive(transport, policy=policy)
         identity = drive.identify()
-        ledger.register_drive(settings.host_name, spec, vendor=identity.vendor, product=identity.product,
-                              serial=identity.serial or "", by=actor)
-        _forget_dead_verification(ledger, settings.host_name, spec)
+        registered = ledger.register_drive(settings.host_name, spec, vendor=identity.vendor,
+                                           product=identity.product, serial=identity.serial or "", by=actor)
+        _forget_dead_verification(ledger, registered)
         recorder.flush()
         changer = None
         if changer_spec or root is not None:
@@ -236,15 +237,14 @@ def open_session(services: SessionServices, spec: str, actor: str, *, changer_sp
                          services)
 
 
-def _forget_dead_verification(ledger: Ledger, host: str, spec: str) -> None:
+def _forget_dead_verification(ledger: Ledger, drive: DriveAggregate) -> None:
     """Let go of a booking a read-back verification made before verifications stopped booking the
     drive (they hold it by the exclusive open alone): holding the drive now, this session proves no
     verification runs on it, and a left-over booking — its process killed — would refuse every job."""
-    drive = ledger.find_drive(host, spec)
-    holder = drive.reserved_by if drive is not None else None
+    holder = drive.reserved_by
     if holder and holder.startswith(_OLD_VERIFY_HOLDER):
-        log.warning("驱动器 %s:%s 仍被一次已经结束的校验（%s）预订，现予释放", host, spec, holder)
-        ledger.release_drive(host, spec, holder)
+        log.warning("驱动器 %s 仍被一次已经结束的校验（%s）预订，现予释放", drive.name, holder)
+        ledger.release_drive(drive.host, drive.device, holder)
 
 
 def _open_when_free(services: SessionServices, spec: str, recorder: FailureRecorder, busy_wait: float | None) -> Any:
